@@ -1,0 +1,168 @@
+"""Diagnostics: one type for every finding of the parser and the checks, and its rendering.
+
+A pass returns a list of :class:`Diagnostic`; it never prints. The CLI renders them like rustc
+or Elm: ``file:line:col: error[E101]: message``, the source line, a caret under the span,
+then the hint, the notes and (for the analysis) a witness patient.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Iterable, Mapping, Sequence
+
+from dsl.ast import Span
+
+
+class Severity(str, Enum):
+    """How bad a finding is; errors make commands exit 1."""
+
+    ERROR = "error"
+    WARNING = "warning"
+    INFO = "info"
+
+
+@dataclass(frozen=True, slots=True)
+class Diagnostic:
+    """One finding: a stable code, a severity, a message and where it is.
+
+    ``witness`` is a complete patient (JSON-ready) that shows the problem, and ``path`` the node
+    ids that patient takes, when the analysis found one.
+    """
+
+    code: str
+    severity: Severity
+    message: str
+    span: Span
+    hint: str | None = None
+    notes: tuple[str, ...] = ()
+    witness: Mapping[str, object] | None = field(default=None, compare=False)
+    path: tuple[str, ...] = ()
+    node: str | None = None
+
+    @property
+    def is_error(self) -> bool:
+        """True for an error (the command exits 1)."""
+        return self.severity is Severity.ERROR
+
+    def sort_key(self) -> tuple[str, int, int, str, str]:
+        """Order diagnostics by file, position, code and message."""
+        return (self.span.file, self.span.line, self.span.column, self.code, self.message)
+
+    def to_json(self) -> dict[str, object]:
+        """The JSON form used by ``guidec check --format json``."""
+        return {
+            "code": self.code,
+            "severity": self.severity.value,
+            "message": self.message,
+            "file": self.span.file,
+            "line": self.span.line,
+            "column": self.span.column,
+            "end": {"line": self.span.end_line, "column": self.span.end_column},
+            "hint": self.hint,
+            "notes": list(self.notes),
+            "node": self.node,
+            "witness": dict(self.witness) if self.witness is not None else None,
+            "path": list(self.path),
+        }
+
+
+def error(code: str, message: str, span: Span, hint: str | None = None,
+          notes: Sequence[str] = ()) -> Diagnostic:
+    """Shorthand for an error diagnostic."""
+    return Diagnostic(code, Severity.ERROR, message, span, hint, tuple(notes))
+
+
+def warning(code: str, message: str, span: Span, hint: str | None = None,
+            notes: Sequence[str] = ()) -> Diagnostic:
+    """Shorthand for a warning diagnostic."""
+    return Diagnostic(code, Severity.WARNING, message, span, hint, tuple(notes))
+
+
+def did_you_mean(word: str, candidates: Iterable[str]) -> str | None:
+    """The candidate nearest to ``word`` (a misspelling), or None when nothing is close."""
+    pool = sorted(set(candidates))
+    matches = difflib.get_close_matches(word, pool, n=1, cutoff=0.6)
+    if not matches:
+        lowered = {c.lower(): c for c in pool}
+        matches = difflib.get_close_matches(word.lower(), list(lowered), n=1, cutoff=0.6)
+        return lowered[matches[0]] if matches else None
+    return matches[0]
+
+
+def suggestion(word: str, candidates: Iterable[str]) -> str | None:
+    """A ready-made hint ``did you mean `x`?`` for a misspelling, or None."""
+    near = did_you_mean(word, candidates)
+    return f"did you mean `{near}`?" if near is not None else None
+
+
+def render(diag: Diagnostic, source: str | None, color: bool = False) -> str:
+    """Render one diagnostic as text: location, message, source line with caret, hint, notes."""
+    sev = diag.severity.value
+    head = f"{diag.span}: {sev}[{diag.code}]: {diag.message}"
+    if color:
+        colors = {"error": "\x1b[1;31m", "warning": "\x1b[1;33m", "info": "\x1b[1;36m"}
+        head = f"\x1b[1m{diag.span}:\x1b[0m {colors[sev]}{sev}[{diag.code}]\x1b[0m: " \
+               f"\x1b[1m{diag.message}\x1b[0m"
+    out = [head]
+    excerpt = source_excerpt(source, diag.span)
+    if excerpt:
+        out.extend(excerpt)
+    if diag.hint:
+        out.append(f"  = hint: {diag.hint}")
+    for note in diag.notes:
+        out.append(f"  = note: {note}")
+    if diag.path:
+        out.append(f"  = path: {' -> '.join(diag.path)}")
+    if diag.witness is not None:
+        out.append("  = witness patient:")
+        text = json.dumps(diag.witness, indent=2, sort_keys=True, ensure_ascii=False)
+        out.extend("    " + line for line in text.splitlines())
+    return "\n".join(out)
+
+
+def source_excerpt(source: str | None, span: Span) -> list[str]:
+    """The source line of ``span`` with a line-number gutter and a caret under the span."""
+    if source is None or span.line < 1:
+        return []
+    lines = source.splitlines()
+    if span.line > len(lines):
+        return []
+    text = lines[span.line - 1].replace("\t", " ")
+    printable = "".join(c if c.isprintable() else "\N{REPLACEMENT CHARACTER}" for c in text)
+    if len(printable) > 160:
+        printable = printable[:157] + "..."
+    start = max(span.column, 1)
+    if span.end_line == span.line and span.end_column > span.column:
+        width = span.end_column - span.column
+    else:
+        width = max(len(text.rstrip()) - start + 1, 1)
+    width = max(1, min(width, max(len(printable) - start + 1, 1)))
+    gutter = str(span.line)
+    pad = " " * len(gutter)
+    return [
+        f"{pad} |",
+        f"{gutter} | {printable}",
+        f"{pad} | {' ' * (start - 1)}{'^' * width}",
+    ]
+
+
+def count(diags: Iterable[Diagnostic]) -> tuple[int, int]:
+    """The number of errors and of warnings."""
+    errors = warnings = 0
+    for d in diags:
+        if d.severity is Severity.ERROR:
+            errors += 1
+        elif d.severity is Severity.WARNING:
+            warnings += 1
+    return errors, warnings
+
+
+class GuidecError(Exception):
+    """Raised for diagnostics that stop a stage (a syntax error stops the parse)."""
+
+    def __init__(self, diagnostics: Sequence[Diagnostic]) -> None:
+        super().__init__("; ".join(d.message for d in diagnostics))
+        self.diagnostics = tuple(diagnostics)

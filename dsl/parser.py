@@ -1,0 +1,679 @@
+"""Text to syntax tree: ``parse(text, filename) -> ast.Guideline``.
+
+Lark does the parsing with the LALR grammar in ``grammar.lark`` (strict: no conflicts); a
+transformer builds the frozen dataclasses of :mod:`dsl.ast`, each with its span. A syntax
+error becomes a :class:`~dsl.diagnostics.Diagnostic` that says what was expected in an
+author's words and, for a misspelt keyword, which one was meant.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from fractions import Fraction
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from lark import Lark, Token, Transformer, v_args
+from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
+from lark.exceptions import VisitError
+
+from dsl import ast
+from dsl.diagnostics import Diagnostic, GuidecError, did_you_mean, error
+
+GRAMMAR = Path(__file__).with_name("grammar.lark")
+
+#: Every keyword of the language, for did-you-mean on misspellings.
+KEYWORDS = (
+    "guideline version status updated owner scope disclaimer changelog reference source year "
+    "url note input optional boolean integer number one of step unit assume unless let action "
+    "strong conditional detail section text cite pathway start recommend when then decide "
+    "unique first otherwise end never require conflict caution patient with case from expect "
+    "no only nothing pending at path allow and or not is known unknown recommended in true false"
+).split()
+
+_CODE = re.compile(r"[EWI]\d{3}")
+
+
+class _Comments:
+    """Collects `#` comments during one parse (Lark calls back for ignored terminals)."""
+
+    def __init__(self) -> None:
+        self.tokens: list[Token] = []
+
+    def __call__(self, token: Token) -> Token:
+        self.tokens.append(token)
+        return token
+
+
+_COMMENTS = _Comments()
+
+
+@lru_cache(maxsize=1)
+def _lark() -> Lark:
+    return Lark(
+        GRAMMAR.read_text(encoding="utf-8"),
+        parser="lalr",
+        strict=True,
+        propagate_positions=True,
+        maybe_placeholders=False,
+        lexer_callbacks={"COMMENT": _COMMENTS},
+        cache=True,
+    )
+
+
+def parse(text: str, filename: str = "<input>") -> ast.Guideline:
+    """Parse guideline source text into a syntax tree.
+
+    Raises :class:`~dsl.diagnostics.GuidecError` with located diagnostics on a syntax error.
+    """
+    parser = _lark()
+    _COMMENTS.tokens = []
+    try:
+        tree = parser.parse(text)
+    except UnexpectedInput as exc:
+        raise GuidecError([_syntax_error(exc, text, filename)]) from None
+    comments = tuple(
+        ast.Comment(_token_span(t, filename), str(t)[1:].rstrip()) for t in _COMMENTS.tokens
+    )
+    try:
+        guideline = _Builder(filename).transform(tree)
+    except VisitError as exc:
+        if isinstance(exc.orig_exc, GuidecError):
+            raise exc.orig_exc from None
+        raise
+    assert isinstance(guideline, ast.Guideline)
+    return ast.Guideline(guideline.span, guideline.header, guideline.items, comments)
+
+
+def parse_file(path: str | Path) -> ast.Guideline:
+    """Read a UTF-8 file and parse it (the file name goes into every span)."""
+    p = Path(path)
+    return parse(p.read_text(encoding="utf-8"), str(path))
+
+
+# ----------------------------------------------------------------------------- tree building
+
+
+def _token_span(tok: Token, filename: str) -> ast.Span:
+    return ast.Span(filename, tok.line or 0, tok.column or 0, tok.end_line or 0,
+                    tok.end_column or 0)
+
+
+def _decode_string(tok: Token, filename: str) -> str:
+    try:
+        value = json.loads(str(tok), strict=False)
+    except json.JSONDecodeError:
+        raise GuidecError([error(
+            "E003", "this text has an invalid escape sequence", _token_span(tok, filename),
+            hint='inside "..." use \\" for a quote, \\\\ for a backslash, \\n for a new line, '
+                 "or \\uXXXX",
+        )]) from None
+    assert isinstance(value, str)
+    return value
+
+
+def _number(tok: Token, filename: str) -> ast.Number:
+    text = str(tok)
+    return ast.Number(_token_span(tok, filename), Fraction(text), text)
+
+
+@v_args(meta=True)
+class _Builder(Transformer[Token, Any]):
+    """Builds :mod:`dsl.ast` nodes from the Lark tree."""
+
+    def __init__(self, filename: str) -> None:
+        super().__init__(visit_tokens=False)
+        self.filename = filename
+
+    def _span(self, meta: Any) -> ast.Span:
+        if getattr(meta, "empty", True):
+            return ast.Span(self.filename, 0, 0, 0, 0)
+        return ast.Span(self.filename, meta.line, meta.column, meta.end_line, meta.end_column)
+
+    def _ident(self, tok: Token) -> ast.Ident:
+        return ast.Ident(_token_span(tok, self.filename), str(tok))
+
+    def _idents(self, items: list[Any]) -> tuple[ast.Ident, ...]:
+        return tuple(self._ident(t) if isinstance(t, Token) else t for t in items)
+
+    # -- small pieces
+    def string(self, meta: Any, toks: list[Token]) -> str:
+        return "".join(_decode_string(t, self.filename) for t in toks)
+
+    def number(self, meta: Any, toks: list[Token]) -> ast.Number:
+        return _number(toks[0], self.filename)
+
+    def ident(self, meta: Any, toks: list[Token]) -> ast.Ident:
+        return self._ident(toks[0])
+
+    def cite(self, meta: Any, toks: list[Token]) -> tuple[ast.Ident, ...]:
+        return self._idents(toks)
+
+    def targets(self, meta: Any, toks: list[Token]) -> tuple[ast.Ident, ...]:
+        return self._idents(toks)
+
+    def note(self, meta: Any, items: list[Any]) -> ast.Note:
+        cites = items[1] if len(items) > 1 else ()
+        return ast.Note(self._span(meta), items[0], cites)
+
+    def strength(self, meta: Any, toks: list[Token]) -> str:
+        return str(toks[0])
+
+    def policy(self, meta: Any, toks: list[Token]) -> str:
+        return str(toks[0])
+
+    # -- header
+    def start(self, meta: Any, items: list[Any]) -> ast.Guideline:
+        return ast.Guideline(self._span(meta), items[0], tuple(items[1:]))
+
+    def header(self, meta: Any, items: list[Any]) -> ast.Header:
+        name, title, *fields_ = items
+        values: dict[str, Any] = {}
+        for key, value, span in fields_:
+            if key in values:
+                raise GuidecError([error(
+                    "E005", f"`{key}` is given twice in the guideline header", span,
+                    hint=f"keep one `{key}` line")])
+            values[key] = value
+        return ast.Header(
+            self._span(meta), self._ident(name), title, values.get("version"),
+            values.get("status"), values.get("updated"), values.get("owner"),
+            values.get("scope"), values.get("disclaimer"))
+
+    def h_version(self, meta: Any, toks: list[Token]) -> tuple[str, Any, ast.Span]:
+        return ("version", str(toks[0]), self._span(meta))
+
+    def h_status(self, meta: Any, toks: list[Token]) -> tuple[str, Any, ast.Span]:
+        return ("status", self._ident(toks[0]), self._span(meta))
+
+    def h_updated(self, meta: Any, toks: list[Token]) -> tuple[str, Any, ast.Span]:
+        return ("updated", str(toks[0]), self._span(meta))
+
+    def h_owner(self, meta: Any, items: list[Any]) -> tuple[str, Any, ast.Span]:
+        return ("owner", items[0], self._span(meta))
+
+    def h_scope(self, meta: Any, items: list[Any]) -> tuple[str, Any, ast.Span]:
+        return ("scope", items[0], self._span(meta))
+
+    def h_disclaimer(self, meta: Any, items: list[Any]) -> tuple[str, Any, ast.Span]:
+        return ("disclaimer", items[0], self._span(meta))
+
+    def changelog(self, meta: Any, items: list[Any]) -> ast.Changelog:
+        return ast.Changelog(self._span(meta), str(items[0]), str(items[1]), items[2])
+
+    def reference(self, meta: Any, items: list[Any]) -> ast.Reference:
+        name, kind, title, *rest = items
+        source = year = url = None
+        notes: list[ast.Note] = []
+        for r in rest:
+            if isinstance(r, ast.Note):
+                notes.append(r)
+            elif r[0] == "source":
+                source = r[1]
+            elif r[0] == "year":
+                year = int(Fraction(str(r[1])))
+            else:
+                url = r[1]
+        return ast.Reference(self._span(meta), self._ident(name), self._ident(kind), title,
+                             source, year, url, tuple(notes))
+
+    def ref_source(self, meta: Any, items: list[Any]) -> tuple[str, Any]:
+        return ("source", items[0])
+
+    def ref_year(self, meta: Any, toks: list[Token]) -> tuple[str, Any]:
+        return ("year", toks[0])
+
+    def ref_url(self, meta: Any, items: list[Any]) -> tuple[str, Any]:
+        return ("url", items[0])
+
+    # -- inputs
+    def input(self, meta: Any, items: list[Any]) -> ast.Input:
+        optional = len(items) == 4
+        return ast.Input(self._span(meta), self._ident(items[0]), items[1], items[-1], optional)
+
+    def t_boolean(self, meta: Any, items: list[Any]) -> ast.BooleanType:
+        return ast.BooleanType(self._span(meta))
+
+    def t_integer(self, meta: Any, items: list[Any]) -> ast.IntegerType:
+        low = high = step = None
+        for it in items:
+            if isinstance(it, tuple):
+                low, high = it
+            else:
+                step = it
+        return ast.IntegerType(self._span(meta), low, high, step)
+
+    def t_number(self, meta: Any, items: list[Any]) -> ast.NumberType:
+        low = high = None
+        unit = None
+        for it in items:
+            if isinstance(it, tuple):
+                low, high = it
+            else:
+                unit = it
+        return ast.NumberType(self._span(meta), low, high, unit)
+
+    def t_enum(self, meta: Any, items: list[Any]) -> ast.EnumType:
+        return ast.EnumType(self._span(meta), tuple(items))
+
+    def range_between(self, meta: Any, items: list[Any]) -> tuple[Any, Any]:
+        return (items[0], items[1])
+
+    def range_min(self, meta: Any, items: list[Any]) -> tuple[Any, Any]:
+        return (items[0], None)
+
+    def range_max(self, meta: Any, items: list[Any]) -> tuple[Any, Any]:
+        return (None, items[0])
+
+    def int_step(self, meta: Any, items: list[Any]) -> ast.Number:
+        return items[0]  # type: ignore[no-any-return]
+
+    def unit(self, meta: Any, items: list[Any]) -> str:
+        return items[0]  # type: ignore[no-any-return]
+
+    def assume(self, meta: Any, items: list[Any]) -> ast.Assume:
+        cond = items[0]
+        unless = None
+        text = None
+        for it in items[1:]:
+            if isinstance(it, str):
+                text = it
+            else:
+                unless = it
+        return ast.Assume(self._span(meta), cond, unless, text)
+
+    def let(self, meta: Any, items: list[Any]) -> ast.Let:
+        if len(items) == 3:
+            return ast.Let(self._span(meta), self._ident(items[0]), items[1], items[2])
+        return ast.Let(self._span(meta), self._ident(items[0]), None, items[1])
+
+    # -- actions and prose
+    def action(self, meta: Any, items: list[Any]) -> ast.Action:
+        name, kind, text, *rest = items
+        strength = None
+        detail = None
+        cites: tuple[ast.Ident, ...] = ()
+        for r in rest:
+            if isinstance(r, str):
+                strength = r
+            elif isinstance(r, tuple) and r and r[0] == "detail":
+                detail = r[1]
+            else:
+                cites = cites + r
+        return ast.Action(self._span(meta), self._ident(name), self._ident(kind), text,
+                          strength, detail, cites)
+
+    def a_detail(self, meta: Any, items: list[Any]) -> tuple[str, str]:
+        return ("detail", items[0])
+
+    def section(self, meta: Any, items: list[Any]) -> ast.Section:
+        return ast.Section(self._span(meta), self._ident(items[0]), items[1], tuple(items[2:]))
+
+    def paragraph(self, meta: Any, items: list[Any]) -> ast.Paragraph:
+        cites = items[1] if len(items) > 1 else ()
+        return ast.Paragraph(self._span(meta), items[0], cites)
+
+    # -- pathway
+    def pathway(self, meta: Any, items: list[Any]) -> ast.Pathway:
+        return ast.Pathway(self._span(meta), items[0], tuple(items[1:]))
+
+    def start_edge(self, meta: Any, items: list[Any]) -> tuple[ast.Ident, ...]:
+        return items[0]  # type: ignore[no-any-return]
+
+    def then(self, meta: Any, items: list[Any]) -> tuple[str, tuple[ast.Ident, ...]]:
+        return ("then", items[0])
+
+    def step(self, meta: Any, items: list[Any]) -> ast.Step:
+        name, title, *rest = items
+        then = None
+        body: list[ast.Recommend | ast.Note] = []
+        for r in rest:
+            if isinstance(r, tuple):
+                then = r[1]
+            else:
+                body.append(r)
+        return ast.Step(self._span(meta), self._ident(name), title, tuple(body), then)
+
+    def recommend(self, meta: Any, items: list[Any]) -> ast.Recommend:
+        actions = [i for i in items if isinstance(i, Token)]
+        conds = [i for i in items if not isinstance(i, Token)]
+        return ast.Recommend(self._span(meta), self._idents(actions),
+                             conds[0] if conds else None)
+
+    def decide(self, meta: Any, items: list[Any]) -> ast.Decide:
+        name, question, *rest = items
+        policy = None
+        notes: list[ast.Note] = []
+        branches: list[ast.Branch] = []
+        otherwise = None
+        for r in rest:
+            if isinstance(r, str):
+                policy = r
+            elif isinstance(r, ast.Note):
+                notes.append(r)
+            elif isinstance(r, ast.Branch):
+                branches.append(r)
+            else:
+                otherwise = r
+        return ast.Decide(self._span(meta), self._ident(name), question, policy, tuple(notes),
+                          tuple(branches), otherwise)
+
+    def branch(self, meta: Any, items: list[Any]) -> ast.Branch:
+        cond = items[0]
+        label = None
+        rest = items[1:]
+        if rest and isinstance(rest[0], str):
+            label = rest[0]
+            rest = rest[1:]
+        return ast.Branch(self._span(meta), cond, label, rest[0], tuple(rest[1:]))
+
+    def otherwise(self, meta: Any, items: list[Any]) -> ast.Otherwise:
+        label = None
+        rest = items
+        if rest and isinstance(rest[0], str):
+            label = rest[0]
+            rest = rest[1:]
+        return ast.Otherwise(self._span(meta), label, rest[0], tuple(rest[1:]))
+
+    def end_node(self, meta: Any, items: list[Any]) -> ast.End:
+        return ast.End(self._span(meta), self._ident(items[0]),
+                       items[1] if len(items) > 1 else None)
+
+    # -- rules
+    def never(self, meta: Any, items: list[Any]) -> ast.Never:
+        action = self._ident(items[0])
+        rest = items[1:]
+        cond = None
+        if rest and not isinstance(rest[0], str):
+            cond = rest[0]
+            rest = rest[1:]
+        cites = rest[1] if len(rest) > 1 else ()
+        return ast.Never(self._span(meta), action, cond, rest[0], cites)
+
+    def require(self, meta: Any, items: list[Any]) -> ast.Require:
+        cites = items[3] if len(items) > 3 else ()
+        return ast.Require(self._span(meta), self._ident(items[0]), items[1], items[2], cites)
+
+    def conflict(self, meta: Any, items: list[Any]) -> ast.Conflict:
+        cites = items[3] if len(items) > 3 else ()
+        return ast.Conflict(self._span(meta), self._ident(items[0]), self._ident(items[1]),
+                            items[2], cites)
+
+    def caution(self, meta: Any, items: list[Any]) -> ast.Caution:
+        cites = items[3] if len(items) > 3 else ()
+        return ast.Caution(self._span(meta), self._ident(items[0]), items[1], items[2], cites)
+
+    # -- patients and cases
+    def patient(self, meta: Any, items: list[Any]) -> ast.Patient:
+        name = self._ident(items[0])
+        desc = items[1] if isinstance(items[1], str) else None
+        return ast.Patient(self._span(meta), name, desc, items[-1])
+
+    def assignments(self, meta: Any, items: list[Any]) -> tuple[ast.Assignment, ...]:
+        return tuple(items)
+
+    def assignment(self, meta: Any, items: list[Any]) -> ast.Assignment:
+        return ast.Assignment(self._span(meta), self._ident(items[0]), items[1])
+
+    def v_true(self, meta: Any, items: list[Any]) -> ast.Bool:
+        return ast.Bool(self._span(meta), True)
+
+    def v_false(self, meta: Any, items: list[Any]) -> ast.Bool:
+        return ast.Bool(self._span(meta), False)
+
+    def v_name(self, meta: Any, items: list[Any]) -> ast.Name:
+        ident: ast.Ident = items[0]
+        return ast.Name(ident.span, ident.name)
+
+    def case(self, meta: Any, items: list[Any]) -> ast.Case:
+        title = items[0]
+        base = None
+        values: tuple[ast.Assignment, ...] = ()
+        expects: list[ast.Expect] = []
+        for it in items[1:]:
+            if isinstance(it, Token):
+                base = self._ident(it)
+            elif isinstance(it, ast.Expect):
+                expects.append(it)
+            else:
+                values = it
+        return ast.Case(self._span(meta), title, base, values, tuple(expects))
+
+    def _expect(self, kind: str, meta: Any, toks: list[Token]) -> ast.Expect:
+        return ast.Expect(self._span(meta), kind, self._idents(toks))
+
+    def expect_some(self, meta: Any, toks: list[Token]) -> ast.Expect:
+        return self._expect("some", meta, toks)
+
+    def expect_none(self, meta: Any, toks: list[Token]) -> ast.Expect:
+        return self._expect("none", meta, toks)
+
+    def expect_only(self, meta: Any, toks: list[Token]) -> ast.Expect:
+        return self._expect("only", meta, toks)
+
+    def expect_pending(self, meta: Any, toks: list[Token]) -> ast.Expect:
+        return self._expect("pending", meta, toks)
+
+    def expect_pending_at(self, meta: Any, toks: list[Token]) -> ast.Expect:
+        return self._expect("pending_at", meta, toks)
+
+    def expect_caution(self, meta: Any, toks: list[Token]) -> ast.Expect:
+        return self._expect("caution", meta, toks)
+
+    def expect_path(self, meta: Any, toks: list[Token]) -> ast.Expect:
+        return self._expect("path", meta, toks)
+
+    def allow(self, meta: Any, items: list[Any]) -> ast.Allow:
+        code = self._ident(items[0])
+        if not _CODE.fullmatch(code.name):
+            raise GuidecError([error(
+                "E006", f"`{code.name}` is not a diagnostic code", code.span,
+                hint="a code is a letter E, W or I and three digits, e.g. `allow W201 at "
+                     'performance "reason"`')])
+        return ast.Allow(self._span(meta), code, self._ident(items[1]), items[2])
+
+    # -- expressions
+    def or_(self, meta: Any, items: list[Any]) -> ast.Or:
+        return ast.Or(self._span(meta), tuple(items))
+
+    def and_(self, meta: Any, items: list[Any]) -> ast.And:
+        return ast.And(self._span(meta), tuple(items))
+
+    def not_(self, meta: Any, items: list[Any]) -> ast.Not:
+        return ast.Not(self._span(meta), items[0])
+
+    def compare(self, meta: Any, items: list[Any]) -> ast.Compare:
+        return ast.Compare(self._span(meta), str(items[1]), items[0], items[2])
+
+    def is_known(self, meta: Any, items: list[Any]) -> ast.IsKnown:
+        return ast.IsKnown(self._span(meta), items[0], True)
+
+    def is_unknown(self, meta: Any, items: list[Any]) -> ast.IsKnown:
+        return ast.IsKnown(self._span(meta), items[0], False)
+
+    def is_recommended(self, meta: Any, items: list[Any]) -> ast.IsRecommended:
+        operand = items[0]
+        if not isinstance(operand, ast.Name):
+            raise GuidecError([error(
+                "E007", "only an action can be `recommended`", self._span(meta),
+                hint="write `<action> is recommended`, e.g. `intrathecal_methotrexate is "
+                     "recommended`")])
+        return ast.IsRecommended(self._span(meta), ast.Ident(operand.span, operand.name))
+
+    def in_(self, meta: Any, items: list[Any]) -> ast.In:
+        return ast.In(self._span(meta), items[0], tuple(items[1:]))
+
+    def arith(self, meta: Any, items: list[Any]) -> ast.Arith:
+        return ast.Arith(self._span(meta), str(items[1]), items[0], items[2])
+
+    def scale(self, meta: Any, items: list[Any]) -> ast.Scale:
+        return ast.Scale(self._span(meta), items[0], items[1])
+
+    def ref(self, meta: Any, items: list[Any]) -> ast.Name:
+        ident: ast.Ident = items[0]
+        return ast.Name(ident.span, ident.name)
+
+    def num(self, meta: Any, items: list[Any]) -> ast.Number:
+        return items[0]  # type: ignore[no-any-return]
+
+    def true_(self, meta: Any, items: list[Any]) -> ast.Bool:
+        return ast.Bool(self._span(meta), True)
+
+    def false_(self, meta: Any, items: list[Any]) -> ast.Bool:
+        return ast.Bool(self._span(meta), False)
+
+
+# ----------------------------------------------------------------------------- syntax errors
+
+#: Words for terminals, as an author would read them.
+_TERMINAL_WORDS = {
+    "NAME": "a name",
+    "UNKNOWN": "`unknown`",
+    "STRING": 'a quoted text such as "..."',
+    "SIGNED": "a number",
+    "VERSION": "a version such as 1.0.0",
+    "DATE": "a date such as 2026-01-24",
+    "COMPARE": "a comparison (==, !=, <, <=, >, >=)",
+    "ADDOP": "+ or -",
+    "STRONG": "`strong`",
+    "CONDITIONAL": "`conditional`",
+    "UNIQUE": "`unique`",
+    "FIRST": "`first`",
+    "OPTIONAL": "`optional`",
+    "$END": "the end of the file",
+}
+
+#: When the expected terminals include all of a set, say what is expected in one phrase.
+_CONTEXTS: tuple[tuple[frozenset[str], str], ...] = (
+    (frozenset({"WHEN", "OTHERWISE"}),
+     "a branch such as `when <condition> -> <step>` or `otherwise -> <step>`"),
+    (frozenset({"RECOMMEND", "THEN"}),
+     "a step item such as `recommend <action> when <condition>`, `note \"...\"` or "
+     "`then -> <step>`"),
+    (frozenset({"BOOLEAN", "INTEGER", "NUMBER", "ONE"}),
+     "a type: `boolean`, `integer 0..100 step 10`, `number >= 0 unit \"...\"` or "
+     "`one of a, b`"),
+    (frozenset({"INPUT", "ACTION", "PATHWAY"}),
+     "a declaration such as `input`, `action`, `reference`, `let`, `assume`, `pathway`, "
+     "`never`, `require`, `conflict`, `caution`, `patient`, `case` or `section`"),
+    (frozenset({"WHEN", "NOTE", "UNIQUE"}),
+     "a branch such as `when <condition> -> <step>` (a decision needs at least one)"),
+    (frozenset({"NOT", "LPAR"}),
+     "a condition such as `kps >= 70`, `egfr == mutant` or `not neuraxis_mri_done`"),
+    (frozenset({"STEP", "DECIDE", "END"}),
+     "a pathway node: `step <id> \"title\"`, `decide <id> \"question\"` or `end <id>`"),
+)
+
+
+def _expected_words(expected: set[str]) -> str:
+    for needed, phrase in _CONTEXTS:
+        if needed <= expected:
+            return phrase
+    words = []
+    for name in sorted(expected):
+        if name in _TERMINAL_WORDS:
+            words.append(_TERMINAL_WORDS[name])
+            continue
+        literal = _literal(name)
+        words.append(f"`{literal}`" if literal else name.lower())
+    words = sorted(set(words))
+    if len(words) == 1:
+        return words[0]
+    if len(words) <= 6:
+        return ", ".join(words[:-1]) + " or " + words[-1]
+    return ", ".join(words[:6]) + " or another clause"
+
+
+def _literal(terminal: str) -> str | None:
+    try:
+        term = _lark().get_terminal(terminal)
+    except KeyError:
+        return None
+    pattern = term.pattern
+    if pattern.type == "str":
+        return str(pattern.value)
+    return None
+
+
+def _expected_keywords(expected: set[str]) -> list[str]:
+    out = []
+    for name in expected:
+        lit = _literal(name)
+        if lit and lit.isidentifier():
+            out.append(lit)
+    return out
+
+
+def _describe_token(tok: Token) -> str:
+    if tok.type == "$END":
+        return "the end of the file"
+    if tok.type == "STRING":
+        return "a quoted text"
+    if tok.type == "NAME":
+        return f"name `{tok}`"
+    lit = _literal(tok.type)
+    if lit and lit.isidentifier():
+        return f"keyword `{tok}`"
+    return f"`{tok}`"
+
+
+def _syntax_error(exc: UnexpectedInput, text: str, filename: str) -> Diagnostic:
+    line = getattr(exc, "line", 0) or 0
+    column = getattr(exc, "column", 0) or 0
+    if isinstance(exc, UnexpectedCharacters):
+        char = text[exc.pos_in_stream] if exc.pos_in_stream < len(text) else ""
+        span = ast.Span(filename, line, column, line, column + 1)
+        if char == '"':
+            return error("E001", "this quoted text is not closed on its line", span,
+                         hint='close it with " on the same line; write \\n for a line break '
+                              'or put two "..." "..." texts side by side')
+        shown = repr(char) if not char.isprintable() or char.isspace() else f"`{char}`"
+        expected = _expected_words(set(exc.allowed or ()))
+        return error("E001", f"unexpected character {shown}", span,
+                     hint=f"expected {expected}")
+    if isinstance(exc, UnexpectedToken):
+        tok = exc.token
+        expected = set(exc.expected)
+        if tok.type == "$END" and not text.strip():
+            return error("E004", "the file is empty", ast.Span(filename, 1, 1, 1, 1),
+                         hint='a guideline starts with `guideline <id> "title"`')
+        if tok.type == "$END":
+            last = text.rstrip().splitlines() or [""]
+            end_line = max(1, len(last))
+            span = ast.Span(filename, end_line, len(last[-1]) + 1, end_line, len(last[-1]) + 2)
+            return error("E004", "the file ends too early", span,
+                         hint=f"expected {_expected_words(expected)}")
+        tok_span = _token_span(tok, filename)
+        message = f"unexpected {_describe_token(tok)}"
+        hint = f"expected {_expected_words(expected)}"
+        notes: list[str] = []
+        keywords = _expected_keywords(expected)
+        if tok.type in ("NAME", "UNKNOWN") or str(tok).isidentifier():
+            near = did_you_mean(str(tok), keywords)
+            if near is None and not keywords:
+                near = None
+            if near is not None and near != str(tok):
+                return error("E002", f"unexpected {_describe_token(tok)}: did you mean `{near}`?",
+                             tok_span, hint=hint)
+            if str(tok) in KEYWORDS and tok.type != "NAME":
+                notes.append(f"`{tok}` is a keyword of the language and cannot be used here")
+        return error("E002", message, tok_span, hint=hint, notes=notes)
+    if isinstance(exc, UnexpectedEOF):
+        span = ast.Span(filename, line, column, line, column + 1)
+        return error("E004", "the file ends too early", span)
+    span = ast.Span(filename, line, column, line, column + 1)
+    return error("E002", "syntax error", span)
+
+
+def check_syntax(text: str, filename: str = "<input>") -> list[Diagnostic]:
+    """Parse and return the syntax diagnostics (empty when the text parses)."""
+    try:
+        parse(text, filename)
+    except GuidecError as exc:
+        return list(exc.diagnostics)
+    return []
+
+
+__all__ = ["parse", "parse_file", "check_syntax", "KEYWORDS", "GRAMMAR"]
