@@ -7,9 +7,9 @@ node or a handout paragraph can point back at a source line.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field, fields
 from fractions import Fraction
-from typing import Iterator, Union
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -157,7 +157,10 @@ class IsRecommended(Node):
     action: Ident
 
 
-Expr = Union[Name, Number, Bool, Compare, Arith, Scale, And, Or, Not, IsKnown, In, IsRecommended]
+Expr = (
+    Name | Number | Bool | Compare | Arith | Scale | And | Or | Not | IsKnown | In |
+    IsRecommended
+)
 
 # ----------------------------------------------------------------------------- declarations
 
@@ -236,7 +239,7 @@ class EnumType(Node):
     values: tuple[Ident, ...]
 
 
-InputType = Union[BooleanType, IntegerType, NumberType, EnumType]
+InputType = BooleanType | IntegerType | NumberType | EnumType
 
 
 @dataclass(frozen=True, slots=True)
@@ -356,7 +359,7 @@ class End(Node):
     title: str | None
 
 
-PathNode = Union[Step, Decide, End]
+PathNode = Step | Decide | End
 
 
 @dataclass(frozen=True, slots=True)
@@ -462,10 +465,10 @@ class Allow(Node):
     reason: str
 
 
-Item = Union[
-    Changelog, Reference, Input, Assume, Let, Action, Section, Pathway, Never, Require,
-    Conflict, Caution, Patient, Case, Allow,
-]
+Item = (
+    Changelog | Reference | Input | Assume | Let | Action | Section | Pathway | Never |
+    Require | Conflict | Caution | Patient | Case | Allow
+)
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import difflib
 import json
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from enum import Enum
-from typing import Iterable, Mapping, Sequence
+from enum import StrEnum
 
 from dsl.ast import Span
 
 
-class Severity(str, Enum):
+class Severity(StrEnum):
     """How bad a finding is; errors make commands exit 1."""
 
     ERROR = "error"

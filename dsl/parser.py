@@ -16,8 +16,13 @@ from pathlib import Path
 from typing import Any
 
 from lark import Lark, Token, Transformer, v_args
-from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
-from lark.exceptions import VisitError
+from lark.exceptions import (
+    UnexpectedCharacters,
+    UnexpectedEOF,
+    UnexpectedInput,
+    UnexpectedToken,
+    VisitError,
+)
 
 from dsl import ast
 from dsl.diagnostics import Diagnostic, GuidecError, did_you_mean, error
@@ -26,12 +31,15 @@ GRAMMAR = Path(__file__).with_name("grammar.lark")
 
 #: Every keyword of the language, for did-you-mean on misspellings.
 KEYWORDS = (
-    "guideline version status updated owner scope disclaimer changelog reference source year "
-    "url note input optional boolean integer number one of step unit assume unless let action "
-    "strong conditional detail section text cite pathway start recommend when then decide "
-    "unique first otherwise end never require conflict caution patient with case from expect "
-    "no only nothing pending at path allow and or not is known unknown recommended in true false"
-).split()
+    "guideline", "version", "status", "updated", "owner", "scope", "disclaimer", "changelog",
+    "reference", "source", "year", "url", "note", "input", "optional", "boolean", "integer",
+    "number", "one", "of", "step", "unit", "assume", "unless", "let", "action", "strong",
+    "conditional", "detail", "section", "text", "cite", "pathway", "start", "recommend",
+    "when", "then", "decide", "unique", "first", "otherwise", "end", "never", "require",
+    "conflict", "caution", "patient", "with", "case", "from", "expect", "no", "only",
+    "nothing", "pending", "at", "path", "allow", "and", "or", "not", "is", "known", "unknown",
+    "recommended", "in", "true", "false",
+)
 
 _CODE = re.compile(r"[EWI]\d{3}")
 
@@ -475,10 +483,14 @@ class _Builder(Transformer[Token, Any]):
         return ast.Allow(self._span(meta), code, self._ident(items[1]), items[2])
 
     # -- expressions
-    def or_(self, meta: Any, items: list[Any]) -> ast.Or:
+    def or_(self, meta: Any, items: list[Any]) -> ast.Expr:
+        if len(items) == 1:  # `?rule -> alias` does not inline a single child
+            return items[0]  # type: ignore[no-any-return]
         return ast.Or(self._span(meta), tuple(items))
 
-    def and_(self, meta: Any, items: list[Any]) -> ast.And:
+    def and_(self, meta: Any, items: list[Any]) -> ast.Expr:
+        if len(items) == 1:
+            return items[0]  # type: ignore[no-any-return]
         return ast.And(self._span(meta), tuple(items))
 
     def not_(self, meta: Any, items: list[Any]) -> ast.Not:
@@ -623,19 +635,19 @@ def _syntax_error(exc: UnexpectedInput, text: str, filename: str) -> Diagnostic:
     line = getattr(exc, "line", 0) or 0
     column = getattr(exc, "column", 0) or 0
     if isinstance(exc, UnexpectedCharacters):
-        char = text[exc.pos_in_stream] if exc.pos_in_stream < len(text) else ""
+        pos = exc.pos_in_stream or 0
+        char = text[pos] if pos < len(text) else ""
         span = ast.Span(filename, line, column, line, column + 1)
         if char == '"':
             return error("E001", "this quoted text is not closed on its line", span,
                          hint='close it with " on the same line; write \\n for a line break '
                               'or put two "..." "..." texts side by side')
         shown = repr(char) if not char.isprintable() or char.isspace() else f"`{char}`"
-        expected = _expected_words(set(exc.allowed or ()))
         return error("E001", f"unexpected character {shown}", span,
-                     hint=f"expected {expected}")
+                     hint=f"expected {_expected_words(set(exc.allowed or ()))}")
     if isinstance(exc, UnexpectedToken):
         tok = exc.token
-        expected = set(exc.expected)
+        expected: set[str] = set(exc.expected)
         if tok.type == "$END" and not text.strip():
             return error("E004", "the file is empty", ast.Span(filename, 1, 1, 1, 1),
                          hint='a guideline starts with `guideline <id> "title"`')
@@ -676,4 +688,4 @@ def check_syntax(text: str, filename: str = "<input>") -> list[Diagnostic]:
     return []
 
 
-__all__ = ["parse", "parse_file", "check_syntax", "KEYWORDS", "GRAMMAR"]
+__all__ = ["GRAMMAR", "KEYWORDS", "check_syntax", "parse", "parse_file"]

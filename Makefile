@@ -1,0 +1,59 @@
+# guidec: two commands set everything up on a fresh Debian machine with Python 3.11.
+#   make demo   venv + install + Graphviz, then build the flagship guideline into build/
+#   make test   the same set-up (+ chromium for the browser tests), then the whole suite
+#   make bench  the benchmarks (never part of make test)
+# Set GUIDEC_NO_APT=1 to forbid apt-get; the steps that need a missing tool then say so.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+GUIDE  := guidelines/leptomeningeal.guide
+SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: demo test lint typecheck unit bench graphviz chromium clean
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[test]"
+	@touch $(STAMP)
+
+# Install a Debian package when its command is missing and apt-get may be used.
+define apt_install
+	@if ! command -v $(1) >/dev/null 2>&1; then \
+	  if [ -z "$$GUIDEC_NO_APT" ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing $(2) with apt-get"; \
+	    $(SUDO) apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $(2) >/dev/null; \
+	  else \
+	    echo "note: $(1) is missing; install it with: apt-get install $(2) (or brew install $(2))"; \
+	  fi; \
+	fi
+endef
+
+graphviz:
+	$(call apt_install,dot,graphviz)
+
+chromium:
+	$(call apt_install,chromium,chromium)
+
+demo: $(STAMP) graphviz
+	@$(BIN)/python tools/demo.py
+
+lint: $(STAMP)
+	$(BIN)/ruff check dsl compiler targets tests tools
+
+typecheck: $(STAMP)
+	$(BIN)/mypy dsl compiler targets
+
+unit: $(STAMP) graphviz chromium
+	$(BIN)/pytest -q -n 2 tests
+
+test: lint typecheck unit
+
+bench: $(STAMP) graphviz
+	$(BIN)/python tests/benchmarks/run.py
+
+clean:
+	rm -rf build .mypy_cache .ruff_cache .hypothesis

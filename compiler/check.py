@@ -1,0 +1,117 @@
+"""The checking pipeline: text -> syntax tree -> names -> types -> checked model -> analysis.
+
+``check_text`` runs every pass that applies and returns all their diagnostics (sorted) with the
+model when there are no errors. Nothing here prints.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from compiler import model as m
+from compiler.graph import check_graph
+from compiler.lower import Lowerer, warn_allow_unused
+from compiler.names import check_let_cycles, check_references, check_unused, collect
+from dsl.diagnostics import Diagnostic, GuidecError, Severity
+from dsl.parser import parse
+
+
+class InputError(Exception):
+    """A file that cannot be read as a guideline (missing, a directory, not UTF-8, ...)."""
+
+
+@dataclass
+class CheckResult:
+    """What checking one source gave: the model (None when there are errors) and diagnostics."""
+
+    filename: str
+    source: str
+    model: m.Model | None
+    diagnostics: list[Diagnostic]
+    allowed: list[tuple[m.Allow, Diagnostic]] = field(default_factory=list)
+
+    @property
+    def errors(self) -> list[Diagnostic]:
+        """The error diagnostics."""
+        return [d for d in self.diagnostics if d.severity is Severity.ERROR]
+
+    @property
+    def ok(self) -> bool:
+        """True when there is no error."""
+        return not self.errors
+
+
+MAX_BYTES = 5_000_000
+
+
+def read_source(path: str | Path) -> str:
+    """Read a guideline file as UTF-8 text; raise :class:`InputError` with a clear message."""
+    p = Path(path)
+    if str(path) == "-":
+        raise InputError("reading a guideline from standard input is not supported; name a file")
+    if not p.exists():
+        raise InputError(f"{path}: no such file")
+    if p.is_dir():
+        raise InputError(f"{path}: is a directory, not a .guide file")
+    try:
+        data = p.read_bytes()
+    except OSError as exc:
+        raise InputError(f"{path}: cannot be read ({exc.strerror})") from None
+    if len(data) > MAX_BYTES:
+        raise InputError(f"{path}: {len(data):,} bytes is too large for a guideline "
+                         f"(limit {MAX_BYTES:,})")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[:exc.start].count(b"\n") + 1
+        raise InputError(f"{path}:{line}: is not UTF-8 text (byte 0x{data[exc.start]:02x} at "
+                         f"offset {exc.start}); save it as UTF-8") from None
+    return text.removeprefix("\ufeff")
+
+
+def check_text(text: str, filename: str = "<input>", analyze: bool = True) -> CheckResult:
+    """Run every applicable pass over guideline source text."""
+    try:
+        g = parse(text, filename)
+    except GuidecError as exc:
+        return CheckResult(filename, text, None, list(exc.diagnostics))
+    scope, diags = collect(g)
+    diags += check_references(g, scope)
+    diags += check_let_cycles(scope)
+    diags += check_unused(g, scope)
+    lowerer = Lowerer(g, scope, text)
+    model = lowerer.lower()
+    diags += lowerer.diags
+    if not any(d.is_error for d in diags):
+        diags += check_graph(model)
+    if analyze and not any(d.is_error for d in diags):
+        diags += _analysis(model)
+    diags = sorted(set(diags), key=Diagnostic.sort_key)
+    kept, allowed, used = [], [], set()
+    for d in diags:
+        match = next((a for a in model.allows
+                      if a.code == d.code and a.node == d.node and not d.is_error), None)
+        if match is not None:
+            allowed.append((match, d))
+            used.add((match.code, match.node))
+        else:
+            kept.append(d)
+    kept += warn_allow_unused(model, used)
+    has_errors = any(d.is_error for d in kept)
+    return CheckResult(filename, text, None if has_errors else model, kept, allowed)
+
+
+def _analysis(model: m.Model) -> list[Diagnostic]:
+    import importlib.util
+
+    if importlib.util.find_spec("compiler.analysis") is None:
+        return []
+    analysis = importlib.import_module("compiler.analysis")
+    found: list[Diagnostic] = analysis.analyze(model)
+    return found
+
+
+def check_file(path: str | Path, analyze: bool = True) -> CheckResult:
+    """Read and check one file (raises :class:`InputError` when it cannot be read)."""
+    return check_text(read_source(path), str(path), analyze)

@@ -1,0 +1,111 @@
+"""The `guidec` command line.
+
+Every command follows one convention for exit codes: 0 done (warnings may have been printed),
+1 the input has findings (check errors, failed cases, a refused build), 2 bad usage or
+unreadable input, 3 the environment lacks something asked for. Commands are loaded lazily so
+that `guidec fmt` does not import the solver or Jinja2.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import sys
+from typing import Any
+
+import click
+
+EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_ENV = 0, 1, 2, 3
+
+#: command name -> "module:attribute", imported only when the command runs (or for --help).
+COMMANDS = {
+    "check": "compiler.cmd_check:check",
+    "fmt": "compiler.cmd_fmt:fmt",
+    "build": "compiler.cmd_build:build",
+    "eval": "compiler.cmd_eval:eval_",
+    "test": "compiler.cmd_test:test",
+    "diff": "compiler.cmd_diff:diff",
+}
+
+SHORT_HELP = {
+    "check": "Check guidelines: syntax, names, types and the solver's proofs.",
+    "fmt": "Format guidelines canonically (or --check that they are).",
+    "build": "Generate targets: Python evaluator, flowchart, handout.",
+    "eval": "Evaluate a patient (or a cohort) against a guideline.",
+    "test": "Run the case blocks of guidelines and report coverage.",
+    "diff": "Compare two versions of a guideline by structure and behaviour.",
+}
+
+
+class LazyGroup(click.Group):
+    """A group whose subcommands are imported on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return [name for name in COMMANDS if _available(name)]
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        target = COMMANDS.get(cmd_name)
+        if target is None or not _available(cmd_name):
+            return None
+        module, attr = target.split(":")
+        command = getattr(importlib.import_module(module), attr)
+        assert isinstance(command, click.Command)
+        return command
+
+    def resolve_command(self, ctx: click.Context, args: list[str]) -> Any:
+        name = args[0] if args else ""
+        if name and not name.startswith("-") and name not in COMMANDS:
+            import difflib
+
+            near = difflib.get_close_matches(name, list(COMMANDS), n=1)
+            hint = f" Did you mean `guidec {near[0]}`?" if near else ""
+            raise click.UsageError(f"no command `{name}`.{hint}", ctx)
+        return super().resolve_command(ctx, args)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [(n, SHORT_HELP[n]) for n in self.list_commands(ctx)]
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
+
+def _available(name: str) -> bool:
+    module = COMMANDS[name].split(":")[0]
+    return importlib.util.find_spec(module) is not None
+
+
+def _version() -> str:
+    try:
+        from importlib.metadata import version
+
+        return version("guidec")
+    except Exception:
+        return "0.1.0"
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]},
+             epilog="Example: guidec check guidelines/leptomeningeal.guide\n\n"
+                    "Exit codes: 0 done, 1 findings, 2 bad usage or input, 3 missing tool.")
+@click.version_option(_version(), "--version", prog_name="guidec", message="%(prog)s %(version)s")
+def cli() -> None:
+    """guidec: a compiler for clinical practice guidelines.
+
+    It parses a .guide file, proves it sound with a solver, and generates a Python evaluator,
+    a Graphviz flowchart and an HTML handout from the same source.
+    """
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console entry point: run the CLI, turning a broken pipe into a quiet exit."""
+    try:
+        cli.main(args=argv, prog_name="guidec", standalone_mode=True)
+    except BrokenPipeError:
+        sys.stderr.close()
+        sys.exit(EXIT_OK)
+    except KeyboardInterrupt:
+        click.echo("interrupted", err=True)
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

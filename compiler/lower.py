@@ -1,0 +1,308 @@
+"""Lowering: the syntax tree and its scope become the checked :class:`~compiler.model.Model`.
+
+Also checks what only makes sense while lowering: header fields (E108), kinds of actions and
+references (E109), input declarations (E110), patient and case values (E208), and evidence:
+every action and rule cites a reference (E301, a warning while the status is draft).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from fractions import Fraction
+
+from compiler import model as m
+from compiler.names import Scope
+from compiler.types import Resolver, value_text
+from dsl import ast
+from dsl.diagnostics import Diagnostic, Severity, error, suggestion, warning
+
+
+class Lowerer:
+    """Builds the model; collects diagnostics in ``diags``."""
+
+    def __init__(self, g: ast.Guideline, scope: Scope, source: str) -> None:
+        self.g = g
+        self.scope = scope
+        self.source = source
+        self.diags: list[Diagnostic] = []
+        self.inputs = {name: self._input(i) for name, i in scope.inputs.items()}
+        self.resolver = Resolver(scope, self.inputs)
+        self.resolver.let_labels = {n: (lt.label or n.replace("_", " "))
+                                    for n, lt in scope.lets.items()}
+        self.draft = False
+
+    # -- header
+    def meta(self) -> m.Meta:
+        h = self.g.header
+        status = h.status.name if h.status is not None else "draft"
+        if h.status is not None and status not in m.STATUSES:
+            self.diags.append(error(
+                "E108", f"`{status}` is not a status", h.status.span,
+                hint=suggestion(status, m.STATUSES) or "use draft, under_review or approved"))
+        self.draft = status == "draft"
+        missing = [f for f in ("version", "updated", "owner") if getattr(h, f) is None]
+        if missing:
+            self.diags.append(error(
+                "E108", f"the guideline header lacks {', '.join(missing)}", h.name.span,
+                hint="add e.g. `version 1.0.0`, `updated 2026-01-24`, `owner \"Committee\"`"))
+        if h.status is None:
+            self.diags.append(error(
+                "E108", "the guideline header lacks a status", h.name.span,
+                hint="add `status draft`, `status under_review` or `status approved`"))
+        return m.Meta(h.name.name, h.title, h.version or "0.0.0", status, h.updated or "",
+                      h.owner or "", h.scope, h.disclaimer)
+
+    # -- evidence
+    def _cites(self, idents: tuple[ast.Ident, ...], what: str, span: ast.Span) -> tuple[str, ...]:
+        if not idents:
+            sev = Severity.WARNING if self.draft else Severity.ERROR
+            self.diags.append(Diagnostic(
+                "E301", sev, f"{what} cites no reference", span,
+                hint="add `cite <reference>`; a committee resolution is a reference of kind "
+                     "`consensus`"))
+        return tuple(i.name for i in idents)
+
+    def _note(self, n: ast.Note) -> m.Note:
+        return m.Note(n.text, tuple(c.name for c in n.citations), n.span)
+
+    # -- inputs
+    def _input(self, i: ast.Input) -> m.Input:
+        t = i.type
+        name = i.name.name
+        if isinstance(t, ast.BooleanType):
+            return m.Input(name, i.label, "boolean", i.optional, span=i.span)
+        if isinstance(t, ast.EnumType):
+            values: list[str] = []
+            for v in t.values:
+                if v.name in values:
+                    self.diags.append(error("E110", f"the value `{v.name}` is listed twice",
+                                            v.span, hint="list each value once"))
+                else:
+                    values.append(v.name)
+            return m.Input(name, i.label, "enum", i.optional, values=tuple(values), span=i.span)
+        low = t.low.value if t.low is not None else None
+        high = t.high.value if t.high is not None else None
+        if low is not None and high is not None and low > high:
+            self.diags.append(error(
+                "E110", f"the range of `{name}` is empty ({value_text(low)} > "
+                f"{value_text(high)})", t.span, hint="write LOW..HIGH with LOW <= HIGH"))
+        if isinstance(t, ast.IntegerType):
+            step = t.step.value if t.step is not None else None
+            for bound in (t.low, t.high, t.step):
+                if bound is not None and bound.value.denominator != 1:
+                    self.diags.append(error(
+                        "E110", f"`{name}` is an integer: {bound.text} is not a whole number",
+                        bound.span, hint="use whole numbers for an integer's range and step"))
+            if step is not None and step <= 0:
+                self.diags.append(error("E110", "a step must be positive", t.span,
+                                        hint="e.g. `step 10`"))
+                step = None
+            return m.Input(name, i.label, "integer", i.optional, low, high, step, span=i.span)
+        return m.Input(name, i.label, "number", i.optional, low, high, None, t.unit, span=i.span)
+
+    # -- patients
+    def _value(self, a: ast.Assignment) -> tuple[bool, object]:
+        inp = self.inputs.get(a.key.name)
+        if inp is None:
+            return False, None
+        v = a.value
+        if isinstance(v, ast.Name) and v.name == "unknown" and "unknown" not in inp.values:
+            if not inp.optional:
+                self.diags.append(error(
+                    "E208", f"`{inp.name}` is required: it cannot be unknown", v.span,
+                    hint="give it a value, or declare the input `optional`"))
+                return False, None
+            return True, None
+        if inp.kind == "boolean":
+            if isinstance(v, ast.Bool):
+                return True, v.value
+            self.diags.append(error("E208", f"`{inp.name}` is true or false", v.span,
+                                    hint="write `true` or `false`"))
+            return False, None
+        if inp.kind == "enum":
+            if isinstance(v, ast.Name) and v.name in inp.values:
+                return True, v.name
+            shown = v.name if isinstance(v, ast.Name) else "this value"
+            self.diags.append(error(
+                "E202", f"`{shown}` is not a value of `{inp.name}`", v.span,
+                hint=suggestion(shown, inp.values) or f"its values are: {', '.join(inp.values)}"))
+            return False, None
+        if not isinstance(v, ast.Number):
+            self.diags.append(error("E208", f"`{inp.name}` is a number", v.span,
+                                    hint="write a number, e.g. 80 or 0.5"))
+            return False, None
+        value = v.value
+        if (inp.low is not None and value < inp.low) or (inp.high is not None and value > inp.high):
+            self.diags.append(error(
+                "E203", f"{v.text} is outside the range of `{inp.name}`", v.span,
+                hint=f"{inp.name} goes from {value_text(inp.low) if inp.low is not None else '-∞'}"
+                     f" to {value_text(inp.high) if inp.high is not None else '∞'}"))
+            return False, None
+        if inp.kind == "integer" and (value.denominator != 1 or (
+                inp.step is not None and (value - (inp.low or 0)) % inp.step != 0)):
+            self.diags.append(error(
+                "E204", f"{v.text} is not a value of `{inp.name}`", v.span,
+                hint=f"use a multiple of {value_text(inp.step or Fraction(1))}"))
+            return False, None
+        return True, _json_number(value)
+
+    def _values(self, values: tuple[ast.Assignment, ...]) -> dict[str, object]:
+        out: dict[str, object] = {}
+        for a in values:
+            ok, value = self._value(a)
+            if ok:
+                out[a.key.name] = value
+        return out
+
+    # -- the whole model
+    def lower(self) -> m.Model:
+        """Build the model (call :meth:`meta` first through this method)."""
+        g = self.g
+        meta = self.meta()
+        refs: dict[str, m.Reference] = {}
+        for r in g.items:
+            if isinstance(r, ast.Reference) and r.name.name not in refs:
+                if r.kind.name not in m.REFERENCE_KINDS:
+                    self.diags.append(error(
+                        "E109", f"`{r.kind.name}` is not a kind of reference", r.kind.span,
+                        hint=suggestion(r.kind.name, m.REFERENCE_KINDS)
+                        or f"use one of: {', '.join(m.REFERENCE_KINDS)}"))
+                refs[r.name.name] = m.Reference(
+                    r.name.name, r.kind.name, r.title, r.source, r.year, r.url,
+                    tuple(self._note(n) for n in r.notes), len(refs) + 1, r.span)
+        lets: dict[str, m.Let] = {}
+        for name, lt in self.scope.lets.items():
+            ref = self.resolver.let(name)
+            if ref is not None:
+                lets[name] = m.Let(name, lt.label, ref.expr, lt.span)
+        assumptions = []
+        for a in g.items:
+            if isinstance(a, ast.Assume):
+                expr: ast.Expr = a.condition
+                if a.unless is not None:
+                    expr = ast.Or(a.span, (a.unless, a.condition))
+                cond = self.resolver.condition(expr)
+                if cond is not None:
+                    assumptions.append(m.Assumption(cond, a.text, m.inputs_of(cond.expr), a.span))
+        actions: dict[str, m.Action] = {}
+        for ac in g.items:
+            if isinstance(ac, ast.Action) and ac.name.name not in actions:
+                if ac.kind.name not in m.ACTION_KINDS:
+                    self.diags.append(error(
+                        "E109", f"`{ac.kind.name}` is not a kind of action", ac.kind.span,
+                        hint=suggestion(ac.kind.name, m.ACTION_KINDS)
+                        or f"use one of: {', '.join(m.ACTION_KINDS)}"))
+                actions[ac.name.name] = m.Action(
+                    ac.name.name, ac.kind.name, ac.text, ac.strength or "strong", ac.detail,
+                    self._cites(ac.citations, f"the action `{ac.name.name}`", ac.name.span),
+                    ac.span)
+        sections = tuple(
+            m.Section(s.name.name, s.title, tuple(
+                m.Paragraph(p.text, tuple(c.name for c in p.citations), p.span)
+                for p in s.paragraphs), s.span)
+            for s in g.items if isinstance(s, ast.Section))
+        pathway = self._pathway()
+        nevers, requires, conflicts, cautions = [], [], [], []
+        for r in g.items:
+            if isinstance(r, ast.Never):
+                cond = self.resolver.condition(r.condition, True) if r.condition else None
+                nevers.append(m.NeverRule(
+                    r.action.name, cond, r.reason,
+                    self._cites(r.citations, f"`never {r.action.name}`", r.span), r.span))
+            elif isinstance(r, ast.Require):
+                rc = self.resolver.condition(r.condition, True)
+                if rc is not None:
+                    requires.append(m.RequireRule(
+                        r.action.name, rc, r.reason,
+                        self._cites(r.citations, f"`require {r.action.name}`", r.span), r.span))
+            elif isinstance(r, ast.Conflict):
+                conflicts.append(m.ConflictRule(
+                    r.first.name, r.second.name, r.reason,
+                    self._cites(r.citations, "the conflict rule", r.span), r.span))
+            elif isinstance(r, ast.Caution):
+                cc = self.resolver.condition(r.condition, True)
+                if cc is not None:
+                    cautions.append(m.CautionRule(
+                        r.name.name, r.text, cc,
+                        self._cites(r.citations, f"the caution `{r.name.name}`", r.span),
+                        r.span))
+        patients = {
+            p.name.name: m.Patient(p.name.name, p.description, self._values(p.values), p.span)
+            for p in g.items if isinstance(p, ast.Patient)
+        }
+        cases = []
+        for c in g.items:
+            if isinstance(c, ast.Case):
+                base = dict(patients[c.base.name].values) if c.base and c.base.name in patients \
+                    else {}
+                base.update(self._values(c.values))
+                cases.append(m.Case(c.title, c.base.name if c.base else None, base, tuple(
+                    m.Expectation(e.kind, tuple(n.name for n in e.names), e.span)
+                    for e in c.expectations), c.span))
+        allows = tuple(m.Allow(a.code.name, a.node.name, a.reason, a.span)
+                       for a in g.items if isinstance(a, ast.Allow))
+        changelog = tuple(m.ChangelogEntry(c.version, c.date, c.text, c.span)
+                          for c in g.items if isinstance(c, ast.Changelog))
+        self.diags.extend(self.resolver.diags)
+        return m.Model(
+            meta, changelog, refs, self.inputs, tuple(assumptions), lets, actions, sections,
+            pathway, tuple(nevers), tuple(requires), tuple(conflicts), tuple(cautions), patients,
+            tuple(cases), allows, g.span.file, hashlib.sha256(self.source.encode()).hexdigest())
+
+    def _pathway(self) -> m.Pathway:
+        p = self.scope.pathway
+        if p is None:
+            self.diags.append(error(
+                "E404", "the guideline has no pathway", self.g.header.name.span,
+                hint="add `pathway` with `start -> <step>` and its steps and decisions"))
+            return m.Pathway((), {}, self.g.header.span)
+        nodes: dict[str, m.PathNode] = {}
+        for n in p.nodes:
+            if n.name.name in nodes:
+                continue
+            if isinstance(n, ast.Step):
+                sites: list[m.RecommendSite] = []
+                notes: list[m.Note] = []
+                for it in n.items:
+                    if isinstance(it, ast.Note):
+                        notes.append(self._note(it))
+                        continue
+                    cond = self.resolver.condition(it.condition) if it.condition else None
+                    sites.append(m.RecommendSite(tuple(a.name for a in it.actions), cond,
+                                                 n.name.name, len(sites), it.span))
+                nodes[n.name.name] = m.Step(n.name.name, n.title, tuple(sites), tuple(notes),
+                                            tuple(t.name for t in n.then or ()), n.span)
+            elif isinstance(n, ast.Decide):
+                branches: list[m.Branch] = []
+                for b in n.branches:
+                    cond = self.resolver.condition(b.condition)
+                    if cond is None:
+                        cond = m.Condition(m.Const(False, "boolean", b.span), "false", "false",
+                                           b.span)
+                    branches.append(m.Branch(len(branches), cond, b.label,
+                                             tuple(t.name for t in b.targets),
+                                             tuple(self._note(x) for x in b.notes), b.span))
+                ow = None
+                if n.otherwise is not None:
+                    o = n.otherwise
+                    ow = m.Otherwise(o.label, tuple(t.name for t in o.targets),
+                                     tuple(self._note(x) for x in o.notes), o.span)
+                nodes[n.name.name] = m.Decision(
+                    n.name.name, n.question, n.policy or "unique",
+                    tuple(self._note(x) for x in n.notes), tuple(branches), ow, n.span)
+            else:
+                nodes[n.name.name] = m.End(n.name.name, n.title, n.span)
+        return m.Pathway(tuple(t.name for t in p.start), nodes, p.span)
+
+
+def _json_number(v: Fraction) -> object:
+    if v.denominator == 1:
+        return int(v)
+    return float(v)
+
+
+def warn_allow_unused(model: m.Model, used: set[tuple[str, str]]) -> list[Diagnostic]:
+    """An `allow` that silenced nothing (W105): probably stale after an edit."""
+    return [warning("W105", f"`allow {a.code} at {a.node}` silences nothing", a.span,
+                    hint="remove it; the warning it accepted is gone")
+            for a in model.allows if (a.code, a.node) not in used]

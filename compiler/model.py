@@ -1,0 +1,550 @@
+"""The checked model: a guideline with every name resolved and every expression typed.
+
+This is what the analysis, the interpreter and every target read. Nothing here refers to the
+syntax tree except :class:`~dsl.ast.Span`, kept so that a flowchart node, a handout paragraph
+or a runtime trace can point back at its source line. Each condition carries ``words``: the
+clinical wording used by the flowchart, the handout and the interpreter's "because".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+from dsl.ast import Span
+
+#: A patient value: boolean, exact number, or enum value; ``None`` is unknown.
+Value = bool | Fraction | str | None
+
+# ----------------------------------------------------------------------------- expressions
+#
+# Types are "boolean", "number" and "enum" (with the enum's values). Every expression node has
+# ``type`` and ``span``.
+
+
+@dataclass(frozen=True, slots=True)
+class InputRef:
+    """The value of an input (unknown when an optional input is absent)."""
+
+    name: str
+    type: str
+    span: Span = field(compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Const:
+    """A literal: boolean, exact number or enum value."""
+
+    value: bool | Fraction | str
+    type: str
+    span: Span = field(compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class LetRef:
+    """A named `let`; ``expr`` is its (resolved) definition."""
+
+    name: str
+    expr: Expr
+    type: str
+    span: Span = field(compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Cmp:
+    """A comparison; numbers compare with any operator, enums and booleans with == and !=."""
+
+    op: str
+    left: Expr
+    right: Expr
+    span: Span = field(compare=False, repr=False)
+    type: str = "boolean"
+
+
+@dataclass(frozen=True, slots=True)
+class Arith:
+    """`left + right` or `left - right` over numbers."""
+
+    op: str
+    left: Expr
+    right: Expr
+    span: Span = field(compare=False, repr=False)
+    type: str = "number"
+
+
+@dataclass(frozen=True, slots=True)
+class Scale:
+    """`operand * factor`, multiplication of a number by a literal."""
+
+    operand: Expr
+    factor: Fraction
+    span: Span = field(compare=False, repr=False)
+    type: str = "number"
+
+
+@dataclass(frozen=True, slots=True)
+class And:
+    """Kleene conjunction."""
+
+    operands: tuple[Expr, ...]
+    span: Span = field(compare=False, repr=False)
+    type: str = "boolean"
+
+
+@dataclass(frozen=True, slots=True)
+class Or:
+    """Kleene disjunction."""
+
+    operands: tuple[Expr, ...]
+    span: Span = field(compare=False, repr=False)
+    type: str = "boolean"
+
+
+@dataclass(frozen=True, slots=True)
+class Not:
+    """Kleene negation."""
+
+    operand: Expr
+    span: Span = field(compare=False, repr=False)
+    type: str = "boolean"
+
+
+@dataclass(frozen=True, slots=True)
+class Known:
+    """`e is known` / `e is unknown`: whether ``operand`` has a value; never itself unknown."""
+
+    operand: Expr
+    known: bool
+    span: Span = field(compare=False, repr=False)
+    type: str = "boolean"
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    """`e in (a, b)` for an enum ``operand``."""
+
+    operand: Expr
+    values: tuple[str, ...]
+    span: Span = field(compare=False, repr=False)
+    type: str = "boolean"
+
+
+@dataclass(frozen=True, slots=True)
+class Recommended:
+    """`A is recommended` (rule conditions only): the result recommends action A."""
+
+    action: str
+    span: Span = field(compare=False, repr=False)
+    type: str = "boolean"
+
+
+Expr = (
+    InputRef | Const | LetRef | Cmp | Arith | Scale | And | Or | Not | Known | Member |
+    Recommended
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Condition:
+    """A condition as used by a node or rule: the expression, its source text and its words."""
+
+    expr: Expr
+    text: str
+    words: str
+    span: Span = field(compare=False, repr=False)
+
+
+# ----------------------------------------------------------------------------- declarations
+
+
+@dataclass(frozen=True, slots=True)
+class Meta:
+    """The guideline header."""
+
+    id: str
+    title: str
+    version: str
+    status: str
+    updated: str
+    owner: str
+    scope: str | None
+    disclaimer: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ChangelogEntry:
+    """One version's entry in the change log."""
+
+    version: str
+    date: str
+    text: str
+    span: Span = field(compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Note:
+    """A committee note with its citations (reference ids)."""
+
+    text: str
+    citations: tuple[str, ...]
+    span: Span = field(compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Reference:
+    """A declared reference; ``number`` is its 1-based position, as cited in the handout."""
+
+    id: str
+    kind: str
+    title: str
+    source: str | None
+    year: int | None
+    url: str | None
+    notes: tuple[Note, ...]
+    number: int
+    span: Span = field(compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Input:
+    """A typed patient fact. ``kind`` is boolean, integer, number or enum."""
+
+    name: str
+    label: str
+    kind: str
+    optional: bool
+    low: Fraction | None = None
+    high: Fraction | None = None
+    step: Fraction | None = None
+    unit: str | None = None
+    values: tuple[str, ...] = ()
+    span: Span = field(default=Span("<none>", 0, 0, 0, 0), compare=False, repr=False)
+
+    @property
+    def type(self) -> str:
+        """The expression type of this input: boolean, number or enum."""
+        return "number" if self.kind in ("integer", "number") else self.kind
+
+
+@dataclass(frozen=True, slots=True)
+class Assumption:
+    """A constraint every valid patient meets; ``condition`` already folds in `unless`."""
+
+    condition: Condition
+    text: str | None
+    inputs: tuple[str, ...]
+    span: Span = field(compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Let:
+    """A named condition or quantity."""
+
+    name: str
+    label: str | None
+    expr: Expr
+    span: Span = field(compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Action:
+    """A recommendation that the pathway can make."""
+
+    id: str
+    kind: str
+    text: str
+    strength: str
+    detail: str | None
+    citations: tuple[str, ...]
+    span: Span = field(compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Paragraph:
+    """One paragraph of a prose section."""
+
+    text: str
+    citations: tuple[str, ...]
+    span: Span = field(compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Section:
+    """Prose that is not a decision (prognosis, monitoring, ...)."""
+
+    id: str
+    title: str
+    paragraphs: tuple[Paragraph, ...]
+    span: Span = field(compare=False, repr=False)
+
+
+# ----------------------------------------------------------------------------- pathway
+
+
+@dataclass(frozen=True, slots=True)
+class RecommendSite:
+    """`recommend A when C` in a step; ``condition`` None means always."""
+
+    actions: tuple[str, ...]
+    condition: Condition | None
+    step: str
+    index: int
+    span: Span = field(compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """A step: recommendations, notes, and the nodes that follow (several run independently)."""
+
+    id: str
+    title: str
+    recommends: tuple[RecommendSite, ...]
+    notes: tuple[Note, ...]
+    next: tuple[str, ...]
+    span: Span = field(compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Branch:
+    """A branch of a decision; ``index`` counts from 0 in source order."""
+
+    index: int
+    condition: Condition
+    label: str | None
+    targets: tuple[str, ...]
+    notes: tuple[Note, ...]
+    span: Span = field(compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Otherwise:
+    """The `otherwise` branch: taken when every branch is definitely false."""
+
+    label: str | None
+    targets: tuple[str, ...]
+    notes: tuple[Note, ...]
+    span: Span = field(compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """A decision; ``policy`` is unique (default) or first."""
+
+    id: str
+    question: str
+    policy: str
+    notes: tuple[Note, ...]
+    branches: tuple[Branch, ...]
+    otherwise: Otherwise | None
+    span: Span = field(compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class End:
+    """An end of the pathway."""
+
+    id: str
+    title: str | None
+    span: Span = field(compare=False, repr=False)
+
+
+PathNode = Step | Decision | End
+
+
+@dataclass(frozen=True, slots=True)
+class Pathway:
+    """The flow: start targets and the nodes in source order (``nodes`` is keyed by id)."""
+
+    start: tuple[str, ...]
+    nodes: dict[str, PathNode]
+    span: Span = field(compare=False, repr=False)
+
+    def successors(self, node_id: str) -> tuple[str, ...]:
+        """Every node that can follow ``node_id`` directly."""
+        node = self.nodes[node_id]
+        if isinstance(node, Step):
+            return node.next
+        if isinstance(node, Decision):
+            out: list[str] = []
+            for b in node.branches:
+                out.extend(t for t in b.targets if t not in out)
+            if node.otherwise is not None:
+                out.extend(t for t in node.otherwise.targets if t not in out)
+            return tuple(out)
+        return ()
+
+
+# ----------------------------------------------------------------------------- rules
+
+
+@dataclass(frozen=True, slots=True)
+class NeverRule:
+    """`never A [when C]`: no allowed patient where C may hold is recommended A."""
+
+    action: str
+    condition: Condition | None
+    reason: str
+    citations: tuple[str, ...]
+    span: Span = field(compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class RequireRule:
+    """`require A when C`: every allowed patient where C definitely holds is recommended A."""
+
+    action: str
+    condition: Condition
+    reason: str
+    citations: tuple[str, ...]
+    span: Span = field(compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class ConflictRule:
+    """`conflict A, B`: no allowed patient is recommended both."""
+
+    first: str
+    second: str
+    reason: str
+    citations: tuple[str, ...]
+    span: Span = field(compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class CautionRule:
+    """`caution ID "text" when C`: a warning shown with the result when C definitely holds."""
+
+    id: str
+    text: str
+    condition: Condition
+    citations: tuple[str, ...]
+    span: Span = field(compare=False, repr=False)
+
+
+# ----------------------------------------------------------------------------- patients
+
+
+@dataclass(frozen=True, slots=True)
+class Patient:
+    """A named example patient (values as JSON-ready Python: bool, int/float, str, None)."""
+
+    id: str
+    description: str | None
+    values: dict[str, object]
+    span: Span = field(compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Expectation:
+    """One `expect` line of a case (see :class:`dsl.ast.Expect` for the kinds)."""
+
+    kind: str
+    names: tuple[str, ...]
+    span: Span = field(compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Case:
+    """A clinical vignette: a patient (base patient with changes) and what must result."""
+
+    title: str
+    base: str | None
+    patient: dict[str, object]
+    expectations: tuple[Expectation, ...]
+    span: Span = field(compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Allow:
+    """An accepted warning: code at node, with the committee's reason."""
+
+    code: str
+    node: str
+    reason: str
+    span: Span = field(compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Model:
+    """A whole checked guideline. Dicts keep source order; treat them as read-only."""
+
+    meta: Meta
+    changelog: tuple[ChangelogEntry, ...]
+    references: dict[str, Reference]
+    inputs: dict[str, Input]
+    assumptions: tuple[Assumption, ...]
+    lets: dict[str, Let]
+    actions: dict[str, Action]
+    sections: tuple[Section, ...]
+    pathway: Pathway
+    nevers: tuple[NeverRule, ...]
+    requires: tuple[RequireRule, ...]
+    conflicts: tuple[ConflictRule, ...]
+    cautions: tuple[CautionRule, ...]
+    patients: dict[str, Patient]
+    cases: tuple[Case, ...]
+    allows: tuple[Allow, ...]
+    filename: str
+    source_sha256: str
+
+    def decisions(self) -> tuple[Decision, ...]:
+        """The decisions of the pathway in source order."""
+        return tuple(n for n in self.pathway.nodes.values() if isinstance(n, Decision))
+
+    def steps(self) -> tuple[Step, ...]:
+        """The steps of the pathway in source order."""
+        return tuple(n for n in self.pathway.nodes.values() if isinstance(n, Step))
+
+
+def inputs_of(expr: Expr) -> tuple[str, ...]:
+    """The inputs an expression reads (through lets too), in first-use order."""
+    out: list[str] = []
+
+    def visit(e: Expr) -> None:
+        if isinstance(e, InputRef):
+            if e.name not in out:
+                out.append(e.name)
+        elif isinstance(e, LetRef):
+            visit(e.expr)
+        elif isinstance(e, (Cmp, Arith)):
+            visit(e.left)
+            visit(e.right)
+        elif isinstance(e, (Scale, Not, Known, Member)):
+            visit(e.operand)
+        elif isinstance(e, (And, Or)):
+            for o in e.operands:
+                visit(o)
+
+    visit(expr)
+    return tuple(out)
+
+
+def actions_of(expr: Expr) -> tuple[str, ...]:
+    """The actions an expression asks about with `is recommended`."""
+    out: list[str] = []
+
+    def visit(e: Expr) -> None:
+        if isinstance(e, Recommended):
+            if e.action not in out:
+                out.append(e.action)
+        elif isinstance(e, LetRef):
+            visit(e.expr)
+        elif isinstance(e, (Cmp, Arith)):
+            visit(e.left)
+            visit(e.right)
+        elif isinstance(e, (Scale, Not, Known, Member)):
+            visit(e.operand)
+        elif isinstance(e, (And, Or)):
+            for o in e.operands:
+                visit(o)
+
+    visit(expr)
+    return tuple(out)
+
+
+ACTION_KINDS = (
+    "diagnostic", "systemic", "radiotherapy", "intrathecal", "supportive", "referral",
+    "monitoring", "other",
+)
+REFERENCE_KINDS = ("guideline", "research", "review", "consensus", "other")
+STATUSES = ("draft", "under_review", "approved")

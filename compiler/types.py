@@ -1,0 +1,433 @@
+"""Types: resolve the names of a syntax-tree expression and type it, giving a model expression.
+
+Errors found here: an undefined name in a condition (E101), an enum compared with a number
+(E201), a value its enum does not have (E202), a literal outside its input's range (E203) or
+off its step (E204), a boolean used as a number or a number as a condition (E205), `is
+recommended` outside a rule (E206), and comparisons that mix types (E207).
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+from compiler import model as m
+from compiler.names import Scope
+from dsl import ast
+from dsl.diagnostics import Diagnostic, error, suggestion
+
+_FLIP = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "==": "==", "!=": "!="}
+
+
+class Resolver:
+    """Turns ``ast.Expr`` into ``model.Expr`` for one guideline, collecting diagnostics."""
+
+    def __init__(self, scope: Scope, inputs: dict[str, m.Input]) -> None:
+        self.scope = scope
+        self.inputs = inputs
+        self.diags: list[Diagnostic] = []
+        self.let_labels: dict[str, str] = {}
+        self._lets: dict[str, m.LetRef | None] = {}
+
+    # -- entry points
+    def condition(self, expr: ast.Expr, allow_recommended: bool = False) -> m.Condition | None:
+        """Resolve an expression used as a condition (it must be boolean)."""
+        before = len(self.diags)
+        e = self.expr(expr, allow_recommended)
+        if e is None or len(self.diags) > before:
+            return None
+        if e.type != "boolean":
+            self.diags.append(error(
+                "E205", f"this condition is a {self._type_words(e)}, not true or false",
+                expr.span, hint="compare it, e.g. `kps >= 70`"))
+            return None
+        return m.Condition(e, to_text(e), to_words(e, self.inputs, self.let_labels), expr.span)
+
+    def let(self, name: str) -> m.LetRef | None:
+        """Resolve a let by name (memoised; None when its definition has errors)."""
+        if name in self._lets:
+            return self._lets[name]
+        self._lets[name] = None  # guards against cycles, which names.py reports
+        decl = self.scope.lets[name]
+        e = self.expr(decl.expr, False)
+        ref = m.LetRef(name, e, e.type, decl.name.span) if e is not None else None
+        self._lets[name] = ref
+        return ref
+
+    # -- expressions
+    def expr(self, e: ast.Expr, rec: bool) -> m.Expr | None:
+        """Resolve and type one expression; None after an error."""
+        if isinstance(e, ast.Name):
+            return self._name(e)
+        if isinstance(e, ast.Number):
+            return m.Const(e.value, "number", e.span)
+        if isinstance(e, ast.Bool):
+            return m.Const(e.value, "boolean", e.span)
+        if isinstance(e, ast.Not):
+            o = self._bool(e.operand, rec)
+            return m.Not(o, e.span) if o is not None else None
+        if isinstance(e, (ast.And, ast.Or)):
+            ops = [self._bool(o, rec) for o in e.operands]
+            if any(o is None for o in ops):
+                return None
+            cls = m.And if isinstance(e, ast.And) else m.Or
+            return cls(tuple(o for o in ops if o is not None), e.span)
+        if isinstance(e, ast.IsKnown):
+            o = self.expr(e.operand, rec)
+            return m.Known(o, e.known, e.span) if o is not None else None
+        if isinstance(e, ast.IsRecommended):
+            if not rec:
+                self.diags.append(error(
+                    "E206", "`is recommended` can only be used in a rule", e.span,
+                    hint="use it in `never`, `require` or `caution` conditions"))
+                return None
+            if e.action.name not in self.scope.actions:
+                self.diags.append(error(
+                    "E103", f"there is no action named `{e.action.name}`", e.action.span,
+                    hint=suggestion(e.action.name, self.scope.actions)))
+                return None
+            return m.Recommended(e.action.name, e.span)
+        if isinstance(e, ast.In):
+            return self._in(e, rec)
+        if isinstance(e, ast.Compare):
+            return self._compare(e, rec)
+        if isinstance(e, ast.Arith):
+            left = self._number(e.left, rec)
+            right = self._number(e.right, rec)
+            if left is None or right is None:
+                return None
+            return m.Arith(e.op, left, right, e.span)
+        if isinstance(e, ast.Scale):
+            o = self._number(e.operand, rec)
+            return m.Scale(o, e.factor.value, e.span) if o is not None else None
+        raise TypeError(f"unexpected expression {type(e).__name__}")
+
+    def _name(self, e: ast.Name) -> m.Expr | None:
+        if e.name in self.inputs:
+            inp = self.inputs[e.name]
+            return m.InputRef(e.name, _enum_type(inp) if inp.kind == "enum" else inp.type,
+                              e.span)
+        if e.name in self.scope.lets:
+            ref = self.let(e.name)
+            if ref is None:
+                return None
+            return m.LetRef(ref.name, ref.expr, ref.type, e.span)
+        hint = suggestion(e.name, self.scope.values())
+        if hint is None:
+            enum_owner = [i.name for i in self.inputs.values() if e.name in i.values]
+            if enum_owner:
+                hint = f"`{e.name}` is a value of `{enum_owner[0]}`: write " \
+                       f"`{enum_owner[0]} == {e.name}`"
+        self.diags.append(error("E101", f"there is no input or let named `{e.name}`", e.span,
+                                hint=hint))
+        return None
+
+    def _bool(self, e: ast.Expr, rec: bool) -> m.Expr | None:
+        r = self.expr(e, rec)
+        if r is None:
+            return None
+        if r.type != "boolean":
+            self.diags.append(error(
+                "E205", f"a {self._type_words(r)} is used where a condition is needed", e.span,
+                hint="compare it, e.g. `kps >= 70` or `egfr == mutant`"))
+            return None
+        return r
+
+    def _number(self, e: ast.Expr, rec: bool) -> m.Expr | None:
+        r = self.expr(e, rec)
+        if r is None:
+            return None
+        if r.type != "number":
+            code = "E205" if r.type == "boolean" else "E201"
+            self.diags.append(error(
+                code, f"a {self._type_words(r)} is used as a number", e.span,
+                hint="only integer and number inputs take part in arithmetic"))
+            return None
+        return r
+
+    def _type_words(self, e: m.Expr) -> str:
+        if e.type.startswith("enum"):
+            return "choice (enum)"
+        return {"boolean": "true/false value", "number": "number"}.get(e.type, e.type)
+
+    def _enum_value(self, target: m.Expr, e: ast.Expr) -> m.Expr | None:
+        """Resolve ``e`` as a value of the enum ``target`` (a bare name is a value)."""
+        values = _enum_values(target.type)
+        if isinstance(e, ast.Name) and e.name not in self.inputs and e.name not in self.scope.lets:
+            if e.name in values:
+                return m.Const(e.name, target.type, e.span)
+            owner = _owner(target)
+            self.diags.append(error(
+                "E202", f"`{e.name}` is not a value of `{owner}`", e.span,
+                hint=suggestion(e.name, values) or f"its values are: {', '.join(values)}"))
+            return None
+        if isinstance(e, ast.Name) and e.name in values and e.name in self.inputs:
+            return m.Const(e.name, target.type, e.span)
+        r = self.expr(e, False)
+        if r is None:
+            return None
+        if r.type == "number":
+            self.diags.append(error(
+                "E201", f"`{_owner(target)}` is a choice, not a number", e.span,
+                hint=f"compare it with one of its values: {', '.join(values)}"))
+            return None
+        if r.type != target.type:
+            self.diags.append(error(
+                "E207", f"`{_owner(target)}` cannot be compared with a {self._type_words(r)}",
+                e.span, hint=f"its values are: {', '.join(values)}"))
+            return None
+        return r
+
+    def _in(self, e: ast.In, rec: bool) -> m.Expr | None:
+        o = self.expr(e.operand, rec)
+        if o is None:
+            return None
+        if not o.type.startswith("enum"):
+            self.diags.append(error(
+                "E207", "`in (...)` needs a choice (enum) input on its left", e.operand.span,
+                hint="for numbers use comparisons, e.g. `kps >= 70 and kps <= 90`"))
+            return None
+        values = _enum_values(o.type)
+        ok = True
+        for v in e.values:
+            if v.name not in values:
+                ok = False
+                self.diags.append(error(
+                    "E202", f"`{v.name}` is not a value of `{_owner(o)}`", v.span,
+                    hint=suggestion(v.name, values) or f"its values are: {', '.join(values)}"))
+        return m.Member(o, tuple(v.name for v in e.values), e.span) if ok else None
+
+    def _compare(self, e: ast.Compare, rec: bool) -> m.Expr | None:
+        left_enum = self._enum_side(e.left)
+        right_enum = self._enum_side(e.right)
+        if left_enum is not None or right_enum is not None:
+            if left_enum is not None:
+                left = self.expr(e.left, rec)
+                if left is None:
+                    return None
+                right = self._enum_value(left, e.right)
+                op = e.op
+            else:
+                left = self.expr(e.right, rec)
+                if left is None:
+                    return None
+                right = self._enum_value(left, e.left)
+                op = _FLIP[e.op]
+            if right is None:
+                return None
+            if op not in ("==", "!="):
+                self.diags.append(error(
+                    "E201", f"a choice (enum) cannot be compared with `{e.op}`", e.span,
+                    hint="use == or !=, or `in (a, b)`"))
+                return None
+            return m.Cmp(op, left, right, e.span)
+        left = self.expr(e.left, rec)
+        right = self.expr(e.right, rec)
+        if left is None or right is None:
+            return None
+        if left.type == "boolean" and right.type == "boolean":
+            if e.op not in ("==", "!="):
+                self.diags.append(error(
+                    "E205", f"true/false values cannot be compared with `{e.op}`", e.span,
+                    hint="use == or !=, or the condition itself"))
+                return None
+            return m.Cmp(e.op, left, right, e.span)
+        if left.type != "number" or right.type != "number":
+            bad = left if left.type != "number" else right
+            self.diags.append(error(
+                "E205", f"a {self._type_words(bad)} is compared with a number", bad.span,
+                hint="compare numbers with numbers"))
+            return None
+        self._check_literal(left, right, e.op)
+        self._check_literal(right, left, _FLIP[e.op])
+        return m.Cmp(e.op, left, right, e.span)
+
+    def _enum_side(self, e: ast.Expr) -> m.Input | None:
+        if isinstance(e, ast.Name) and e.name in self.inputs:
+            inp = self.inputs[e.name]
+            return inp if inp.kind == "enum" else None
+        if isinstance(e, ast.Name) and e.name in self.scope.lets:
+            ref = self.let(e.name)
+            if ref is not None and ref.type.startswith("enum"):
+                return m.Input(e.name, e.name, "enum", True, values=_enum_values(ref.type))
+        return None
+
+    def _check_literal(self, side: m.Expr, lit: m.Expr, op: str) -> None:
+        """A literal compared with an input must lie in its range and on its step."""
+        if not isinstance(side, m.InputRef) or not isinstance(lit, m.Const):
+            return
+        inp = self.inputs[side.name]
+        value = lit.value
+        assert isinstance(value, Fraction)
+        if (inp.low is not None and value < inp.low) or (inp.high is not None and value > inp.high):
+            rng = _range_words(inp)
+            self.diags.append(error(
+                "E203", f"{value_text(value)} is outside the range of `{inp.name}` ({rng})",
+                lit.span, hint="the comparison is then always true or always false"))
+        elif inp.step is not None and op in ("==", "!=") and \
+                (value - (inp.low or 0)) % inp.step != 0:
+            self.diags.append(error(
+                "E204", f"`{inp.name}` takes steps of {value_text(inp.step)}: "
+                f"{value_text(value)} is not one of its values", lit.span,
+                hint=f"use a multiple of {value_text(inp.step)}"))
+        elif inp.kind == "integer" and op in ("==", "!=") and value.denominator != 1:
+            self.diags.append(error(
+                "E204", f"`{inp.name}` is an integer: {value_text(value)} is not one of its "
+                "values", lit.span, hint="use a whole number"))
+
+
+def _enum_type(inp: m.Input) -> str:
+    return "enum:" + inp.name + ":" + ",".join(inp.values)
+
+
+def _enum_values(t: str) -> tuple[str, ...]:
+    return tuple(t.split(":", 2)[2].split(",")) if t.startswith("enum:") else ()
+
+
+def _owner(e: m.Expr) -> str:
+    return e.type.split(":", 2)[1] if e.type.startswith("enum:") else "this choice"
+
+
+def _range_words(inp: m.Input) -> str:
+    if inp.low is not None and inp.high is not None:
+        return f"{value_text(inp.low)} to {value_text(inp.high)}"
+    if inp.low is not None:
+        return f">= {value_text(inp.low)}"
+    return f"<= {value_text(inp.high or Fraction(0))}"
+
+
+def value_text(v: Fraction) -> str:
+    """A number as an author writes it: 70, 0.5, 1/3 only when not a short decimal."""
+    if v.denominator == 1:
+        return str(v.numerator)
+    d = v.denominator
+    twos = fives = 0
+    while d % 2 == 0:
+        d //= 2
+        twos += 1
+    while d % 5 == 0:
+        d //= 5
+        fives += 1
+    if d == 1:
+        places = max(twos, fives)
+        text = f"{float(v):.{places}f}" if places <= 12 else str(v)
+        return text.rstrip("0").rstrip(".") if "." in text else text
+    return f"{v.numerator}/{v.denominator}"
+
+
+# ----------------------------------------------------------------------------- text and words
+
+_PREC = {"or": 1, "and": 2, "not": 3, "cmp": 4, "add": 5, "mul": 6, "atom": 7}
+
+
+def _prec(e: m.Expr) -> int:
+    if isinstance(e, m.Or):
+        return _PREC["or"]
+    if isinstance(e, m.And):
+        return _PREC["and"]
+    if isinstance(e, m.Not):
+        return _PREC["not"]
+    if isinstance(e, (m.Cmp, m.Known, m.Member, m.Recommended)):
+        return _PREC["cmp"]
+    if isinstance(e, m.Arith):
+        return _PREC["add"]
+    if isinstance(e, m.Scale):
+        return _PREC["mul"]
+    return _PREC["atom"]
+
+
+def to_text(e: m.Expr) -> str:
+    """The expression in source syntax (lets by name), e.g. `kps == 70 and not x`."""
+
+    def wrap(sub: m.Expr, level: int) -> str:
+        t = to_text(sub)
+        return f"({t})" if _prec(sub) < level else t
+
+    if isinstance(e, m.InputRef | m.LetRef):
+        return e.name
+    if isinstance(e, m.Const):
+        if isinstance(e.value, bool):
+            return "true" if e.value else "false"
+        if isinstance(e.value, Fraction):
+            return value_text(e.value)
+        return e.value
+    if isinstance(e, m.Not):
+        return "not " + wrap(e.operand, _PREC["not"])
+    if isinstance(e, m.And):
+        return " and ".join(wrap(o, _PREC["and"] + 1) for o in e.operands)
+    if isinstance(e, m.Or):
+        return " or ".join(wrap(o, _PREC["or"] + 1) for o in e.operands)
+    if isinstance(e, m.Cmp):
+        return f"{wrap(e.left, _PREC['add'])} {e.op} {wrap(e.right, _PREC['add'])}"
+    if isinstance(e, m.Arith):
+        return f"{wrap(e.left, _PREC['add'])} {e.op} {wrap(e.right, _PREC['mul'])}"
+    if isinstance(e, m.Scale):
+        return f"{wrap(e.operand, _PREC['mul'])} * {value_text(e.factor)}"
+    if isinstance(e, m.Known):
+        return f"{wrap(e.operand, _PREC['add'])} is {'known' if e.known else 'unknown'}"
+    if isinstance(e, m.Member):
+        return f"{wrap(e.operand, _PREC['add'])} in ({', '.join(e.values)})"
+    return f"{e.action} is recommended"
+
+
+def _label(e: m.Expr, inputs: dict[str, m.Input]) -> str:
+    if isinstance(e, m.InputRef):
+        return inputs[e.name].label
+    if isinstance(e, m.LetRef):
+        return e.name.replace("_", " ")
+    return to_words(e, inputs)
+
+
+def _unit(e: m.Expr, inputs: dict[str, m.Input]) -> str:
+    if isinstance(e, m.InputRef) and inputs[e.name].unit:
+        return f" {inputs[e.name].unit}"
+    return ""
+
+
+def to_words(e: m.Expr, inputs: dict[str, m.Input], lets: dict[str, str] | None = None) -> str:
+    """The expression in clinical words, from the inputs' labels (lets by their label)."""
+    lets = lets or {}
+
+    def sub(x: m.Expr, inner: bool = False) -> str:
+        w = to_words(x, inputs, lets)
+        if inner and isinstance(x, (m.And, m.Or)):
+            return f"({w})"
+        return w
+
+    def lower_first(s: str) -> str:
+        return s[:1].lower() + s[1:] if s[:2] != s[:2].upper() else s
+
+    if isinstance(e, m.InputRef):
+        return inputs[e.name].label
+    if isinstance(e, m.LetRef):
+        return lets.get(e.name) or e.name.replace("_", " ")
+    if isinstance(e, m.Const):
+        return to_text(e).replace("_", " ")
+    if isinstance(e, m.Not):
+        if isinstance(e.operand, (m.InputRef, m.LetRef)):
+            return "not: " + lower_first(sub(e.operand))
+        return "not (" + sub(e.operand) + ")"
+    if isinstance(e, m.And):
+        return " and ".join(sub(o, True) for o in e.operands)
+    if isinstance(e, m.Or):
+        return " or ".join(sub(o, True) for o in e.operands)
+    if isinstance(e, m.Cmp):
+        if e.left.type.startswith("enum") and isinstance(e.right, m.Const):
+            value = str(e.right.value).replace("_", " ")
+            return f"{_label(e.left, inputs)}: {value}" if e.op == "==" \
+                else f"{_label(e.left, inputs)}: not {value}"
+        if e.left.type == "boolean" and isinstance(e.right, m.Const):
+            positive = (e.op == "==") == bool(e.right.value)
+            return sub(e.left) if positive else "not: " + lower_first(sub(e.left))
+        op = {"==": "=", "!=": "≠", "<=": "≤", ">=": "≥"}.get(e.op, e.op)
+        return f"{_label(e.left, inputs)} {op} {_label(e.right, inputs)}{_unit(e.left, inputs)}"
+    if isinstance(e, m.Known):
+        return f"{_label(e.operand, inputs)} {'known' if e.known else 'unknown'}"
+    if isinstance(e, m.Member):
+        values = [v.replace("_", " ") for v in e.values]
+        listed = ", ".join(values[:-1]) + " or " + values[-1] if len(values) > 1 else values[0]
+        return f"{_label(e.operand, inputs)}: {listed}"
+    if isinstance(e, m.Arith):
+        return f"{_label(e.left, inputs)} {e.op} {_label(e.right, inputs)}"
+    if isinstance(e, m.Scale):
+        return f"{value_text(e.factor)} × {_label(e.operand, inputs)}"
+    return f"{e.action.replace('_', ' ')} is recommended"
