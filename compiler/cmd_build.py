@@ -1,0 +1,98 @@
+"""`guidec build FILE -o DIR [-t TARGET]...`: generate the evaluator, flowchart and handout."""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import sys
+from pathlib import Path
+
+import click
+
+from compiler.cli import EXIT_ENV, EXIT_FINDINGS, EXIT_OK, EXIT_USAGE
+
+#: format -> module that emits it. The flowchart formats come from one module (targets.dot).
+TARGETS = {
+    "python": "targets.python",
+    "schema": "targets.python",
+    "dot": "targets.dot",
+    "svg": "targets.dot",
+    "pdf": "targets.dot",
+    "png": "targets.dot",
+    "html": "targets.html",
+}
+
+
+@click.command(epilog="Example: guidec build guidelines/leptomeningeal.guide -o build -t python")
+@click.argument("file", type=click.Path())
+@click.option("-o", "--output", "outdir", required=True, type=click.Path(file_okay=False),
+              help="Directory to write into (created if missing).")
+@click.option("-t", "--target", "targets", multiple=True, type=click.Choice(list(TARGETS)),
+              help="A target to build; repeat for several. Default: every target.")
+@click.option("--paper", type=click.Choice(["a4", "letter"]), default="a4", show_default=True,
+              help="Paper size of the flowchart PDF and the handout's print stylesheet.")
+@click.option("--orientation", type=click.Choice(["landscape", "portrait"]),
+              default="landscape", show_default=True, help="Orientation of the flowchart PDF.")
+def build(file: str, outdir: str, targets: tuple[str, ...], paper: str,
+          orientation: str) -> None:
+    """Check FILE, then generate its targets into DIR; a guideline with errors is refused (1).
+
+    Without Graphviz the .dot is still written: that is a warning when rendering was only
+    implied, and exit 3 when a rendered format (svg, pdf, png) was asked for.
+    """
+    from compiler.check import InputError, check_file
+    from compiler.report import text_report
+    from targets import BuildRequest, Emitted
+
+    try:
+        result = check_file(file)
+    except InputError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_USAGE)
+    if result.model is None:
+        click.echo(text_report([result]), err=True)
+        click.echo(f"error: {file} has errors; nothing was built", err=True)
+        sys.exit(EXIT_FINDINGS)
+    model = result.model
+    formats = set(targets) if targets else set(TARGETS)
+    available = {f for f in formats if importlib.util.find_spec(TARGETS[f]) is not None}
+    for f in sorted(formats - available):
+        click.echo(f"warning: the {f} target is not available in this version", err=True)
+    out = Path(outdir)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        click.echo(f"error: cannot create {outdir}: {exc.strerror}", err=True)
+        sys.exit(EXIT_USAGE)
+    request = BuildRequest(frozenset(available), bool(targets), paper, orientation)
+    emitted: list[Emitted] = []
+    order = ["targets.python", "targets.dot", "targets.html"]
+    for module_name in order:
+        wanted = {f for f in available if TARGETS[f] == module_name}
+        if module_name == "targets.html" and "html" in available:
+            wanted = {"html"}
+        if not wanted:
+            continue
+        module = importlib.import_module(module_name)
+        if module_name == "targets.html":
+            svg = _flowchart_svg(model, request)
+            request = BuildRequest(request.formats, request.explicit, paper, orientation, svg)
+        emitted.extend(module.emit(model, out, request))
+    status = EXIT_OK
+    for e in emitted:
+        if e.path is not None:
+            click.echo(f"wrote {e.path}")
+        if e.warning:
+            click.echo(f"warning: {e.warning}", err=True)
+        if e.missing_tool and request.explicit:
+            status = EXIT_ENV
+    sys.exit(status)
+
+
+def _flowchart_svg(model: object, request: object) -> str | None:
+    """The flowchart as SVG text for the handout, or None without Graphviz."""
+    if importlib.util.find_spec("targets.dot") is None:
+        return None
+    dot = importlib.import_module("targets.dot")
+    svg: str | None = dot.render_svg_text(model, request)
+    return svg
