@@ -84,6 +84,9 @@ def warning(code: str, message: str, span: Span, hint: str | None = None,
 def did_you_mean(word: str, candidates: Iterable[str]) -> str | None:
     """The candidate nearest to ``word`` (a misspelling), or None when nothing is close."""
     pool = sorted(set(candidates))
+    prefixed = [c for c in pool if len(word) >= 3 and c.lower().startswith(word.lower())]
+    if len(prefixed) == 1:
+        return prefixed[0]
     matches = difflib.get_close_matches(word, pool, n=1, cutoff=0.6)
     if not matches:
         lowered = {c.lower(): c for c in pool}

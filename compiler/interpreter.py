@@ -1,0 +1,432 @@
+"""The reference interpreter: the semantics of a checked guideline, for one patient.
+
+This module defines what a guideline means; the solver encoding (``compiler.analysis``) and the
+generated evaluator (``targets.python``) are both tested against it.
+
+- Conditions are three-valued (Kleene): ``True``, ``False`` and ``None`` (unknown). A comparison
+  that reads an unknown input is unknown; ``is known`` / ``is unknown`` never are.
+- A `unique` decision takes the branch that is definitely true when every other branch is
+  definitely false; a `first` decision takes the first branch that is definitely true when every
+  earlier one is definitely false; `otherwise` is taken when every branch is definitely false.
+- A decision that cannot be taken because a condition is unknown is *pending*: the result names
+  it and the unknown inputs its undecided conditions read, and nothing after it on that part of
+  the path is recommended. A `recommend A when C` whose C is unknown also adds C's unknown inputs
+  to pending.
+- A patient in a gap (every branch false, no otherwise) or an overlap (two `unique` branches
+  true) makes that decision *stuck*: the part stops there and the result says why. A guideline
+  that passes ``guidec check`` has no stuck patient; the analysis replays its witnesses here.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+from compiler import model as m
+from dsl.diagnostics import did_you_mean
+
+Tri = bool | None
+
+
+# ----------------------------------------------------------------------------- patients
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One thing wrong with a patient: the key it concerns and what is wrong."""
+
+    key: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.message}"
+
+
+class InvalidPatient(ValueError):
+    """A patient the guideline cannot evaluate; ``problems`` lists every problem at once."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__("; ".join(str(p) for p in problems))
+        self.problems = tuple(problems)
+
+
+def _number(raw: object) -> Fraction | None:
+    """A JSON number as an exact value (floats by their shortest decimal), or None."""
+    if isinstance(raw, bool) or not isinstance(raw, int | float):
+        return None
+    if isinstance(raw, float):
+        if not math.isfinite(raw):
+            return None
+        return Fraction(repr(raw))
+    return Fraction(raw)
+
+
+def _kind_words(inp: m.Input) -> str:
+    if inp.kind == "boolean":
+        return "true or false"
+    if inp.kind == "enum":
+        return "one of " + ", ".join(inp.values)
+    if inp.kind == "integer":
+        return "an integer"
+    return "a number"
+
+
+def validate(model: m.Model, patient: Mapping[str, object]) -> dict[str, m.Value]:
+    """Check a patient (decoded JSON) against the inputs and assumptions; return its values.
+
+    Raises :class:`InvalidPatient` listing every problem, each naming its key.
+    """
+    if not isinstance(patient, Mapping):
+        raise InvalidPatient([Problem("(patient)", "a patient is a JSON object of inputs")])
+    problems: list[Problem] = []
+    values: dict[str, m.Value] = {}
+    for key in patient:
+        if key not in model.inputs:
+            near = did_you_mean(str(key), model.inputs)
+            hint = f" (did you mean `{near}`?)" if near else ""
+            problems.append(Problem(str(key), f"is not an input of this guideline{hint}"))
+    for name, inp in model.inputs.items():
+        raw = patient.get(name)
+        if raw is None:
+            if not inp.optional:
+                why = "is required but missing" if name not in patient else \
+                    "is required and cannot be null"
+                problems.append(Problem(name, why))
+            values[name] = None
+            continue
+        value = _convert(inp, raw, problems)
+        values[name] = value
+    if problems:
+        raise InvalidPatient(problems)
+    for a in model.assumptions:
+        if evaluate_expr(a.condition.expr, values) is False:
+            what = a.text or a.condition.text
+            problems.append(Problem(", ".join(a.inputs),
+                                    f"breaks the assumption `{a.condition.text}` ({what})"))
+    if problems:
+        raise InvalidPatient(problems)
+    return values
+
+
+def _convert(inp: m.Input, raw: object, problems: list[Problem]) -> m.Value:
+    name = inp.name
+    if inp.kind == "boolean":
+        if isinstance(raw, bool):
+            return raw
+        problems.append(Problem(name, f"must be true or false, not {_show(raw)}"))
+        return None
+    if inp.kind == "enum":
+        if isinstance(raw, str) and raw in inp.values:
+            return raw
+        near = did_you_mean(raw, inp.values) if isinstance(raw, str) else None
+        hint = f" (did you mean `{near}`?)" if near else ""
+        problems.append(Problem(name, f"must be {_kind_words(inp)}, not {_show(raw)}{hint}"))
+        return None
+    if isinstance(raw, float) and not math.isfinite(raw):
+        problems.append(Problem(name, "must be a finite number, not NaN or infinity"))
+        return None
+    value = _number(raw)
+    if value is None:
+        problems.append(Problem(name, f"must be {_kind_words(inp)}, not {_show(raw)}"))
+        return None
+    if inp.kind == "integer" and value.denominator != 1:
+        problems.append(Problem(name, f"must be an integer, not {_show(raw)}"))
+        return None
+    if (inp.low is not None and value < inp.low) or (inp.high is not None and value > inp.high):
+        problems.append(Problem(name, f"{_show(raw)} is out of range ({_range(inp)})"))
+        return None
+    if inp.step is not None and (value - (inp.low or 0)) % inp.step != 0:
+        problems.append(Problem(name, f"{_show(raw)} is not a multiple of {_num(inp.step)}"))
+        return None
+    return value
+
+
+def _num(v: Fraction) -> str:
+    return str(v.numerator) if v.denominator == 1 else str(float(v))
+
+
+def _range(inp: m.Input) -> str:
+    low = _num(inp.low) if inp.low is not None else None
+    high = _num(inp.high) if inp.high is not None else None
+    if low is not None and high is not None:
+        return f"{low} to {high}"
+    return f">= {low}" if low is not None else f"<= {high}"
+
+
+def _show(raw: object) -> str:
+    if isinstance(raw, bool):
+        return "true" if raw else "false"
+    if isinstance(raw, str):
+        return f'"{raw}"'
+    if raw is None:
+        return "null"
+    if isinstance(raw, int | float):
+        return repr(raw)
+    return type(raw).__name__ if not isinstance(raw, list | dict) else \
+        ("a list" if isinstance(raw, list) else "an object")
+
+
+# ----------------------------------------------------------------------------- expressions
+
+
+def evaluate_expr(e: m.Expr, values: Mapping[str, m.Value],
+                  recommended: frozenset[str] = frozenset()) -> m.Value:
+    """Evaluate an expression with Kleene logic; ``None`` is unknown."""
+    if isinstance(e, m.InputRef):
+        return values.get(e.name)
+    if isinstance(e, m.Const):
+        return e.value
+    if isinstance(e, m.LetRef):
+        return evaluate_expr(e.expr, values, recommended)
+    if isinstance(e, m.And):
+        result: Tri = True
+        for o in e.operands:
+            v = evaluate_expr(o, values, recommended)
+            if v is False:
+                return False
+            if v is None:
+                result = None
+        return result
+    if isinstance(e, m.Or):
+        result = False
+        for o in e.operands:
+            v = evaluate_expr(o, values, recommended)
+            if v is True:
+                return True
+            if v is None:
+                result = None
+        return result
+    if isinstance(e, m.Not):
+        v = evaluate_expr(e.operand, values, recommended)
+        return None if v is None else not v
+    if isinstance(e, m.Known):
+        v = evaluate_expr(e.operand, values, recommended)
+        return (v is not None) == e.known
+    if isinstance(e, m.Member):
+        v = evaluate_expr(e.operand, values, recommended)
+        return None if v is None else v in e.values
+    if isinstance(e, m.Recommended):
+        return e.action in recommended
+    if isinstance(e, m.Cmp):
+        left = evaluate_expr(e.left, values, recommended)
+        right = evaluate_expr(e.right, values, recommended)
+        if left is None or right is None:
+            return None
+        return _compare(e.op, left, right)
+    if isinstance(e, m.Arith):
+        left = evaluate_expr(e.left, values, recommended)
+        right = evaluate_expr(e.right, values, recommended)
+        if not isinstance(left, Fraction) or not isinstance(right, Fraction):
+            return None
+        return left + right if e.op == "+" else left - right
+    v = evaluate_expr(e.operand, values, recommended)
+    return v * e.factor if isinstance(v, Fraction) else None
+
+
+def _compare(op: str, left: object, right: object) -> bool:
+    if op == "==":
+        return left == right
+    if op == "!=":
+        return left != right
+    assert isinstance(left, Fraction) and isinstance(right, Fraction)
+    if op == "<":
+        return left < right
+    if op == "<=":
+        return left <= right
+    if op == ">":
+        return left > right
+    return left >= right
+
+
+def unknown_inputs(e: m.Expr, values: Mapping[str, m.Value]) -> tuple[str, ...]:
+    """The inputs an expression reads that are unknown for this patient."""
+    return tuple(i for i in m.inputs_of(e) if values.get(i) is None)
+
+
+# ----------------------------------------------------------------------------- results
+
+
+@dataclass(frozen=True, slots=True)
+class Recommendation:
+    """A recommended action with where and why it was recommended."""
+
+    id: str
+    text: str
+    kind: str
+    strength: str
+    citations: tuple[str, ...]
+    step: str
+    because: tuple[str, ...]
+
+    def to_dict(self) -> dict[str, object]:
+        """JSON form."""
+        return {"id": self.id, "text": self.text, "kind": self.kind, "strength": self.strength,
+                "citations": list(self.citations), "step": self.step,
+                "because": list(self.because)}
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """The result of evaluating one patient (``stuck`` is empty for a checked guideline)."""
+
+    guideline: str
+    version: str
+    source_sha256: str
+    recommendations: tuple[Recommendation, ...]
+    cautions: tuple[dict[str, object], ...]
+    notes: tuple[dict[str, str], ...]
+    path: tuple[str, ...]
+    pending: tuple[dict[str, object], ...]
+    stuck: tuple[dict[str, object], ...] = field(default=())
+
+    @property
+    def actions(self) -> tuple[str, ...]:
+        """The recommended action ids, in order."""
+        return tuple(r.id for r in self.recommendations)
+
+    @property
+    def pending_inputs(self) -> tuple[str, ...]:
+        """Every input some pending decision waits for."""
+        out: list[str] = []
+        for p in self.pending:
+            inputs = p["inputs"]
+            assert isinstance(inputs, list)
+            out.extend(i for i in inputs if i not in out)
+        return tuple(out)
+
+    def to_dict(self, with_stuck: bool = False) -> dict[str, object]:
+        """JSON form: exactly the keys of the generated evaluator's ``Result.to_dict()``."""
+        d: dict[str, object] = {
+            "guideline": self.guideline,
+            "version": self.version,
+            "source_sha256": self.source_sha256,
+            "recommendations": [r.to_dict() for r in self.recommendations],
+            "cautions": [dict(c) for c in self.cautions],
+            "notes": [dict(n) for n in self.notes],
+            "path": list(self.path),
+            "pending": [dict(p) for p in self.pending],
+        }
+        if with_stuck:
+            d["stuck"] = [dict(s) for s in self.stuck]
+        return d
+
+
+def _branch_words(b: m.Branch) -> str:
+    return b.label or b.condition.words
+
+
+class _Run:
+    """One evaluation: walks the pathway, each part independently, each node at most once."""
+
+    def __init__(self, model: m.Model, values: Mapping[str, m.Value]) -> None:
+        self.model = model
+        self.values = values
+        self.visited: set[str] = set()
+        self.path: list[str] = []
+        self.recs: dict[str, Recommendation] = {}
+        self.notes: list[dict[str, str]] = []
+        self.pending: list[dict[str, object]] = []
+        self.stuck: list[dict[str, object]] = []
+
+    def note(self, node: str, notes: tuple[m.Note, ...]) -> None:
+        for n in notes:
+            self.notes.append({"node": node, "text": n.text})
+
+    def wait(self, node: str, conditions: list[m.Condition]) -> None:
+        inputs: list[str] = []
+        for c in conditions:
+            inputs.extend(i for i in unknown_inputs(c.expr, self.values) if i not in inputs)
+        self.pending.append({"decision": node, "inputs": inputs})
+
+    def visit(self, node_id: str, because: tuple[str, ...]) -> None:
+        # Parts are walked depth first in source order; a node reached twice runs once.
+        stack: list[tuple[str, tuple[str, ...]]] = [(node_id, because)]
+        while stack:
+            nid, why = stack.pop()
+            if nid in self.visited:
+                continue
+            self.visited.add(nid)
+            self.path.append(nid)
+            node = self.model.pathway.nodes[nid]
+            nxt = self.step(node, why)
+            stack.extend(reversed(nxt))
+
+    def step(self, node: m.PathNode, why: tuple[str, ...]) -> list[tuple[str, tuple[str, ...]]]:
+        if isinstance(node, m.End):
+            return []
+        if isinstance(node, m.Step):
+            self.note(node.id, node.notes)
+            for site in node.recommends:
+                reason = why
+                if site.condition is not None:
+                    held = evaluate_expr(site.condition.expr, self.values)
+                    if held is None:
+                        self.wait(node.id, [site.condition])
+                        continue
+                    if held is False:
+                        continue
+                    reason = (*why, site.condition.words)
+                for a in site.actions:
+                    if a not in self.recs:
+                        act = self.model.actions[a]
+                        self.recs[a] = Recommendation(a, act.text, act.kind, act.strength,
+                                                      act.citations, node.id, reason)
+            return [(t, why) for t in node.next]
+        return self.decide(node, why)
+
+    def decide(self, d: m.Decision, why: tuple[str, ...]) -> list[tuple[str, tuple[str, ...]]]:
+        self.note(d.id, d.notes)
+        results = [evaluate_expr(b.condition.expr, self.values) for b in d.branches]
+        taken: m.Branch | None = None
+        if d.policy == "first":
+            for b, r in zip(d.branches, results, strict=True):
+                if r is True:
+                    taken = b
+                    break
+                if r is None:
+                    self.wait(d.id, [b.condition])
+                    return []
+        else:
+            trues = [b for b, r in zip(d.branches, results, strict=True) if r is True]
+            unknown = [b for b, r in zip(d.branches, results, strict=True) if r is None]
+            if len(trues) > 1:
+                self.stuck.append({"decision": d.id, "reason": "overlap",
+                                   "branches": [b.index for b in trues]})
+                return []
+            if unknown:
+                self.wait(d.id, [b.condition for b in unknown])
+                return []
+            taken = trues[0] if trues else None
+        if taken is not None:
+            self.note(d.id, taken.notes)
+            return [(t, (*why, _branch_words(taken))) for t in taken.targets]
+        if d.otherwise is not None:
+            self.note(d.id, d.otherwise.notes)
+            words = d.otherwise.label or "none of the branches apply"
+            return [(t, (*why, words)) for t in d.otherwise.targets]
+        self.stuck.append({"decision": d.id, "reason": "gap", "branches": []})
+        return []
+
+
+def evaluate_values(model: m.Model, values: Mapping[str, m.Value]) -> Outcome:
+    """Evaluate already validated values (see :func:`validate`)."""
+    run = _Run(model, values)
+    for t in model.pathway.start:
+        run.visit(t, ())
+    recommended = frozenset(run.recs)
+    cautions = tuple(
+        {"id": c.id, "text": c.text, "citations": list(c.citations)}
+        for c in model.cautions
+        if evaluate_expr(c.condition.expr, values, recommended) is True
+    )
+    meta = model.meta
+    return Outcome(meta.id, meta.version, model.source_sha256, tuple(run.recs.values()),
+                   cautions, tuple(run.notes), tuple(run.path), tuple(run.pending),
+                   tuple(run.stuck))
+
+
+def evaluate(model: m.Model, patient: Mapping[str, object]) -> Outcome:
+    """Validate a patient (decoded JSON) and evaluate it; raises :class:`InvalidPatient`."""
+    return evaluate_values(model, validate(model, patient))
