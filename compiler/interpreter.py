@@ -416,7 +416,7 @@ def evaluate_values(model: m.Model, values: Mapping[str, m.Value]) -> Outcome:
     for t in model.pathway.start:
         run.visit(t, ())
     recommended = frozenset(run.recs)
-    cautions = tuple(
+    cautions: tuple[dict[str, object], ...] = tuple(
         {"id": c.id, "text": c.text, "citations": list(c.citations)}
         for c in model.cautions
         if evaluate_expr(c.condition.expr, values, recommended) is True
