@@ -86,7 +86,8 @@ def _version() -> str:
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]},
              epilog="Example: guidec check guidelines/leptomeningeal.guide\n\n"
                     "Exit codes: 0 done, 1 findings, 2 bad usage or input, 3 missing tool.")
-@click.version_option(_version(), "--version", prog_name="guidec", message="%(prog)s %(version)s")
+@click.version_option(None, "--version", package_name="guidec", prog_name="guidec",
+                      message="%(prog)s %(version)s")
 def cli() -> None:
     """guidec: a compiler for clinical practice guidelines.
 

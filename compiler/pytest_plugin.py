@@ -1,0 +1,1 @@
+"""pytest plugin: collects the case blocks of .guide files (see compiler.cases)."""
