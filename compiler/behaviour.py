@@ -1,0 +1,542 @@
+"""Behavioural diff: which patients two versions of a guideline treat differently, proven with z3.
+
+Both versions are encoded over ONE set of input variables (an input keeps its name across
+versions), so a patient is a single assignment that both must accept. Each expression is a pair
+of Booleans (definitely true, definitely false), mirroring ``compiler.interpreter``; a node is
+reached when one of its incoming edges is taken (one Boolean per node, never an enumeration of
+paths); an action is recommended when a step that recommends it is reached and the condition
+definitely holds. z3 shares identical terms, so an action whose encoding did not change is
+proven unchanged without a query.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any
+
+import z3
+
+from compiler import model as m
+from compiler.interpreter import InvalidPatient, evaluate_values, validate
+
+RLIMIT = 2_000_000_000  # per query: deterministic across machines, unlike a timeout
+
+
+@dataclass(frozen=True)
+class Witness:
+    """A patient both versions accept, with what each version does for it."""
+
+    patient: dict[str, object]
+    old_path: tuple[str, ...]
+    new_path: tuple[str, ...]
+    old_summary: str
+    new_summary: str
+
+    def to_json(self) -> dict[str, object]:
+        """JSON form."""
+        return {"patient": self.patient, "old_path": list(self.old_path),
+                "new_path": list(self.new_path), "old": self.old_summary,
+                "new": self.new_summary}
+
+
+@dataclass(frozen=True)
+class BehaviourChange:
+    """An action ``gained`` or ``lost`` by some patients, or a decision whose pending changed."""
+
+    kind: str  # gained | lost | pending
+    subject: str
+    witnesses: tuple[Witness, ...]
+
+    def to_json(self) -> dict[str, object]:
+        """JSON form: the action (or decision), the change and its witnesses."""
+        key = "decision" if self.kind == "pending" else "action"
+        return {key: self.subject, "change": self.kind,
+                "witnesses": [w.to_json() for w in self.witnesses]}
+
+
+@dataclass
+class BehaviourResult:
+    """All behavioural changes; ``decided`` is False when some query hit its limit."""
+
+    changes: list[BehaviourChange] = field(default_factory=list)
+    undecided: list[str] = field(default_factory=list)
+
+    @property
+    def decided(self) -> bool:
+        """True when every query was answered."""
+        return not self.undecided
+
+
+# ----------------------------------------------------------------------------- encoding
+
+Pair = tuple[Any, Any]  # (definitely true, definitely false) or (value, known)
+
+
+class Space:
+    """The shared input variables of the versions being compared."""
+
+    def __init__(self, models: list[m.Model]) -> None:
+        self.solver = z3.Solver()
+        self.inputs: dict[str, list[m.Input]] = {}
+        for model in models:
+            for name, inp in model.inputs.items():
+                self.inputs.setdefault(name, []).append(inp)
+        self.enum_values: dict[str, list[str]] = {}
+        self.memo: dict[m.Expr, Pair] = {}
+        self.names: dict[int, Any] = {}
+        self.value: dict[str, Any] = {}
+        self.known: dict[str, Any] = {}
+        self.domain: list[Any] = []
+        for name, decls in self.inputs.items():
+            self._declare(name, decls)
+        self.solver.add(*self.domain)
+
+    def _declare(self, name: str, decls: list[m.Input]) -> None:
+        kinds = {d.kind for d in decls}
+        kind = decls[0].kind if len(kinds) == 1 else "number"
+        known = z3.Bool(f"{name}?known")
+        self.known[name] = known
+        if not all(d.optional for d in decls):
+            self.domain.append(known)
+        if kind == "boolean":
+            self.value[name] = z3.Bool(name)
+            return
+        if kind == "enum":
+            values: list[str] = []
+            for d in decls:
+                values.extend(v for v in d.values if v not in values)
+            self.enum_values[name] = values
+            var = z3.Int(name)
+            self.value[name] = var
+            for d in decls:
+                allowed = [var == values.index(v) for v in d.values]
+                self.domain.append(z3.Implies(known, z3.Or(*allowed)))
+            return
+        var = z3.Int(name) if kinds == {"integer"} else z3.Real(name)
+        self.value[name] = var
+        for d in decls:
+            if d.low is not None:
+                self.domain.append(z3.Implies(known, var >= _q(d.low)))
+            if d.high is not None:
+                self.domain.append(z3.Implies(known, var <= _q(d.high)))
+            if d.kind == "integer" and d.step is not None:
+                base = d.low or Fraction(0)
+                self.domain.append(z3.Implies(
+                    known, (var - int(base)) % int(d.step) == 0))
+            elif d.kind == "integer" and kind != "integer":
+                self.domain.append(z3.Implies(known, z3.IsInt(var)))
+
+    def name(self, term: Any, hint: str) -> Any:
+        """A Boolean standing for ``term`` (defined once, shared by identical terms), so that a
+        node's reachability is one variable, not a term that grows along the pathway."""
+        if z3.is_true(term) or z3.is_false(term) or z3.is_const(term):
+            return term
+        key = term.get_id()
+        if key not in self.names:
+            var = z3.Bool(f"{hint}!{len(self.names)}")
+            self.names[key] = var
+            self.solver.add(var == term)
+        return self.names[key]
+
+    def patient(self, model: z3.ModelRef) -> dict[str, object]:
+        """A JSON-ready patient from a solver model (unknown optionals omitted)."""
+        out: dict[str, object] = {}
+        for name, decls in self.inputs.items():
+            known = model.eval(self.known[name], model_completion=True)
+            if not z3.is_true(known):
+                continue
+            v = model.eval(self.value[name], model_completion=True)
+            if name in self.enum_values:
+                out[name] = self.enum_values[name][v.as_long()]
+            elif decls[0].kind == "boolean":
+                out[name] = z3.is_true(v)
+            else:
+                frac = Fraction(v.as_fraction()) if z3.is_rational_value(v) \
+                    else Fraction(v.as_long())
+                out[name] = int(frac) if frac.denominator == 1 else float(frac)
+        return out
+
+    def block(self, patient: dict[str, object]) -> Any:
+        """A constraint excluding exactly this patient."""
+        same = []
+        for name in self.inputs:
+            if name not in patient:
+                same.append(z3.Not(self.known[name]))
+                continue
+            v = patient[name]
+            var = self.value[name]
+            same.append(self.known[name])
+            if name in self.enum_values:
+                same.append(var == self.enum_values[name].index(str(v)))
+            elif isinstance(v, bool):
+                same.append(var == v)
+            else:
+                same.append(var == _q(Fraction(repr(v)) if isinstance(v, float) else Fraction(
+                    int(v))))  # type: ignore[call-overload]
+        return z3.Not(z3.And(*same))
+
+
+def _and(*args: Any) -> Any:
+    """z3 conjunction without the Python API's per-argument coercion (hot in big pathways)."""
+    if not args:
+        return z3.BoolVal(True)
+    if len(args) == 1:
+        return args[0]
+    ctx = args[0].ctx
+    arr = (z3.Ast * len(args))(*[a.as_ast() for a in args])
+    return z3.BoolRef(z3.Z3_mk_and(ctx.ref(), len(args), arr), ctx)
+
+
+def _or(*args: Any) -> Any:
+    """z3 disjunction, like :func:`_and`."""
+    if not args:
+        return z3.BoolVal(False)
+    if len(args) == 1:
+        return args[0]
+    ctx = args[0].ctx
+    arr = (z3.Ast * len(args))(*[a.as_ast() for a in args])
+    return z3.BoolRef(z3.Z3_mk_or(ctx.ref(), len(args), arr), ctx)
+
+
+def _not(a: Any) -> Any:
+    """z3 negation without coercion."""
+    return z3.BoolRef(z3.Z3_mk_not(a.ctx.ref(), a.as_ast()), a.ctx)
+
+
+def _q(v: Fraction) -> Any:
+    return z3.Q(v.numerator, v.denominator) if v.denominator != 1 else z3.IntVal(v.numerator)
+
+
+class Encoding:
+    """One model encoded over a :class:`Space`."""
+
+    def __init__(self, model: m.Model, space: Space, partner: Encoding | None = None) -> None:
+        self.model = model
+        self.space = space
+        self.partner = partner
+        self.undecided: list[str] = []
+        self.assumptions = [_not(self.cond(a.condition.expr)[1]) for a in model.assumptions]
+        space.solver.add(*self.assumptions)
+        self.reached: dict[str, Any] = {}
+        self.pending: dict[str, Any] = {}
+        self.recommended: dict[str, Any] = {}
+        self._pathway()
+
+    # -- expressions
+    def cond(self, e: m.Expr) -> Pair:
+        """(definitely true, definitely false) of a boolean expression."""
+        if isinstance(e, m.Recommended):  # depends on this version's pathway: never shared
+            return self._encode(e)
+        memo = self.space.memo
+        if e not in memo:
+            memo[e] = self._encode(e)
+        return memo[e]
+
+    def _encode(self, e: m.Expr) -> Pair:
+        sp = self.space
+        if isinstance(e, m.InputRef):
+            var, known = sp.value[e.name], sp.known[e.name]
+            if e.type == "boolean":
+                return _and(known, var), _and(known, _not(var))
+            return var, known
+        if isinstance(e, m.Const):
+            if isinstance(e.value, bool):
+                return z3.BoolVal(e.value), z3.BoolVal(not e.value)
+            if isinstance(e.value, Fraction):
+                return _q(e.value), z3.BoolVal(True)
+            owner = e.type.split(":", 2)[1]
+            return z3.IntVal(sp.enum_values[owner].index(e.value)), z3.BoolVal(True)
+        if isinstance(e, m.LetRef):
+            return self.cond(e.expr)
+        if isinstance(e, m.And):
+            parts = [self.cond(o) for o in e.operands]
+            return _and(*[t for t, _ in parts]), _or(*[f for _, f in parts])
+        if isinstance(e, m.Or):
+            parts = [self.cond(o) for o in e.operands]
+            return _or(*[t for t, _ in parts]), _and(*[f for _, f in parts])
+        if isinstance(e, m.Not):
+            t, f = self.cond(e.operand)
+            return f, t
+        if isinstance(e, m.Known):
+            known = self._known(e.operand)
+            return (known, _not(known)) if e.known else (_not(known), known)
+        if isinstance(e, m.Member):
+            v, known = self.cond(e.operand)
+            owner = e.operand.type.split(":", 2)[1]
+            hit = _or(*[v == sp.enum_values[owner].index(x) for x in e.values])
+            return _and(known, hit), _and(known, _not(hit))
+        if isinstance(e, m.Recommended):
+            rec = self.recommended.get(e.action, z3.BoolVal(False))
+            return rec, _not(rec)
+        if isinstance(e, m.Cmp):
+            if e.left.type == "boolean":
+                lt, lf = self.cond(e.left)
+                rt, rf = self.cond(e.right)
+                known = _and(_or(lt, lf), _or(rt, rf))
+                same = _or(_and(lt, rt), _and(lf, rf))
+                holds = same if e.op == "==" else _not(same)
+                return _and(known, holds), _and(known, _not(holds))
+            lv, lk = self.cond(e.left)
+            rv, rk = self.cond(e.right)
+            known = _and(lk, rk)
+            holds = {"==": lv == rv, "!=": lv != rv, "<": lv < rv, "<=": lv <= rv,
+                     ">": lv > rv, ">=": lv >= rv}[e.op]
+            return _and(known, holds), _and(known, _not(holds))
+        if isinstance(e, m.Arith):
+            lv, lk = self.cond(e.left)
+            rv, rk = self.cond(e.right)
+            return (lv + rv if e.op == "+" else lv - rv), _and(lk, rk)
+        v, k = self.cond(e.operand)
+        return v * _q(e.factor), k
+
+    def _known(self, e: m.Expr) -> Any:
+        if e.type == "boolean":
+            t, f = self.cond(e)
+            return _or(t, f)
+        return self.cond(e)[1]
+
+    # -- pathway
+    def _pathway(self) -> None:
+        p = self.model.pathway
+        incoming: dict[str, list[Any]] = {n: [] for n in p.nodes}
+        for t in p.start:
+            if t in incoming:
+                incoming[t].append(z3.BoolVal(True))
+        sites: dict[str, list[Any]] = {}
+        for nid in _topological(p):
+            node = p.nodes[nid]
+            reached = self._merge(nid, _or(*incoming[nid])) if incoming[nid] \
+                else z3.BoolVal(False)
+            self.reached[nid] = reached
+            if isinstance(node, m.Step):
+                waits = []
+                for s in node.recommends:
+                    if s.condition is None:
+                        holds = reached
+                    else:
+                        t, f = self.cond(s.condition.expr)
+                        holds = _and(reached, t)
+                        waits.append(_and(reached, _not(t), _not(f)))
+                    for a in s.actions:
+                        sites.setdefault(a, []).append(holds)
+                self.pending[nid] = _or(*waits) if waits else z3.BoolVal(False)
+                for t in node.next:
+                    incoming[t].append(reached)
+            elif isinstance(node, m.Decision):
+                self._decision(node, reached, incoming)
+        # Rules may ask `A is recommended`; recommendations never depend on rules.
+        self.recommended = {a: _or(*s) for a, s in sites.items()}
+
+    def _merge(self, nid: str, term: Any) -> Any:
+        """The node's reachability variable; when the other version has the same node and the
+        solver proves it reached by the same patients, reuse that version's variable, so that
+        every term downstream is identical and needs no query (SAT sweeping)."""
+        var = self.space.name(term, "reached")
+        other = self.partner.reached.get(nid) if self.partner is not None else None
+        if other is None or other.eq(var):
+            return var
+        solver = self.space.solver
+        solver.push()
+        solver.add(z3.Xor(other, var))
+        verdict = check(solver)
+        solver.pop()
+        if verdict == z3.unsat:
+            return other
+        if verdict == z3.unknown:
+            self.undecided.append(f"reachability of {nid} (solver limit reached)")
+        return var
+
+    def _decision(self, d: m.Decision, reached: Any, incoming: dict[str, list[Any]]) -> None:
+        pairs = [self.cond(b.condition.expr) for b in d.branches]
+        all_false = _and(*[f for _, f in pairs]) if pairs else z3.BoolVal(True)
+        unknown = [_and(_not(t), _not(f)) for t, f in pairs]
+        for i, b in enumerate(d.branches):
+            t = pairs[i][0]
+            if d.policy == "first":
+                others = [f for _, f in pairs[:i]]
+            else:
+                others = [f for j, (_, f) in enumerate(pairs) if j != i]
+            taken = _and(reached, t, *others)
+            for target in b.targets:
+                incoming[target].append(taken)
+        if d.otherwise is not None:
+            for target in d.otherwise.targets:
+                incoming[target].append(_and(reached, all_false))
+        if d.policy == "first":
+            waits = [_and(unknown[i], *[f for _, f in pairs[:i]]) for i in range(len(pairs))]
+            self.pending[d.id] = _and(reached, _or(*waits)) if waits else z3.BoolVal(False)
+        else:
+            trues = [t for t, _ in pairs]
+            two = _or(*[_and(trues[i], trues[j]) for i in range(len(trues))
+                          for j in range(i + 1, len(trues))]) if len(trues) > 1 \
+                else z3.BoolVal(False)
+            self.pending[d.id] = _and(reached, _not(two), _or(*unknown)) if unknown \
+                else z3.BoolVal(False)
+
+
+def _topological(p: m.Pathway) -> list[str]:
+    indegree = dict.fromkeys(p.nodes, 0)
+    for nid in p.nodes:
+        for t in p.successors(nid):
+            if t in indegree:
+                indegree[t] += 1
+    ready = [n for n in p.nodes if indegree[n] == 0]
+    order: list[str] = []
+    while ready:
+        n = ready.pop(0)
+        order.append(n)
+        for t in p.successors(n):
+            if t in indegree:
+                indegree[t] -= 1
+                if indegree[t] == 0:
+                    ready.append(t)
+    return order + [n for n in p.nodes if n not in order]
+
+
+# ----------------------------------------------------------------------------- the diff
+
+
+def _summary(model: m.Model, values: dict[str, m.Value]) -> tuple[tuple[str, ...], str]:
+    out = evaluate_values(model, values)
+    recs = ", ".join(out.actions) or "nothing"
+    pend = "; pending " + ", ".join(f"{p['decision']} on {', '.join(p['inputs'])}"  # type: ignore[arg-type]
+                                    for p in out.pending) if out.pending else ""
+    return out.path, f"recommends {recs}{pend} (path {' -> '.join(out.path)})"
+
+
+def behavioural_diff(old: m.Model, new: m.Model, max_witnesses: int = 3,
+                     renames: dict[str, str] | None = None) -> BehaviourResult:
+    """Every action some patient gains or loses, and every decision whose pending changed."""
+    if renames is None:
+        from compiler.diff import structural_diff
+
+        renames = {c.subject.split(" -> ")[0]: c.subject.split(" -> ")[1]
+                   for c in structural_diff(old, new).changes
+                   if c.kind == "renamed" and c.category == "action"}
+    space = Space([old, new])
+    solver = space.solver
+    a = Encoding(old, space)
+    b = Encoding(new, space, partner=a)
+    result = BehaviourResult()
+    result.undecided.extend(b.undecided)
+    new_to_old = {v: k for k, v in renames.items()}
+    false = z3.BoolVal(False)
+    candidates: list[tuple[str, str, Any]] = []
+    for action in dict.fromkeys([*(renames.get(x, x) for x in old.actions), *new.actions]):
+        was = a.recommended.get(new_to_old.get(action, action), false)
+        now = b.recommended.get(action, false)
+        if not was.eq(now):  # identical terms (z3 shares them) need no proof
+            candidates.append(("gained", action, _and(now, _not(was))))
+            candidates.append(("lost", action, _and(was, _not(now))))
+    for d in a.pending:
+        if d in b.pending and not a.pending[d].eq(b.pending[d]):
+            candidates.append(("pending", d, z3.Xor(a.pending[d], b.pending[d])))
+    for kind, subject in _changed(solver, candidates, result):
+        query = next(q for k, s, q in candidates if k == kind and s == subject)
+        change = _witnesses(solver, space, query, old, new, max_witnesses, kind, subject,
+                            result)
+        if change is not None:
+            result.changes.append(change)
+    order = {("gained", s): i for i, (_, s, _) in enumerate(candidates)}
+    result.changes.sort(key=lambda c: (c.kind == "pending", order.get(("gained", c.subject), 0),
+                                       c.kind))
+    return result
+
+
+def _changed(solver: z3.Solver, candidates: list[tuple[str, str, Any]],
+             result: BehaviourResult) -> list[tuple[str, str]]:
+    """Which candidate differences some patient shows. One query proves that none does; each
+    satisfying patient names every difference it shows, so the queries number the distinct
+    changes plus one, not the candidates."""
+    remaining = list(candidates)
+    found: list[tuple[str, str]] = []
+    while remaining:
+        solver.push()
+        solver.add(_or(*[q for _, _, q in remaining]))
+        verdict = check(solver)
+        model = solver.model() if verdict == z3.sat else None
+        solver.pop()
+        if verdict == z3.unknown:
+            result.undecided.extend(f"{k} {s} (solver limit reached)" for k, s, _ in remaining)
+            break
+        if model is None:
+            break
+        hits = [(k, s) for k, s, q in remaining
+                if z3.is_true(model.eval(q, model_completion=True))]
+        if not hits:  # cannot happen for a sound model; stop rather than loop
+            result.undecided.extend(f"{k} {s}" for k, s, _ in remaining)
+            break
+        found.extend(hits)
+        remaining = [c for c in remaining if (c[0], c[1]) not in hits]
+    return found
+
+
+def _witnesses(solver: z3.Solver, space: Space, query: Any, old: m.Model, new: m.Model,
+               limit: int, kind: str, subject: str,
+               result: BehaviourResult) -> BehaviourChange | None:
+    solver.push()
+    solver.add(query)
+    found: list[Witness] = []
+    try:
+        while True:
+            verdict, model = _find(solver, space)
+            if verdict == z3.unknown:
+                result.undecided.append(f"{kind} {subject} (solver limit reached)")
+                break
+            if model is None:
+                break
+            patient = space.patient(model)
+            w = _replay(patient, old, new)
+            if w is not None:
+                found.append(w)
+            if len(found) >= max(limit, 1):
+                break
+            solver.add(space.block(patient))
+    finally:
+        solver.pop()
+    if not found:
+        return None
+    return BehaviourChange(kind, subject, tuple(found[:limit]))
+
+
+def check(solver: z3.Solver, budget: int = RLIMIT) -> Any:
+    """``solver.check()`` with a resource budget for this query alone (z3's rlimit counts
+    from the solver's creation, so the limit is set relative to what was spent)."""
+    stats = solver.statistics()
+    spent = int(stats.get_key_value("rlimit count")) if "rlimit count" in stats.keys() else 0  # noqa: SIM118
+    solver.set("rlimit", spent + budget)
+    return solver.check()
+
+
+def _find(solver: z3.Solver, space: Space) -> tuple[Any, z3.ModelRef | None]:
+    """Check, preferring whole numbers so that witnesses read like patients."""
+    reals = [v for v in space.value.values() if z3.is_real(v)]
+    if reals:
+        solver.push()
+        solver.add(*[z3.IsInt(v) for v in reals])
+        verdict = check(solver)
+        model = solver.model() if verdict == z3.sat else None
+        solver.pop()
+        if model is not None:
+            return verdict, model
+    verdict = check(solver)
+    return verdict, solver.model() if verdict == z3.sat else None
+
+
+def _replay(patient: dict[str, object], old: m.Model, new: m.Model) -> Witness | None:
+    # Each version sees only the inputs it declares (a new input is ignored by the old one).
+    try:
+        va = validate(old, {k: v for k, v in patient.items() if k in old.inputs})
+        vb = validate(new, {k: v for k, v in patient.items() if k in new.inputs})
+    except InvalidPatient:
+        return None
+    pa, sa = _summary(old, va)
+    pb, sb = _summary(new, vb)
+    return Witness(patient, pa, pb, sa, sb)
+
+
+def witness_json(w: Witness) -> str:
+    """A witness patient as one line of JSON."""
+    return json.dumps(w.patient, sort_keys=True)

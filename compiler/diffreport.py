@@ -1,0 +1,136 @@
+"""The report of ``guidec diff``: structure, interface and behaviour, as text, Markdown or JSON."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+from compiler.behaviour import BehaviourChange, BehaviourResult, behavioural_diff
+from compiler.diff import Change, StructuralDiff, Version, structural_diff
+
+
+@dataclass
+class DiffReport:
+    """Everything ``guidec diff`` found."""
+
+    old: Version
+    new: Version
+    structure: StructuralDiff
+    behaviour: BehaviourResult
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def behaviour_changed(self) -> bool:
+        """True when some patient is treated differently (or it could not be decided)."""
+        return bool(self.behaviour.changes) or not self.behaviour.decided
+
+    @property
+    def breaking(self) -> list[Change]:
+        """Interface changes that break consumers of the generated evaluator."""
+        return self.structure.breaking
+
+
+def compute(old: Version, new: Version, max_witnesses: int = 3) -> DiffReport:
+    """Compare two checked versions."""
+    structure = structural_diff(old.model, new.model)
+    behaviour = behavioural_diff(old.model, new.model, max_witnesses)
+    return DiffReport(old, new, structure, behaviour)
+
+
+def _where(c: Change) -> str:
+    a = f"old line {c.old_line}" if c.old_line else ""
+    b = f"new line {c.new_line}" if c.new_line else ""
+    return ", ".join(x for x in (a, b) if x)
+
+
+def _patient(w: dict[str, object]) -> str:
+    return json.dumps(w, sort_keys=True, ensure_ascii=False)
+
+
+def _behaviour_line(b: BehaviourChange) -> str:
+    if b.kind == "pending":
+        return f"pending at `{b.subject}` changed"
+    verb = "gained" if b.kind == "gained" else "lost"
+    return f"`{b.subject}` {verb}: some patients {'now' if verb == 'gained' else 'no longer'} " \
+           f"get it"
+
+
+def render_text(r: DiffReport) -> str:
+    """Plain text for a terminal."""
+    out = [f"--- {r.old.label} (version {r.old.model.meta.version})",
+           f"+++ {r.new.label} (version {r.new.model.meta.version})", ""]
+    out.append("Structure:")
+    if not r.structure.changes:
+        out.append("  no structural change")
+    for c in r.structure.changes:
+        flag = "  [breaking]" if c.breaking else ""
+        out.append(f"  {c.kind:8} {c.category} {c.subject}: {c.detail} ({_where(c)}){flag}")
+    out.append("")
+    out.append("Interface (consumers of the generated evaluator):")
+    if r.breaking:
+        for c in r.breaking:
+            out.append(f"  BREAKING: {c.kind} {c.category} {c.subject}: {c.detail}")
+    else:
+        out.append("  compatible")
+    out.append("")
+    out.append("Behaviour:")
+    if not r.behaviour.decided:
+        for u in r.behaviour.undecided:
+            out.append(f"  could not decide: {u}")
+    if not r.behaviour.changes and r.behaviour.decided:
+        out.append("  no behavioural change (proven for every patient both versions allow)")
+    for b in r.behaviour.changes:
+        out.append(f"  {_behaviour_line(b)}")
+        for w in b.witnesses:
+            out.append(f"    patient: {_patient(w.patient)}")
+            out.append(f"      old: {w.old_summary}")
+            out.append(f"      new: {w.new_summary}")
+    return "\n".join(out)
+
+
+def _md_escape(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def render_markdown(r: DiffReport) -> str:
+    """Markdown ready to paste into a review."""
+    out = [f"## guidec diff: `{r.old.model.meta.id}` {r.old.model.meta.version} → "
+           f"{r.new.model.meta.version}", ""]
+    verdict = "**Behaviour changed.**" if r.behaviour.changes else (
+        "**No behavioural change** (proven)." if r.behaviour.decided
+        else "**Behaviour could not be decided.**")
+    out.append(f"{verdict} Interface: {'**breaking**' if r.breaking else 'compatible'}.")
+    out += ["", "### Structural changes", ""]
+    if r.structure.changes:
+        out += ["| change | what | detail | lines |", "|---|---|---|---|"]
+        for c in r.structure.changes:
+            flag = " ⚠ breaking" if c.breaking else ""
+            out.append(f"| {c.kind}{flag} | {c.category} `{_md_escape(c.subject)}` | "
+                       f"{_md_escape(c.detail)} | {_where(c)} |")
+    else:
+        out.append("None.")
+    out += ["", "### Behavioural changes", ""]
+    if not r.behaviour.changes:
+        out.append("None." if r.behaviour.decided else "Could not be decided: " +
+                   "; ".join(r.behaviour.undecided))
+    for b in r.behaviour.changes:
+        out.append(f"- {_behaviour_line(b)}")
+        for w in b.witnesses:
+            out.append(f"  - patient `{_patient(w.patient)}`")
+            out.append(f"    - old: {w.old_summary}")
+            out.append(f"    - new: {w.new_summary}")
+    return "\n".join(out)
+
+
+def render_json(r: DiffReport) -> dict[str, object]:
+    """The JSON form: structure, interface and behaviour with witnesses and both paths."""
+    return {
+        "old": {"label": r.old.label, "version": r.old.model.meta.version},
+        "new": {"label": r.new.label, "version": r.new.model.meta.version},
+        "structural": [c.to_json() for c in r.structure.changes],
+        "breaking": [c.to_json() for c in r.breaking],
+        "behaviour_changed": r.behaviour_changed,
+        "decided": r.behaviour.decided,
+        "undecided": list(r.behaviour.undecided),
+        "behavioural": [b.to_json() for b in r.behaviour.changes],
+    }
