@@ -1,0 +1,216 @@
+"""`guidec diff` and the release gates: pairs of versions with their expected structural and
+behavioural findings, git revisions, the textconv driver and `check --release`."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from compiler.diff import load_version, read_spec, structural_diff
+from compiler.diffreport import compute
+
+ROOT = Path(__file__).resolve().parent.parent
+PAIRS = ROOT / "tests" / "fixtures" / "diff"
+GUIDEC = [sys.executable, "-m", "compiler.cli"]
+
+
+def report(name: str, witnesses: int = 3):  # type: ignore[no-untyped-def]
+    old = load_version(*read_spec(str(PAIRS / "base.guide")))
+    new = load_version(*read_spec(str(PAIRS / f"{name}.guide")))
+    return compute(old, new, witnesses)
+
+
+def changes(r) -> set[tuple[str, str, str]]:  # type: ignore[no-untyped-def]
+    return {(c.kind, c.category, c.subject) for c in r.structure.changes
+            if c.category != "header"}
+
+
+def behaviour(r) -> set[tuple[str, str]]:  # type: ignore[no-untyped-def]
+    return {(b.kind, b.subject) for b in r.behaviour.changes}
+
+
+def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.run([*GUIDEC, *args], capture_output=True, text=True, cwd=cwd or ROOT,
+                          env=env, timeout=120)
+
+
+def test_renamed_action_is_a_rename_without_behavioural_change() -> None:
+    r = report("renamed_action")
+    assert changes(r) == {("renamed", "action", "chemo -> chemotherapy")}
+    assert r.behaviour.decided and not r.behaviour.changes
+    assert [c.subject for c in r.breaking] == ["chemo -> chemotherapy"]
+
+
+def test_tightened_threshold_has_a_witness_on_the_boundary() -> None:
+    r = report("tightened_threshold")
+    (change,) = changes(r)
+    assert change == ("changed", "let", "fit")
+    detail = next(c.detail for c in r.structure.changes if c.category == "let")
+    assert detail == "threshold: kps >= 70 and not obstructed -> kps >= 80 and not obstructed"
+    assert ("lost", "targeted") in behaviour(r)
+    assert ("gained", "supportive") in behaviour(r)
+    for b in r.behaviour.changes:
+        for w in b.witnesses:
+            assert w.patient["kps"] == 70  # the only KPS between the two thresholds
+            assert w.old_path != w.new_path
+    assert not r.breaking
+
+
+def test_reorganised_lets_are_proven_equivalent() -> None:
+    r = report("reorganised_lets")
+    assert ("changed", "let", "fit") in changes(r)
+    assert ("added", "let", "good_kps") in changes(r)
+    assert r.behaviour.decided and not r.behaviour.changes
+    assert not r.behaviour_changed
+
+
+def test_added_branch_gains_an_action_with_witnesses_and_both_paths() -> None:
+    r = report("added_branch", witnesses=2)
+    assert ("added", "branch", "treat branch 2") in changes(r)
+    assert ("added", "step", "intensive") in changes(r)
+    assert behaviour(r) == {("gained", "intrathecal")}
+    (gain,) = r.behaviour.changes
+    assert len(gain.witnesses) == 2
+    for w in gain.witnesses:
+        assert w.patient["mutation"] == "wild_type" and w.patient["kps"] >= 90
+        assert "intensive" in w.new_path and "intensive" not in w.old_path
+
+
+def test_removed_never_rule_is_structural_only() -> None:
+    r = report("removed_never")
+    assert changes(r) == {("removed", "rule", "never intrathecal when obstructed")}
+    assert not r.behaviour.changes and r.behaviour.decided
+
+
+def test_new_required_input_is_breaking_and_changes_behaviour() -> None:
+    r = report("new_required_input", witnesses=1)
+    assert ("added", "input", "age") in changes(r)
+    assert [c.subject for c in r.breaking] == ["age"]
+    assert ("lost", "targeted") in behaviour(r)
+    witness = r.behaviour.changes[0].witnesses[0]
+    assert witness.patient["age"] >= 90
+
+
+def test_new_optional_input_is_not_breaking() -> None:
+    old = load_version(*read_spec(str(PAIRS / "base.guide")))
+    text = (PAIRS / "base.guide").read_text(encoding="utf-8").replace(
+        'input obstructed "CSF flow obstructed": boolean',
+        'input obstructed "CSF flow obstructed": boolean\ninput note "Note": optional boolean')
+    new = load_version("new.guide", text)
+    diff = structural_diff(old.model, new.model)
+    assert [(c.kind, c.subject, c.breaking) for c in diff.changes] == [("added", "note", False)]
+
+
+def test_json_format_lists_gained_and_lost_with_witnesses() -> None:
+    proc = run("diff", str(PAIRS / "base.guide"), str(PAIRS / "added_branch.guide"),
+               "--format", "json", "--max-witnesses", "1")
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)
+    (change,) = data["behavioural"]
+    assert change["action"] == "intrathecal" and change["change"] == "gained"
+    (w,) = change["witnesses"]
+    assert set(w) == {"patient", "old_path", "new_path", "old", "new"}
+    assert data["behaviour_changed"] is True and data["decided"] is True
+
+
+def test_markdown_is_ready_for_a_review() -> None:
+    proc = run("diff", str(PAIRS / "base.guide"), str(PAIRS / "renamed_action.guide"),
+               "--format", "markdown")
+    assert proc.returncode == 0
+    assert proc.stdout.startswith("## guidec diff: `triage` 1.0.0 → 2.0.0")
+    assert "**No behavioural change** (proven)." in proc.stdout
+    assert "| renamed ⚠ breaking | action `chemo -> chemotherapy` |" in proc.stdout
+
+
+def test_exit_code_flag() -> None:
+    same = run("diff", str(PAIRS / "base.guide"), str(PAIRS / "reorganised_lets.guide"),
+               "--exit-code")
+    changed = run("diff", str(PAIRS / "base.guide"), str(PAIRS / "added_branch.guide"),
+                  "--exit-code")
+    plain = run("diff", str(PAIRS / "base.guide"), str(PAIRS / "added_branch.guide"))
+    assert (same.returncode, changed.returncode, plain.returncode) == (0, 1, 0)
+
+
+def test_bad_inputs_exit_2_without_traceback(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.guide"
+    broken.write_text('guideline x "t"\ninput\n', encoding="utf-8")
+    for args in (("missing.guide", str(PAIRS / "base.guide")),
+                 (str(PAIRS / "base.guide"), str(broken)),
+                 (str(PAIRS / "base.guide"),)):
+        proc = run("diff", *args)
+        assert proc.returncode == 2, proc.stdout + proc.stderr
+        assert "Traceback" not in proc.stderr
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    if shutil.which("git") is None:
+        pytest.skip("git is not installed")
+    env = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t", "GIT_COMMITTER_NAME": "t",
+           "GIT_COMMITTER_EMAIL": "t@t"}
+
+    def git(*args: str) -> None:
+        subprocess.run(["git", *args], cwd=tmp_path, check=True, capture_output=True,
+                       env={**os.environ, **env})
+
+    git("init", "-q")
+    shutil.copy(PAIRS / "base.guide", tmp_path / "triage.guide")
+    git("add", "triage.guide")
+    git("commit", "-qm", "v1")
+    shutil.copy(PAIRS / "added_branch.guide", tmp_path / "triage.guide")
+    git("commit", "-qam", "v1.1")
+    return tmp_path
+
+
+def test_rev_path_reads_through_git(repo: Path) -> None:
+    proc = run("diff", "HEAD~1:triage.guide", "triage.guide", "--format", "json", cwd=repo)
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)
+    assert data["old"]["label"] == "HEAD~1:triage.guide"
+    assert [b["action"] for b in data["behavioural"]] == ["intrathecal"]
+    bad = run("diff", "nope:triage.guide", "triage.guide", cwd=repo)
+    assert bad.returncode == 2 and "nope:triage.guide" in bad.stderr
+
+
+def test_textconv_driver_shows_the_semantic_outline_in_git_diff(repo: Path) -> None:
+    (repo / ".gitattributes").write_text("*.guide diff=guidec\n", encoding="utf-8")
+    guidec = " ".join([sys.executable, "-m", "compiler.cli"])
+    subprocess.run(["git", "config", "diff.guidec.textconv", f"{guidec} diff --textconv"],
+                   cwd=repo, check=True)
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    out = subprocess.run(["git", "diff", "HEAD~1", "HEAD", "--", "triage.guide"], cwd=repo,
+                         capture_output=True, text=True, env=env, check=True).stdout
+    assert "+  when mutation == wild_type and kps >= 90 -> intensive" in out
+    assert "+step intensive: Intensive" in out
+
+
+def test_release_gates(repo: Path) -> None:
+    ok = run("check", "--release", "--since", "HEAD~1", "triage.guide", cwd=repo)
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    text = (repo / "triage.guide").read_text(encoding="utf-8")
+    (repo / "triage.guide").write_text(text.replace("version 1.1.0", "version 1.0.0"),
+                                       encoding="utf-8")
+    stale = run("check", "--release", "--since", "HEAD~1", "triage.guide", cwd=repo)
+    assert stale.returncode == 1
+    assert "error[E602]: behaviour changed since HEAD~1" in stale.stdout
+    (repo / "triage.guide").write_text(text.replace("version 1.1.0", "version 1.2.0"),
+                                       encoding="utf-8")
+    no_log = run("check", "--release", "--since", "HEAD~1", "triage.guide", cwd=repo)
+    assert "error[E603]" in no_log.stdout and no_log.returncode == 1
+    draft = text.replace("status approved", "status draft")
+    (repo / "triage.guide").write_text(draft, encoding="utf-8")
+    assert "error[E601]" in run("check", "--release", "triage.guide", cwd=repo).stdout
+
+
+def test_breaking_change_needs_a_major_version(repo: Path) -> None:
+    shutil.copy(PAIRS / "new_required_input.guide", repo / "triage.guide")
+    proc = run("check", "--release", "--since", "HEAD", "triage.guide", cwd=repo)
+    assert proc.returncode == 1
+    assert "error[E604]: a breaking interface change needs a new major version" in proc.stdout
