@@ -1,0 +1,1601 @@
+"""The Python target: one standalone evaluator module per guideline, and its JSON Schemas.
+
+``guidec build FILE -o DIR -t python`` writes ``DIR/<id>.py``; ``-t schema`` writes
+``DIR/<id>.schema.json`` (the patient) and ``DIR/<id>.result.schema.json`` (the result).
+
+The module imports only the standard library and reads like code written by hand: the
+validation is a fast path of straight type and range checks with a slow path that reproduces
+the reference interpreter's messages; the pathway is straight-line code in which every branch
+carries a comment with its source line; every recommendation with its ``because`` is a constant
+built once at import. Conditions are three-valued (Kleene): an optional input that is absent is
+``None``, and each condition is compiled into the plain boolean tests "definitely true",
+"definitely false", "maybe true" and "maybe false", so required inputs cost nothing extra.
+
+A node that many paths share (a chain of decisions that merge again) would make straight-line
+code grow exponentially; such a node becomes a nested function that takes ``because`` as an
+argument, while the rest stays straight-line.
+
+Numbers: the interpreter compares exact decimals (a float by its shortest repr). Comparing a
+float with a literal whose decimal round-trips through a float gives the same answer (``repr``
+is monotonic), so such comparisons are native; any other comparison or any arithmetic on a
+``number`` input goes through :class:`fractions.Fraction` exactly as the interpreter does.
+"""
+
+from __future__ import annotations
+
+import builtins
+import hashlib
+import json
+import keyword
+import re
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+from typing import NamedTuple
+
+from compiler import model as m
+from targets import BuildRequest, Emitted
+from targets.pyformat import (
+    ADD,
+    ATOM,
+    CMP,
+    FALSE,
+    MUL,
+    TRUE,
+    WIDTH,
+    Call,
+    Code,
+    Raw,
+    comment,
+    conj,
+    disj,
+    flat,
+    layout,
+    negate,
+    paren,
+    py_str,
+    statement,
+    width,
+)
+
+#: Unrolled straight-line code that a shared node may add before it becomes a function.
+SHARE_THRESHOLD = 60
+
+NO, YES, MAYBE = 0, 1, 2
+
+_RUNTIME_PATH = Path(__file__).with_name("python_runtime.py")
+
+
+def runtime_source() -> str:
+    """The fixed part of every generated module (from ``targets/python_runtime.py``)."""
+    text = _RUNTIME_PATH.read_text(encoding="utf-8")
+    start = text.index("# BEGIN RUNTIME\n") + len("# BEGIN RUNTIME\n")
+    end = text.index("# END RUNTIME")
+    return text[start:end].rstrip() + "\n"
+
+
+# ----------------------------------------------------------------------------- entry points
+
+
+def emit(model: m.Model, outdir: Path, request: BuildRequest) -> list[Emitted]:
+    """Write the evaluator (format ``python``) and the schemas (format ``schema``)."""
+    out: list[Emitted] = []
+    ident = model.meta.id
+    if "python" in request.formats:
+        try:
+            source = generate(model)
+        except GenerationError as exc:
+            out.append(Emitted(None, warning=f"the Python evaluator was not written: {exc}"))
+        else:
+            path = outdir / f"{ident}.py"
+            _write(path, source)
+            out.append(Emitted(path))
+    if "schema" in request.formats:
+        for suffix, schema in ((".schema.json", patient_schema(model)),
+                               (".result.schema.json", result_schema(model))):
+            path = outdir / f"{ident}{suffix}"
+            _write(path, dump_schema(schema))
+            out.append(Emitted(path))
+    return out
+
+
+def _write(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text, encoding="utf-8", newline="\n")
+    tmp.replace(path)
+
+
+class GenerationError(Exception):
+    """The model cannot be turned into a module (e.g. it is far too large)."""
+
+
+def generate(model: m.Model) -> str:
+    """The source text of the evaluator module for a checked model (deterministic)."""
+    return _Module(model).source()
+
+
+def load(model: m.Model, name: str | None = None) -> object:
+    """Compile the evaluator in memory and return it as a module object (for the CLI's cohort
+    mode and the tests). The module is not left in ``sys.modules``."""
+    import sys
+    import types
+
+    source = generate(model)
+    mod_name = name or f"_guidec_{model.meta.id}_{hashlib.sha256(source.encode()).hexdigest()[:12]}"
+    module = types.ModuleType(mod_name)
+    module.__file__ = f"<guidec {model.meta.id}>"
+    code = compile(source, module.__file__, "exec")
+    sys.modules[mod_name] = module
+    try:
+        exec(code, module.__dict__)
+    finally:
+        sys.modules.pop(mod_name, None)
+    return module
+
+
+# ----------------------------------------------------------------------------- names
+
+
+_RUNTIME_NAMES = set(re.findall(r"[A-Za-z_]\w*", runtime_source()))
+_FIXED = {
+    "annotations", "difflib", "math", "Iterable", "Mapping", "dataclass", "Fraction", "Any",
+    "Final", "NamedTuple", "isfinite", "GUIDELINE", "VERSION", "SOURCE_SHA256", "evaluate",
+    "_read", "_read_slowly", "_SPECS", "_NAMES", "_Values", "_main", "patient", "recs",
+    "notes", "path", "pending", "cautions", "why", "problems", "values", "v", "main",
+    "l", "O", "I", "json", "sys", "argv", "data", "result", "exc", "p",
+}
+
+
+class _Names:
+    """Unique Python identifiers: every module-level and local name of the module."""
+
+    def __init__(self) -> None:
+        self.taken = set(dir(builtins)) | _RUNTIME_NAMES | _FIXED | set(keyword.kwlist) | \
+            set(keyword.softkwlist)
+
+    def claim_numbered(self, want: str) -> str:
+        """``want``, or ``want_2``, ``want_3``, ... (for a family of constants)."""
+        base = re.sub(r"\W", "_", want, flags=re.ASCII)
+        if base not in self.taken and not keyword.iskeyword(base):
+            return self.claim(base)
+        n = 2
+        while f"{base}_{n}" in self.taken:
+            n += 1
+        return self.claim(f"{base}_{n}")
+
+    def claim(self, want: str) -> str:
+        name = re.sub(r"\W", "_", want, flags=re.ASCII) or "_"
+        if name[0].isdigit():
+            name = "_" + name
+        while name in self.taken or keyword.iskeyword(name) or keyword.issoftkeyword(name):
+            name += "_"
+        self.taken.add(name)
+        return name
+
+
+# ----------------------------------------------------------------------------- expressions
+
+
+class Tri(NamedTuple):
+    """A condition as four plain tests: definitely true, definitely false, not definitely
+    true, not definitely false. For a condition that cannot be unknown, t == nf and f == nt."""
+
+    t: Code
+    f: Code
+    nt: Code
+    nf: Code
+
+    @property
+    def two_valued(self) -> bool:
+        """True when the condition is never unknown."""
+        return self.t == self.nf and self.f == self.nt
+
+    def swap(self) -> Tri:
+        """The tests of the negation."""
+        return Tri(self.f, self.t, self.nf, self.nt)
+
+
+def _tri2(c: Code, cn: Code) -> Tri:
+    return Tri(c, cn, cn, c)
+
+
+@dataclass(frozen=True)
+class _Val:
+    """A value expression: its code, class and the optional inputs that make it unknown.
+
+    ``cls`` is ``int`` (Python int), ``num`` (int or float: a ``number`` input), ``exact``
+    (Fraction), ``str`` (enum), ``bool``, or ``const`` (then ``const`` holds the value)."""
+
+    code: Code
+    cls: str
+    guards: tuple[str, ...] = ()
+    const: bool | Fraction | str | None = None
+
+
+_FLIP = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "==": "==", "!=": "!="}
+_NEG = {"<": ">=", "<=": ">", ">": "<=", ">=": "<", "==": "!=", "!=": "=="}
+
+
+def _frac_code(v: Fraction) -> Code:
+    if v.denominator == 1:
+        return Code(str(v.numerator), ATOM if v >= 0 else ADD)
+    return Code(f"Fraction({v.numerator}, {v.denominator})")
+
+
+def _float_safe(v: Fraction) -> bool:
+    """Whether comparing a float (or int) with ``float(v)`` is the same as comparing its
+    shortest decimal with ``v`` exactly."""
+    try:
+        f = float(v)
+    except OverflowError:
+        return False
+    return Fraction(repr(f)) == v
+
+
+def _num_literal(v: Fraction, cls: str) -> Code | None:
+    """``v`` as a literal to compare natively with a value of class ``cls``, or None when only
+    an exact comparison is right."""
+    if v.denominator == 1:
+        if cls in ("int", "exact") or _float_safe(v):
+            return _frac_code(v)
+        return None
+    if cls == "exact":
+        return _frac_code(v)
+    if _float_safe(v):
+        f = repr(float(v))
+        return Code(f, ATOM if not f.startswith("-") else ADD)
+    return _frac_code(v) if cls == "int" else None
+
+
+def _cmp_text(left: Code, op: str, right: Code) -> Code:
+    return Code(f"{paren(left, ADD)} {op} {paren(right, ADD)}", CMP)
+
+
+class _Exprs:
+    """Compiles model expressions into Python code over the module's local names."""
+
+    def __init__(self, model: m.Model, local: dict[str, str]) -> None:
+        self.model = model
+        self.local = local
+        self.let_local: dict[str, str] = {}
+        self.recommended: dict[str, Code] = {}
+
+    # -- values
+    def value(self, e: m.Expr) -> _Val:
+        if isinstance(e, m.InputRef):
+            inp = self.model.inputs[e.name]
+            name = self.local[e.name]
+            cls = {"integer": "int", "number": "num", "enum": "str", "boolean": "bool"}[inp.kind]
+            return _Val(Code(name), cls, (name,) if inp.optional else ())
+        if isinstance(e, m.Const):
+            text = py_str(e.value) if isinstance(e.value, str) else (
+                repr(e.value) if isinstance(e.value, bool) else _frac_code(e.value).text)
+            return _Val(Code(text), "const", (), e.value)
+        if isinstance(e, m.LetRef):
+            if e.name in self.let_local:
+                return _Val(Code(self.let_local[e.name]), self._let_cls(e.expr))
+            return self.value(e.expr)
+        if isinstance(e, m.Arith):
+            left, right = self.value(e.left), self.value(e.right)
+            if left.cls == "const" and right.cls == "const":
+                assert isinstance(left.const, Fraction) and isinstance(right.const, Fraction)
+                v = left.const + right.const if e.op == "+" else left.const - right.const
+                return _Val(_frac_code(v), "const", (), v)
+            guards = _union(left.guards, right.guards)
+            if _intlike(left) and _intlike(right):
+                lc, rc = self._num_code(left), self._num_code(right)
+            else:
+                lc, rc = self._exact(left), self._exact(right)
+            text = f"{paren(lc, ADD)} {e.op} {paren(rc, ADD + 1)}"
+            cls = "int" if _intlike(left) and _intlike(right) else "exact"
+            return _Val(Code(text, ADD), cls, guards)
+        if isinstance(e, m.Scale):
+            op = self.value(e.operand)
+            if op.cls == "const":
+                assert isinstance(op.const, Fraction)
+                v = op.const * e.factor
+                return _Val(_frac_code(v), "const", (), v)
+            if _intlike(op) and e.factor.denominator == 1:
+                text = f"{paren(self._num_code(op), MUL)} * {paren(_frac_code(e.factor), MUL)}"
+                return _Val(Code(text, MUL), "int", op.guards)
+            text = f"{paren(self._exact(op), MUL)} * {paren(_frac_code(e.factor), MUL)}"
+            return _Val(Code(text, MUL), "exact", op.guards)
+        # A boolean expression used as a value (e.g. `(a and b) == c`): callers use tri().
+        raise AssertionError(f"not a value expression: {type(e).__name__}")
+
+    def _let_cls(self, e: m.Expr) -> str:
+        if e.type == "boolean":
+            return "bool"
+        if e.type.startswith("enum"):
+            return "str"
+        v = self.value(e)
+        return "exact" if v.cls == "const" else v.cls
+
+    def _num_code(self, v: _Val) -> Code:
+        if v.cls == "const":
+            assert isinstance(v.const, Fraction)
+            return _frac_code(v.const)
+        return v.code
+
+    def _exact(self, v: _Val) -> Code:
+        if v.cls == "const":
+            assert isinstance(v.const, Fraction)
+            return _frac_code(v.const)
+        if v.cls == "num":
+            return Code(f"_exact({v.code.text})")
+        return v.code
+
+    # -- conditions
+    def tri(self, e: m.Expr) -> Tri:
+        """The four tests of a boolean expression."""
+        if isinstance(e, m.Const):
+            return _tri2(TRUE, FALSE) if e.value is True else _tri2(FALSE, TRUE)
+        if isinstance(e, m.InputRef):
+            name = self.local[e.name]
+            if self.model.inputs[e.name].optional:
+                return Tri(Code(f"{name} is True", CMP), Code(f"{name} is False", CMP),
+                           Code(f"{name} is not True", CMP), Code(f"{name} is not False", CMP))
+            return _tri2(Code(name), negate(Code(name)))
+        if isinstance(e, m.LetRef):
+            if e.name in self.let_local:
+                name = self.let_local[e.name]
+                return _tri2(Code(name), negate(Code(name)))
+            return self.tri(e.expr)
+        if isinstance(e, m.Not):
+            return self.tri(e.operand).swap()
+        if isinstance(e, m.And):
+            parts = [self.tri(o) for o in e.operands]
+            return Tri(conj([p.t for p in parts]), disj([p.f for p in parts]),
+                       disj([p.nt for p in parts]), conj([p.nf for p in parts]))
+        if isinstance(e, m.Or):
+            parts = [self.tri(o) for o in e.operands]
+            return Tri(disj([p.t for p in parts]), conj([p.f for p in parts]),
+                       conj([p.nt for p in parts]), disj([p.nf for p in parts]))
+        if isinstance(e, m.Known):
+            pos, neg = self._known(e.operand)
+            return _tri2(pos, neg) if e.known else _tri2(neg, pos)
+        if isinstance(e, m.Recommended):
+            code = self.recommended.get(e.action, FALSE)
+            return _tri2(code, negate(code))
+        if isinstance(e, m.Member):
+            v = self.value(e.operand)
+            if v.cls == "const":
+                held = v.const in e.values
+                return _tri2(TRUE, FALSE) if held else _tri2(FALSE, TRUE)
+            values = "{" + ", ".join(py_str(x) for x in e.values) + "}"
+            c = Code(f"{paren(v.code, ADD)} in {values}", CMP)
+            cn = Code(f"{paren(v.code, ADD)} not in {values}", CMP)
+            safe = len(v.guards) == 1 and v.code.text == v.guards[0]
+            return _atom(v.guards, c, cn, False if safe else None)
+        if isinstance(e, m.Cmp):
+            return self._cmp(e)
+        raise AssertionError(f"not a condition: {type(e).__name__}")
+
+    def _known(self, e: m.Expr) -> tuple[Code, Code]:
+        """(is known, is unknown) for an operand."""
+        if e.type == "boolean" and not isinstance(e, m.InputRef):
+            t = self.tri(e)
+            return disj([t.t, t.f]), conj([t.nt, t.nf])
+        guards = self.value(e).guards
+        return (conj([Code(f"{g} is not None", CMP) for g in guards]),
+                disj([Code(f"{g} is None", CMP) for g in guards]))
+
+    def _cmp(self, e: m.Cmp) -> Tri:
+        op = e.op
+        if e.left.type == "boolean":
+            left, right = e.left, e.right
+            if isinstance(left, m.Const) and not isinstance(right, m.Const):
+                left, right = right, left
+            if isinstance(right, m.Const):
+                t = self.tri(left)
+                positive = (op == "==") == bool(right.value)
+                return t if positive else t.swap()
+            a, b = self.tri(left), self.tri(right)
+            if a.two_valued and b.two_valued:
+                c = _cmp_text(a.t, "==", b.t)
+                cn = _cmp_text(a.t, "!=", b.t)
+                return _tri2(c, cn) if op == "==" else _tri2(cn, c)
+            same = disj([conj([a.t, b.t]), conj([a.f, b.f])])
+            diff = disj([conj([a.t, b.f]), conj([a.f, b.t])])
+            tri = Tri(same, diff, negate(same), negate(diff))
+            return tri if op == "==" else tri.swap()
+        lv, rv = self.value(e.left), self.value(e.right)
+        if lv.cls == "const" and rv.cls != "const":
+            lv, rv, op = rv, lv, _FLIP[op]
+        if lv.cls == "const":
+            held = _compare(op, lv.const, rv.const)
+            return _tri2(TRUE, FALSE) if held else _tri2(FALSE, TRUE)
+        guards = _union(lv.guards, rv.guards)
+        if lv.cls == "str":
+            c = _cmp_text(lv.code, op, rv.code)
+            cn = _cmp_text(lv.code, _NEG[op], rv.code)
+            safe = rv.cls == "const" and len(guards) == 1 and lv.code.text == guards[0]
+            return _atom(guards, c, cn, (op == "!=") if safe else None)
+        lc, rc = self._num_pair(lv, rv)
+        return _atom(guards, _cmp_text(lc, op, rc), _cmp_text(lc, _NEG[op], rc), None)
+
+    def _num_pair(self, left: _Val, right: _Val) -> tuple[Code, Code]:
+        """Operands of a numeric comparison: native where that is exact, else Fractions."""
+        if right.cls == "const":
+            assert isinstance(right.const, Fraction)
+            lit = _num_literal(right.const, left.cls)
+            if lit is not None:
+                return left.code, lit
+            return self._exact(left), _frac_code(right.const)
+        if left.cls == "int" and right.cls == "int":
+            return left.code, right.code
+        return self._exact(left), self._exact(right)
+
+
+def _intlike(v: _Val) -> bool:
+    if v.cls == "const":
+        return isinstance(v.const, Fraction) and v.const.denominator == 1
+    return v.cls == "int"
+
+
+def _union(a: tuple[str, ...], b: tuple[str, ...]) -> tuple[str, ...]:
+    return a + tuple(x for x in b if x not in a)
+
+
+def _compare(op: str, a: object, b: object) -> bool:
+    if op == "==":
+        return a == b
+    if op == "!=":
+        return a != b
+    assert isinstance(a, Fraction) and isinstance(b, Fraction)
+    return {"<": a < b, "<=": a <= b, ">": a > b, ">=": a >= b}[op]
+
+
+def _atom(guards: tuple[str, ...], c: Code, cn: Code, none_value: bool | None) -> Tri:
+    """The tests of a comparison that is unknown when one of ``guards`` is None.
+
+    ``none_value`` says what ``c`` evaluates to (without error) when its single guard is None
+    (``x == "a"`` is False, ``x != "a"`` is True); None when it must not be evaluated."""
+    if not guards:
+        return _tri2(c, cn)
+    ok = conj([Code(f"{g} is not None", CMP) for g in guards])
+    unknown = disj([Code(f"{g} is None", CMP) for g in guards])
+    if none_value is False:
+        return Tri(c, conj([ok, cn]), cn, disj([unknown, c]))
+    if none_value is True:
+        return Tri(conj([ok, c]), cn, disj([unknown, cn]), c)
+    return Tri(conj([ok, c]), conj([ok, cn]), disj([unknown, cn]), disj([unknown, c]))
+
+
+# ----------------------------------------------------------------------------- pathway state
+
+
+@dataclass
+class _Ctx:
+    """What is known at a point of the generated code: which nodes have run and which actions
+    are recommended (NO, YES or MAYBE; ``default`` for names not listed)."""
+
+    seen: dict[str, int] = field(default_factory=dict)
+    recd: dict[str, int] = field(default_factory=dict)
+    default: int = NO
+
+    def copy(self) -> _Ctx:
+        return _Ctx(dict(self.seen), dict(self.recd), self.default)
+
+    def node(self, n: str) -> int:
+        return self.seen.get(n, self.default)
+
+    def action(self, a: str) -> int:
+        return self.recd.get(a, self.default)
+
+
+def _join(ctxs: Iterable[_Ctx | None]) -> _Ctx | None:
+    live = [c for c in ctxs if c is not None]
+    if not live:
+        return None
+    out = live[0].copy()
+    for c in live[1:]:
+        for attr in ("seen", "recd"):
+            mine: dict[str, int] = getattr(out, attr)
+            theirs: dict[str, int] = getattr(c, attr)
+            for k in set(mine) | set(theirs):
+                a = mine.get(k, out.default)
+                b = theirs.get(k, c.default)
+                mine[k] = a if a == b else MAYBE
+        if out.default != c.default:
+            out.default = MAYBE
+    return out
+
+
+@dataclass(frozen=True)
+class _Why:
+    """The ``because`` of a point: a dynamic prefix (the ``why`` argument of a shared node's
+    function) or none, then words known statically."""
+
+    dynamic: bool
+    words: tuple[str, ...]
+
+    def add(self, w: str) -> _Why:
+        return _Why(self.dynamic, (*self.words, w))
+
+    def lit(self) -> object:
+        if not self.dynamic:
+            return self.words
+        if not self.words:
+            return Raw("why")
+        return Raw("(*why, " + ", ".join(py_str(w) for w in self.words) + ")")
+
+
+# ----------------------------------------------------------------------------- the module
+
+
+class _Module:
+    """Builds the module text for one model."""
+
+    def __init__(self, model: m.Model) -> None:
+        self.m = model
+        self.names = _Names()
+        self.local = {n: self.names.claim(n) for n in model.inputs}
+        self.ex = _Exprs(model, self.local)
+        self.const_lines: list[str] = []
+        self.const_names: dict[object, str] = {}
+        self.lines: list[str] = []
+        self.ind = 0
+        self.buf_path: list[str] = []
+        self.buf_notes: list[str] = []
+        self.node_flag_used: set[str] = set()
+        self.action_flag_used: set[str] = set()
+        self.node_flags: set[str] = set()
+        self.action_flags: set[str] = set()
+        self.assigned: list[set[str]] = []
+        self.emitted = 0
+        self.limit = 50_000
+        self.flag_name: dict[str, str] = {}
+        self.shared = self._plan_sharing()
+        self.visit_name = {n: self.names.claim(f"visit_{n}") for n in self.shared}
+        self.uses_isfinite = False
+        self.uses_pending = False
+
+    # -- writing
+    def w(self, text: str = "") -> None:
+        self.flush()
+        self.lines.append((" " * self.ind + text) if text else "")
+        self.emitted += 1
+        if self.emitted > self.limit:
+            raise GenerationError(
+                f"the pathway would need more than {self.limit:,} lines of straight-line code")
+
+    def wl(self, lines: Iterable[str]) -> None:
+        for line in lines:
+            self.flush()
+            self.lines.append(line)
+
+    def note_comment(self, text: str) -> None:
+        self.flush()
+        self.lines.append(comment(text, self.ind))
+
+    @contextmanager
+    def block(self, head: Code | str, keyword_: str = "if") -> Iterator[None]:
+        self.flush()
+        if isinstance(head, Code):
+            self.wl(statement(f"{' ' * 0}{keyword_} ", head, ":", self.ind))
+        else:
+            self.w(head)
+        self.ind += 4
+        mark = len(self.lines)
+        try:
+            yield
+        finally:
+            self.flush()
+            if len(self.lines) == mark:
+                self.w("pass")
+            self.ind -= 4
+
+    def flush(self) -> None:
+        if self.buf_path:
+            items = self.buf_path
+            self.buf_path = []
+            if len(items) == 1:
+                self.lines.extend(layout(items[0], self.ind, "path.append(", ")"))
+            else:
+                self.lines.extend(layout(tuple(items), self.ind, "path.extend(", ")"))
+        if self.buf_notes:
+            items = self.buf_notes
+            self.buf_notes = []
+            for name in items:
+                self.lines.append(" " * self.ind + f"notes.extend({name})")
+
+    def const(self, key: object, base: str, value: object) -> str:
+        """A module-level constant for ``value`` (one per key), returning its name."""
+        if key in self.const_names:
+            return self.const_names[key]
+        name = self.names.claim_numbered(base)
+        self.const_names[key] = name
+        self.const_lines.extend(layout(value, 0, f"{name} = "))
+        return name
+
+    # -- planning
+    def _plan_sharing(self) -> set[str]:
+        p = self.m.pathway
+        order: list[str] = []
+        state: dict[str, int] = {}
+
+        def visit(n: str) -> None:
+            stack = [(n, iter(p.successors(n)))]
+            state[n] = 1
+            while stack:
+                cur, it = stack[-1]
+                for nxt in it:
+                    if nxt in p.nodes and nxt not in state:
+                        state[nxt] = 1
+                        stack.append((nxt, iter(p.successors(nxt))))
+                        break
+                else:
+                    stack.pop()
+                    order.append(cur)
+
+        for s in p.start:
+            if s in p.nodes and s not in state:
+                visit(s)
+        order.reverse()
+        size: dict[str, int] = {}
+        for n in reversed(order):
+            node = p.nodes[n]
+            own = 1
+            if isinstance(node, m.Step):
+                own = 2 + sum(2 + len(s.actions) for s in node.recommends)
+            elif isinstance(node, m.Decision):
+                own = 3 + 3 * len(node.branches)
+            size[n] = min(10**9, own + sum(size.get(t, 1) for t in self._edges(n)))
+        occ: dict[str, int] = dict.fromkeys(order, 0)
+        for s in p.start:
+            if s in occ:
+                occ[s] += 1
+        shared: set[str] = set()
+        for n in order:
+            node = p.nodes[n]
+            if not isinstance(node, m.End) and occ[n] > 1 and \
+                    (occ[n] - 1) * size[n] > SHARE_THRESHOLD:
+                shared.add(n)
+            mult = 1 if n in shared else occ[n]
+            for t in self._edges(n):
+                if t in occ:
+                    occ[t] += mult
+        return shared
+
+    def _edges(self, n: str) -> list[str]:
+        node = self.m.pathway.nodes[n]
+        if isinstance(node, m.Step):
+            return list(node.next)
+        if isinstance(node, m.Decision):
+            out = [t for b in node.branches for t in b.targets]
+            if node.otherwise is not None:
+                out.extend(node.otherwise.targets)
+            return out
+        return []
+
+    def _reach(self, n: str) -> set[str]:
+        p = self.m.pathway
+        seen = {n}
+        todo = [n]
+        while todo:
+            cur = todo.pop()
+            for t in p.successors(cur):
+                if t in p.nodes and t not in seen:
+                    seen.add(t)
+                    todo.append(t)
+        return seen
+
+    def _actions_in(self, nodes: set[str]) -> set[str]:
+        out: set[str] = set()
+        for n in nodes:
+            node = self.m.pathway.nodes[n]
+            if isinstance(node, m.Step):
+                for s in node.recommends:
+                    out.update(s.actions)
+        return out
+
+    # -- flags
+    def node_flag(self, n: str) -> str:
+        if n not in self.flag_name:
+            self.flag_name[n] = self.names.claim(f"seen_{n}")
+        return self.flag_name[n]
+
+    def action_flag(self, a: str) -> str:
+        key = "\0action:" + a
+        if key not in self.flag_name:
+            self.flag_name[key] = self.names.claim(f"has_{a}")
+        return self.flag_name[key]
+
+    def set_flag(self, name: str) -> None:
+        self.w(f"{name} = True")
+        if self.assigned:
+            self.assigned[-1].add(name)
+
+    # -- the pathway
+    def node(self, nid: str, why: _Why, ctx: _Ctx) -> _Ctx | None:
+        if nid not in self.m.pathway.nodes:
+            return ctx
+        st = ctx.node(nid)
+        if st == YES:
+            return ctx
+        if nid in self.shared:
+            call = layout(why.lit(), self.ind + (4 if st == MAYBE else 0),
+                          f"{self.visit_name[nid]}(", ")")
+            if st == MAYBE:
+                self.node_flag_used.add(nid)
+                with self.block(f"if not {self.node_flag(nid)}:"):
+                    self.wl(call)
+            else:
+                self.wl(call)
+            after = ctx.copy()
+            reach = self._reach(nid)
+            for n in reach:
+                if after.node(n) != YES:
+                    after.seen[n] = MAYBE
+            after.seen[nid] = YES
+            for a in self._actions_in(reach):
+                if after.action(a) != YES:
+                    after.recd[a] = MAYBE
+            return after
+        if st == MAYBE:
+            self.node_flag_used.add(nid)
+            inner_ctx = ctx.copy()
+            inner_ctx.seen[nid] = NO
+            with self.block(f"if not {self.node_flag(nid)}:"):
+                inner = self.visit(nid, why, inner_ctx)
+            skip = ctx.copy()
+            skip.seen[nid] = YES
+            return _join([inner, skip])
+        return self.visit(nid, why, ctx)
+
+    def visit(self, nid: str, why: _Why, ctx: _Ctx) -> _Ctx | None:
+        node = self.m.pathway.nodes[nid]
+        ctx = ctx.copy()
+        ctx.seen[nid] = YES
+        if isinstance(node, m.Step):
+            self.note_comment(f"line {node.span.line}: step {nid} {json.dumps(node.title)}")
+        elif isinstance(node, m.Decision):
+            policy = " first" if node.policy == "first" else ""
+            self.note_comment(f"line {node.span.line}: decide {nid} "
+                              f"{json.dumps(node.question)}{policy}")
+        else:
+            title = f" {json.dumps(node.title)}" if node.title else ""
+            self.note_comment(f"line {node.span.line}: end {nid}{title}")
+        if nid in self.node_flags:
+            self.set_flag(self.node_flag(nid))
+        self.buf_path.append(nid)
+        if isinstance(node, m.End):
+            return ctx
+        if isinstance(node, m.Step):
+            self.notes(nid, node.notes, f"_NOTES_{nid.upper()}")
+            for site in node.recommends:
+                ctx = self.site(node, site, why, ctx)
+            out: _Ctx | None = ctx
+            for t in node.next:
+                if out is None:
+                    break
+                out = self.node(t, why, out)
+            return out
+        return self.decide(node, why, ctx)
+
+    def notes(self, node: str, notes: tuple[m.Note, ...], base: str) -> None:
+        if not notes:
+            return
+        value = tuple(Call("Note", (node, n.text)) for n in notes)
+        name = self.const(("notes", node, tuple(n.text for n in notes)), base, value)
+        self.buf_notes.append(name)
+
+    def recommend(self, action: str, step: str, why: _Why, ctx: _Ctx) -> None:
+        st = ctx.action(action)
+        if st == YES:
+            return
+        act = self.m.actions[action]
+        fields = (action, act.text, act.kind, act.strength, act.citations, step)
+        if why.dynamic:
+            base = self.const(("rec", fields, None), f"_{action.upper()}_AT_{step.upper()}",
+                              Call("Recommendation", (*fields, ())))
+            rec: object = Call("_because", (Raw(base), why.lit()))
+        else:
+            rec = Raw(self.const(("rec", fields, why.words), f"_{action.upper()}",
+                                 Call("Recommendation", (*fields, why.words))))
+        if st == MAYBE:
+            self.action_flag_used.add(action)
+            flag = self.action_flag(action)
+            with self.block(f"if not {flag}:"):
+                self.wl(layout(rec, self.ind, "recs.append(", ")"))
+                self.set_flag(flag)
+        else:
+            self.wl(layout(rec, self.ind, "recs.append(", ")"))
+            if action in self.action_flags:
+                self.set_flag(self.action_flag(action))
+        ctx.recd[action] = YES
+
+    def site(self, step: m.Step, site: m.RecommendSite, why: _Why, ctx: _Ctx) -> _Ctx:
+        what = ", ".join(site.actions)
+        if site.condition is None:
+            self.note_comment(f"line {site.span.line}: recommend {what}")
+            for a in site.actions:
+                self.recommend(a, step.id, why, ctx)
+            return ctx
+        cond = site.condition
+        self.note_comment(f"line {site.span.line}: recommend {what} when {cond.text}")
+        tri = self.ex.tri(cond.expr)
+        reason = why.add(cond.words)
+        if tri.t == TRUE:
+            for a in site.actions:
+                self.recommend(a, step.id, reason, ctx)
+            return ctx
+        arms: list[_Ctx | None] = [ctx]
+        if tri.t != FALSE:
+            held = ctx.copy()
+            with self.block(tri.t):
+                for a in site.actions:
+                    self.recommend(a, step.id, reason, held)
+            arms.append(held)
+            if not tri.two_valued and tri.nf != FALSE:
+                with self.block(tri.nf, "elif"):
+                    self.wait(step.id, [cond])
+        elif tri.nf != FALSE:
+            with self.block(tri.nf):
+                self.wait(step.id, [cond])
+        out = _join(arms)
+        assert out is not None
+        return out
+
+    def _reads(self, cond: m.Condition) -> list[str]:
+        return [i for i in m.inputs_of(cond.expr) if self.m.inputs[i].optional]
+
+    def wait(self, node: str, conds: list[m.Condition]) -> None:
+        """``pending.append(...)`` for conditions that are all unknown here."""
+        self.uses_pending = True
+        reads: list[str] = []
+        for c in conds:
+            reads.extend(i for i in self._reads(c) if i not in reads)
+        if len(reads) == 1:
+            inputs: object = (reads[0],)
+        else:
+            inputs = Call("_unknown", (tuple((i, Raw(self.local[i])) for i in reads),))
+        self.wl(layout(Call("Pending", (node, inputs)), self.ind, "pending.append(", ")"))
+
+    def take(self, d: m.Decision, targets: tuple[str, ...], notes: tuple[m.Note, ...],
+             words: str, label: str, why: _Why, ctx: _Ctx) -> _Ctx | None:
+        self.notes(d.id, notes, f"_NOTES_{d.id.upper()}_{label.upper()}")
+        out: _Ctx | None = ctx.copy()
+        for t in targets:
+            if out is None:
+                break
+            out = self.node(t, why.add(words), out)
+        return out
+
+    def branch_comment(self, b: m.Branch) -> None:
+        self.note_comment(f"line {b.span.line}: when {b.condition.text} -> "
+                          f"{', '.join(b.targets)}")
+
+    def otherwise(self, d: m.Decision, why: _Why, ctx: _Ctx) -> _Ctx | None:
+        o = d.otherwise
+        if o is None:
+            self.w(f"raise Stuck({py_str(d.id)}, \"gap\")")
+            return None
+        self.note_comment(f"line {o.span.line}: otherwise -> {', '.join(o.targets)}")
+        words = o.label or "none of the branches apply"
+        return self.take(d, o.targets, o.notes, words, "otherwise", why, ctx)
+
+    def decide(self, d: m.Decision, why: _Why, ctx: _Ctx) -> _Ctx | None:
+        self.notes(d.id, d.notes, f"_NOTES_{d.id.upper()}")
+        live = [(b, self.ex.tri(b.condition.expr)) for b in d.branches]
+        live = [(b, t) for b, t in live if not (t.t == FALSE and t.nf == FALSE)]
+        if d.policy == "first":
+            return self._first(d, live, why, ctx)
+        return self._unique(d, live, why, ctx)
+
+    def _first(self, d: m.Decision, live: list[tuple[m.Branch, Tri]], why: _Why,
+               ctx: _Ctx) -> _Ctx | None:
+        arms: list[_Ctx | None] = []
+        kw = "if"
+        for b, t in live:
+            words = b.label or b.condition.words
+            if t.t == TRUE:
+                if kw == "if":
+                    self.branch_comment(b)
+                    return self.take(d, b.targets, b.notes, words, str(b.index), why, ctx)
+                with self.block("else:"):
+                    self.branch_comment(b)
+                    arms.append(self.take(d, b.targets, b.notes, words, str(b.index), why, ctx))
+                return _join(arms)
+            if t.t != FALSE:
+                with self.block(t.t, kw):
+                    self.branch_comment(b)
+                    arms.append(self.take(d, b.targets, b.notes, words, str(b.index), why, ctx))
+                kw = "elif"
+            if not t.two_valued:
+                with self.block(t.nf, kw):
+                    self.note_comment(f"line {b.span.line}: unknown: {b.condition.text}")
+                    self.wait(d.id, [b.condition])
+                arms.append(ctx)
+                kw = "elif"
+        if kw == "if":
+            return self.otherwise(d, why, ctx)
+        with self.block("else:"):
+            arms.append(self.otherwise(d, why, ctx))
+        return _join(arms)
+
+    def _unique(self, d: m.Decision, live: list[tuple[m.Branch, Tri]], why: _Why,
+                ctx: _Ctx) -> _Ctx | None:
+        if not live:
+            return self.otherwise(d, why, ctx)
+        tri_branches = [(b, t) for b, t in live if not t.two_valued]
+        held: dict[int, Code] = {}
+        if len(live) == 1 and not tri_branches:
+            held[live[0][0].index] = live[0][1].t
+        else:
+            for b, t in live:
+                if t.t.prec == ATOM and t.t.text.isidentifier() and t.t not in (TRUE, FALSE):
+                    held[b.index] = t.t
+                    continue
+                name = f"b{b.index}"
+                self.wl(statement(f"{name} = ", t.t, "", self.ind))
+                held[b.index] = Code(name)
+        if len(live) > 1:
+            names = [held[b.index].text for b, _ in live]
+            if len(names) == 2:
+                test = Code(f"{names[0]} and {names[1]}")
+                which: object = (live[0][0].index, live[1][0].index)
+            else:
+                test = Code(" + ".join(names) + " > 1")
+                pairs = ", ".join(f"({b.index}, {held[b.index].text})" for b, _ in live)
+                which = Raw(f"tuple(i for i, held in ({pairs}) if held)")
+            with self.block(test):
+                self.wl(layout(Call("Stuck", (d.id, "overlap", which)), self.ind, "raise "))
+        arms: list[_Ctx | None] = []
+        kw = "if"
+        if tri_branches:
+            unknown: dict[int, Code] = {}
+            for b, t in tri_branches:
+                name = f"u{b.index}"
+                self.wl(statement(f"{name} = ", conj([negate(held[b.index]), t.nf]), "",
+                                  self.ind))
+                unknown[b.index] = Code(name)
+            with self.block(disj(list(unknown.values())), "if"):
+                self.note_comment(f"line {d.span.line}: a branch is unknown: pending")
+                if len(tri_branches) == 1:
+                    self.wait(d.id, [tri_branches[0][0].condition])
+                else:
+                    groups = tuple(
+                        Raw(flat(tuple((i, Raw(self.local[i])) for i in self._reads(b.condition)))
+                            + f" if {unknown[b.index].text} else ()")
+                        for b, _ in tri_branches)
+                    self.uses_pending = True
+                    self.wl(layout(Call("Pending", (d.id, Call("_unknown", groups))), self.ind,
+                                   "pending.append(", ")"))
+            arms.append(ctx)
+            kw = "elif"
+        for b, _ in live:
+            words = b.label or b.condition.words
+            with self.block(held[b.index], kw):
+                self.branch_comment(b)
+                arms.append(self.take(d, b.targets, b.notes, words, str(b.index), why, ctx))
+            kw = "elif"
+        with self.block("else:"):
+            arms.append(self.otherwise(d, why, ctx))
+        return _join(arms)
+
+    # -- evaluate()
+    def used_lets(self) -> list[str]:
+        """Lets read by the pathway or a caution that can be computed once up front (never
+        unknown, no `is recommended`), in dependency order."""
+        exprs: list[m.Expr] = []
+        for node in self.m.pathway.nodes.values():
+            if isinstance(node, m.Step):
+                exprs.extend(s.condition.expr for s in node.recommends if s.condition)
+            elif isinstance(node, m.Decision):
+                exprs.extend(b.condition.expr for b in node.branches)
+        exprs.extend(c.condition.expr for c in self.m.cautions)
+        order: list[str] = []
+
+        def lets_in(e: m.Expr) -> Iterator[m.LetRef]:
+            if isinstance(e, m.LetRef):
+                yield e
+            elif isinstance(e, m.Cmp | m.Arith):
+                yield from lets_in(e.left)
+                yield from lets_in(e.right)
+            elif isinstance(e, m.Scale | m.Not | m.Known | m.Member):
+                yield from lets_in(e.operand)
+            elif isinstance(e, m.And | m.Or):
+                for o in e.operands:
+                    yield from lets_in(o)
+
+        def add(ref: m.LetRef) -> None:
+            if ref.name in order:
+                return
+            for inner in lets_in(ref.expr):
+                add(inner)
+            if self._let_two_valued(ref.expr) and ref.name not in order:
+                order.append(ref.name)
+
+        for e in exprs:
+            for ref in lets_in(e):
+                add(ref)
+        return order
+
+    def _let_two_valued(self, e: m.Expr) -> bool:
+        if m.actions_of(e):
+            return False
+        return not any(self.m.inputs[i].optional for i in m.inputs_of(e))
+
+    def evaluate_fn(self, final: bool) -> list[str]:
+        """The lines of ``evaluate`` (pass 1 only collects which flags are needed)."""
+        self.lines = []
+        self.ind = 4
+        self.emitted = 0
+        model = self.m
+        lets = self.used_lets()
+        self.ex.let_local = {}
+        let_lines: list[str] = []
+        for name in lets:
+            let = model.lets[name]
+            if name not in self.let_names:
+                self.let_names[name] = self.names.claim(name)
+            local = self.let_names[name]
+            if let.expr.type == "boolean":
+                code = self.ex.tri(let.expr).t
+            else:
+                v = self.ex.value(let.expr)
+                code = self.ex._num_code(v) if v.cls == "const" else v.code
+            let_lines.append(comment(f"line {let.span.line}: let {name}", 4))
+            let_lines.extend(statement(f"{local} = ", code, "", 4))
+            self.ex.let_local[name] = local
+        # Shared nodes: nested functions, emitted first (their bodies never see flags of the
+        # caller's straight-line code, so everything they reach is MAYBE on entry).
+        closures: list[str] = []
+        for nid in sorted(self.shared, key=list(model.pathway.nodes).index):
+            saved = self.lines
+            self.lines = []
+            self.assigned.append(set())
+            with self.block(f"def {self.visit_name[nid]}(why: tuple[str, ...]) -> None:"):
+                self.w(f'"""Run `{nid}` and what follows it, for a patient reached here '
+                       f'because of ``why``."""')
+                mark = len(self.lines)
+                entry = _Ctx(default=MAYBE)
+                entry.seen[nid] = NO
+                self.visit(nid, _Why(True, ()), entry)
+                self.flush()
+            assigned = self.assigned.pop()
+            if assigned:
+                self.lines.insert(mark, " " * 8 + "nonlocal " + ", ".join(sorted(assigned)))
+            closures.extend(self.lines)
+            self.lines = saved
+        ctx: _Ctx | None = _Ctx()
+        self.assigned.append(set())
+        for s in model.pathway.start:
+            if ctx is None:
+                break
+            ctx = self.node(s, _Why(False, ()), ctx)
+        self.assigned.pop()
+        self.flush()
+        body = self.lines
+        # Cautions, once the recommendations are known.
+        self.lines = []
+        end = ctx or _Ctx()
+        self.ex.recommended = {}
+        for c in model.cautions:
+            for a in m.actions_of(c.condition.expr):
+                st = end.action(a)
+                if st == MAYBE:
+                    self.action_flag_used.add(a)
+                    self.ex.recommended[a] = Code(self.action_flag(a))
+                else:
+                    self.ex.recommended[a] = TRUE if st == YES else FALSE
+        caution_lines: list[str] = []
+        if model.cautions:
+            caution_lines.append("    cautions: list[Caution] = []")
+            for c in model.cautions:
+                name = self.const(("caution", c.id), f"_CAUTION_{c.id.upper()}",
+                                  Call("Caution", (c.id, c.text, c.citations)))
+                t = self.ex.tri(c.condition.expr).t
+                caution_lines.append(comment(f"line {c.span.line}: caution {c.id} when "
+                                             f"{c.condition.text}", 4))
+                if t == TRUE:
+                    caution_lines.append(f"    cautions.append({name})")
+                elif t != FALSE:
+                    caution_lines.extend(statement("if ", t, ":", 4))
+                    caution_lines.append(f"        cautions.append({name})")
+        if not final:
+            return []
+        head = ['    """Evaluate one patient (decoded JSON: input name -> value).',
+                "",
+                "    Raises InvalidPatient listing every problem when the patient is not valid.",
+                '    """']
+        used = set(re.findall(r"[A-Za-z_]\w*", "\n".join([*let_lines, *closures, *body,
+                                                            *caution_lines])))
+        unpack = self._unpack(used)
+        setup = ["    recs: list[Recommendation] = []",
+                 "    notes: list[Note] = []",
+                 "    path: list[str] = []"]
+        if self.uses_pending:
+            setup.append("    pending: list[Pending] = []")
+        for n in sorted(self.node_flags, key=self.node_flag):
+            setup.append(f"    {self.node_flag(n)} = False")
+        for a in sorted(self.action_flags, key=self.action_flag):
+            setup.append(f"    {self.action_flag(a)} = False")
+        result = Call("Result", (
+            Raw("GUIDELINE"), Raw("VERSION"), Raw("SOURCE_SHA256"), Raw("tuple(recs)"),
+            Raw("tuple(cautions)" if model.cautions else "()"), Raw("tuple(notes)"),
+            Raw("tuple(path)"), Raw("tuple(pending)" if self.uses_pending else "()")))
+        return [
+            "def evaluate(patient: Mapping[str, object]) -> Result:",
+            *head, *unpack, *let_lines, *setup, *closures, *body, *caution_lines,
+            *layout(result, 4, "return "),
+        ]
+
+    def _unpack(self, used: set[str]) -> list[str]:
+        names = [self.local[n] if self.local[n] in used else "_" for n in self.m.inputs]
+        if not names:
+            return ["    _read(patient)"]
+        if len(names) == 1:
+            return [f"    ({names[0]},) = _read(patient)"]
+        one = "    " + ", ".join(names) + " = _read(patient)"
+        if width(one) <= WIDTH:
+            return [one]
+        lines = ["    ("]
+        cur = ""
+        for n in names:
+            cand = f"{cur} {n}," if cur else f"{n},"
+            if cur and width("        " + cand) > WIDTH:
+                lines.append("        " + cur)
+                cur = f"{n},"
+            else:
+                cur = cand
+        lines.append("        " + cur)
+        lines.append("    ) = _read(patient)")
+        return lines
+
+    # -- validation
+    def _py_type(self, inp: m.Input) -> str:
+        base = {"boolean": "bool", "enum": "str", "integer": "int", "number": "float"}[inp.kind]
+        return f"{base} | None" if inp.optional else base
+
+    def values_alias(self) -> list[str]:
+        types = [self._py_type(i) for i in self.m.inputs.values()]
+        if not types:
+            return ["_Values = tuple[()]"]
+        text = "tuple[" + ", ".join(types) + "]"
+        if len(types) == 1:
+            return [f"_Values = tuple[{types[0]}]"]
+        if width("_Values = " + text) <= WIDTH:
+            return ["_Values = " + text]
+        lines = ["_Values = tuple["]
+        cur = ""
+        for t in types:
+            cand = f"{cur} {t}," if cur else f"{t},"
+            if cur and width("    " + cand) > WIDTH:
+                lines.append("    " + cur)
+                cur = f"{t},"
+            else:
+                cur = cand
+        lines.append("    " + cur)
+        lines.append("]")
+        return lines
+
+    def specs(self) -> list[str]:
+        items = []
+        for inp in self.m.inputs.values():
+            items.append(Call("_Spec", (
+                inp.name, inp.kind, inp.optional, _frac_lit(inp.low), _frac_lit(inp.high),
+                _frac_lit(inp.step), inp.values, _kind_words(inp), _range_text(inp),
+                _num_text(inp.step) if inp.step is not None else "")))
+        return layout(tuple(items), 0, "_SPECS: Final = ")
+
+    def fast_check(self, inp: m.Input, name: str) -> list[str]:
+        """Lines that read one input and fall back to the slow path when it is not plainly
+        valid."""
+        out = [f"    {name} = patient.get({py_str(inp.name)})"]
+        if inp.kind == "boolean":
+            bad = Code(f"type({name}) is not bool", CMP)
+        elif inp.kind == "enum":
+            values = "{" + ", ".join(py_str(v) for v in inp.values) + "}"
+            bad = disj([Code(f"type({name}) is not str", CMP),
+                        Code(f"{name} not in {values}", CMP)])
+        elif inp.kind == "integer":
+            parts = [Code(f"type({name}) is not int", CMP)]
+            parts.extend(self._bounds_bad(inp, name, "int"))
+            if inp.step is not None:
+                low = inp.low or Fraction(0)
+                shifted = name if low == 0 else f"({name} - {_frac_code(low).text})"
+                parts.append(Code(f"{shifted} % {_frac_code(inp.step).text}", MUL))
+            bad = disj(parts)
+        else:
+            self.uses_isfinite = True
+            not_num = conj([Code(f"type({name}) is not int", CMP),
+                            disj([Code(f"type({name}) is not float", CMP),
+                                  negate(Code(f"isfinite({name})"))])])
+            bad = disj([not_num, *self._bounds_bad(inp, name, "num")])
+        if inp.optional:
+            bad = conj([Code(f"{name} is not None", CMP), bad])
+        out.extend(statement("if ", bad, ":", 4))
+        out.append("        return _read_slowly(patient)")
+        return out
+
+    def _bounds_bad(self, inp: m.Input, name: str, cls: str) -> list[Code]:
+        out: list[Code] = []
+        for bound, op in ((inp.low, "<"), (inp.high, ">")):
+            if bound is None:
+                continue
+            lit = _num_literal(bound, cls)
+            if lit is None:
+                out.append(Code(f"_exact({name}) {op} {_frac_code(bound).text}", CMP))
+            else:
+                out.append(_cmp_text(Code(name), op, lit))
+        return out
+
+    def read_fns(self) -> list[str]:
+        model = self.m
+        self.ex.let_local = {}
+        names = [self.local[n] for n in model.inputs]
+        lines = [
+            "def _read(patient: Mapping[str, object]) -> _Values:",
+            '    """The values of a patient: straight checks for a plainly valid patient, the '
+            'slow path',
+            '    (every problem, exact messages) for anything else."""',
+            "    if type(patient) is not dict or not _NAMES.issuperset(patient):",
+            "        return _read_slowly(patient)",
+        ]
+        for inp in model.inputs.values():
+            lines.extend(self.fast_check(inp, self.local[inp.name]))
+        broken = disj([self.ex.tri(a.condition.expr).f for a in model.assumptions])
+        if broken != FALSE:
+            lines.extend(statement("if ", broken, ":", 4))
+            lines.append("        return _read_slowly(patient)")
+        lines.extend(self._return_tuple(names, "    return "))
+        lines += [
+            "",
+            "",
+            "def _read_slowly(patient: object) -> _Values:",
+            '    """Every problem of a patient at once (InvalidPatient), or its values."""',
+            "    v = _convert_all(patient, _SPECS, _NAMES)",
+        ]
+        lines.extend(self._return_tuple([f"v[{i}]" for i in range(len(names))],
+                                        "    values: _Values = "))
+        if model.assumptions:
+            lines.append("    problems: list[Problem] = []")
+            read = {i for a in model.assumptions for i in m.inputs_of(a.condition.expr)}
+            for i, n in enumerate(model.inputs):
+                if n in read:
+                    lines.append(f"    {self.local[n]} = values[{i}]")
+            for i, a in enumerate(model.assumptions):
+                what = a.text or a.condition.text
+                problem = Call("Problem", (", ".join(a.inputs),
+                                           f"breaks the assumption `{a.condition.text}` "
+                                           f"({what})"))
+                const = self.const(("assume", i), f"_BROKEN_{i + 1}", problem)
+                lines.append(comment(f"line {a.span.line}: assume {a.condition.text}", 4))
+                f = self.ex.tri(a.condition.expr).f
+                if f == FALSE:
+                    continue
+                lines.extend(statement("if ", f, ":", 4))
+                lines.append(f"        problems.append({const})")
+            lines += ["    if problems:", "        raise InvalidPatient(problems)"]
+        lines.append("    return values")
+        return lines
+
+    def _return_tuple(self, items: list[str], head: str) -> list[str]:
+        if not items:
+            return [f"{head}()"]
+        if len(items) == 1:
+            return [f"{head}({items[0]},)"]
+        one = head + ", ".join(items) if "=" not in head else head + "(" + ", ".join(items) + ")"
+        if width(one) <= WIDTH:
+            return [one]
+        lines = [head + "("]
+        cur = ""
+        for n in items:
+            cand = f"{cur} {n}," if cur else f"{n},"
+            if cur and width("        " + cand) > WIDTH:
+                lines.append("        " + cur)
+                cur = f"{n},"
+            else:
+                cur = cand
+        lines.append("        " + cur)
+        lines.append("    )")
+        return lines
+
+    # -- the whole text
+    def source(self) -> str:
+        model = self.m
+        self.let_names: dict[str, str] = {}
+        reads = self.read_fns()
+        # Pass 1 finds the flags that some MAYBE check reads; pass 2 writes the function.
+        saved_consts = (list(self.const_lines), dict(self.const_names), set(self.names.taken))
+        self.evaluate_fn(final=False)
+        self.node_flags = set(self.node_flag_used)
+        self.action_flags = set(self.action_flag_used)
+        self.const_lines, self.const_names, taken = saved_consts
+        self.names.taken = taken | set(self.flag_name.values()) | set(self.let_names.values())
+        self.uses_pending = False
+        evaluate = self.evaluate_fn(final=True)
+        meta = model.meta
+        doc = _docstring(model)
+        imports = [
+            "from __future__ import annotations",
+            "",
+            "import difflib",
+            "import math",
+            "from collections.abc import Iterable, Mapping",
+            "from dataclasses import dataclass",
+            "from fractions import Fraction",
+        ]
+        if self.uses_isfinite:
+            imports.append("from math import isfinite")
+        imports.append("from typing import Any, Final, NamedTuple")
+        public = ["GUIDELINE", "SOURCE_SHA256", "VERSION", "Caution", "InvalidPatient", "Note",
+                  "Pending", "Problem", "Recommendation", "Result", "Stuck", "evaluate"]
+        all_lines = ["__all__ = [", *_fill(", ".join(py_str(p) for p in public) + ",", 4), "]"]
+        header = [
+            *layout(meta.id, 0, "GUIDELINE: Final = "),
+            *layout(meta.version, 0, "VERSION: Final = "),
+            *layout(model.source_sha256, 0, "SOURCE_SHA256: Final = "),
+        ]
+        names = tuple(model.inputs)
+        inputs_part = [
+            "# " + "-" * 77 + " inputs",
+            "",
+            *layout(Call("frozenset", (names,)) if names else Raw("frozenset[str]()"), 0,
+                    "_NAMES: Final = "),
+            *self.values_alias(),
+            *self.specs(),
+        ]
+        parts = [
+            doc,
+            *imports,
+            "",
+            *all_lines,
+            "",
+            *header,
+            "",
+            runtime_source().rstrip("\n"),
+            "",
+            "",
+            *inputs_part,
+            "",
+            "# " + "-" * 68 + " recommendations and notes",
+            "",
+            *self.const_lines,
+            "",
+            "# " + "-" * 77 + " reading",
+            "",
+            "",
+            *reads,
+            "",
+            "",
+            "# " + "-" * 76 + " the pathway",
+            "",
+            "",
+            *evaluate,
+            "",
+            "",
+            *_MAIN,
+        ]
+        text = "\n".join(parts).rstrip("\n") + "\n"
+        return re.sub(r"\n{4,}", "\n\n\n", text)
+
+
+_MAIN = [
+    "def _main(argv: list[str]) -> int:",
+    '    """``python MODULE.py PATIENT.json`` (or ``-`` for standard input): print the result as',
+    '    JSON; an invalid patient lists its problems on standard error and exits 2."""',
+    "    import json",
+    "    import sys",
+    "",
+    '    if len(argv) != 1:',
+    '        print("usage: python MODULE.py PATIENT.json (or - for standard input)", '
+    "file=sys.stderr)",
+    "        return 2",
+    "    try:",
+    '        if argv[0] == "-":',
+    "            data = json.load(sys.stdin)",
+    "        else:",
+    '            with open(argv[0], encoding="utf-8") as f:',
+    "                data = json.load(f)",
+    "        result = evaluate(data)",
+    "    except (OSError, ValueError) as exc:",
+    "        problems = exc.problems if isinstance(exc, InvalidPatient) else (exc,)",
+    "        for p in problems:",
+    '            print(f"error: {p}", file=sys.stderr)',
+    "        return 2",
+    "    print(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))",
+    "    return 0",
+    "",
+    "",
+    'if __name__ == "__main__":',
+    "    import sys",
+    "",
+    "    sys.exit(_main(sys.argv[1:]))",
+]
+
+
+def _docstring(model: m.Model) -> str:
+    meta = model.meta
+
+    def safe(s: str) -> str:
+        text = "".join(c if c.isprintable() else " " for c in s)
+        return " ".join(text.replace("\\", "\\\\").replace('"', '\\"').split())
+
+    title = safe(meta.title)
+    lines = [f'"""{title}: the evaluator generated by guidec.']
+    if width(lines[0]) > WIDTH:
+        lines = ['"""The evaluator generated by guidec for:', *_fill(title, 0)]
+    lines += [
+        "",
+        *_fill(f"Guideline `{safe(meta.id)}` version {safe(meta.version)} ({safe(meta.status)}, "
+               f"updated {safe(meta.updated)}), from {safe(Path(model.filename).name)} "
+               f"(SHA-256 {model.source_sha256}). Do not edit: regenerate it with "
+               "`guidec build`.", 0),
+        "",
+        "    from " + _module_hint(meta.id) + " import InvalidPatient, evaluate",
+        "",
+        "    result = evaluate(patient)      # patient: input name -> JSON value",
+        "    result.recommendations          # what to do, with strength, evidence and why",
+        "    result.to_dict()                # JSON, as `guidec eval --format json` prints",
+        "",
+        "Every problem of an invalid patient is listed at once in ``InvalidPatient.problems``.",
+        "This module imports only the standard library.",
+        '"""',
+    ]
+    return "\n".join(lines)
+
+
+def _module_hint(ident: str) -> str:
+    return ident if ident.isidentifier() and not keyword.iskeyword(ident) else "module"
+
+
+def _fill(text: str, indent: int) -> list[str]:
+    words = text.split(" ")
+    lines: list[str] = []
+    cur = ""
+    for w in words:
+        cand = f"{cur} {w}" if cur else w
+        if cur and width(" " * indent + cand) > WIDTH - 4:
+            lines.append(" " * indent + cur)
+            cur = w
+        else:
+            cur = cand
+    lines.append(" " * indent + cur)
+    return lines
+
+
+def _frac_lit(v: Fraction | None) -> object:
+    if v is None:
+        return None
+    if v.denominator == 1:
+        return Raw(f"Fraction({v.numerator})")
+    return Raw(f"Fraction({v.numerator}, {v.denominator})")
+
+
+def _num_text(v: Fraction) -> str:
+    return str(v.numerator) if v.denominator == 1 else str(float(v))
+
+
+def _kind_words(inp: m.Input) -> str:
+    if inp.kind == "boolean":
+        return "true or false"
+    if inp.kind == "enum":
+        return "one of " + ", ".join(inp.values)
+    if inp.kind == "integer":
+        return "an integer"
+    return "a number"
+
+
+def _range_text(inp: m.Input) -> str:
+    low = _num_text(inp.low) if inp.low is not None else None
+    high = _num_text(inp.high) if inp.high is not None else None
+    if low is not None and high is not None:
+        return f"{low} to {high}"
+    if low is None and high is None:
+        return ""
+    return f">= {low}" if low is not None else f"<= {high}"
+
+
+# ----------------------------------------------------------------------------- schemas
+
+SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
+
+
+def _json_num(v: Fraction) -> int | float:
+    return v.numerator if v.denominator == 1 else float(v)
+
+
+def patient_schema(model: m.Model) -> dict[str, object]:
+    """JSON Schema 2020-12 of a patient: required keys, types, enums, ranges, integer steps;
+    optional inputs are nullable; no other keys."""
+    props: dict[str, object] = {}
+    for inp in model.inputs.values():
+        p: dict[str, object] = {"title": inp.label}
+        if inp.kind == "boolean":
+            p["type"] = ["boolean", "null"] if inp.optional else "boolean"
+        elif inp.kind == "enum":
+            p["type"] = ["string", "null"] if inp.optional else "string"
+            p["enum"] = [*inp.values, None] if inp.optional else list(inp.values)
+        else:
+            kind = "integer" if inp.kind == "integer" else "number"
+            p["type"] = [kind, "null"] if inp.optional else kind
+            if inp.low is not None:
+                p["minimum"] = _json_num(inp.low)
+            if inp.high is not None:
+                p["maximum"] = _json_num(inp.high)
+            if inp.step is not None:
+                low = inp.low or Fraction(0)
+                if low % inp.step == 0:
+                    p["multipleOf"] = _json_num(inp.step)
+                elif inp.high is not None and (inp.high - low) / inp.step <= 1000:
+                    count = int((inp.high - low) / inp.step) + 1
+                    p["enum"] = [_json_num(low + k * inp.step) for k in range(count)] + \
+                        ([None] if inp.optional else [])
+                else:
+                    p["$comment"] = f"a multiple of {_num_text(inp.step)} counted from " \
+                                    f"{_num_text(low)}"
+            if inp.unit:
+                p["description"] = f"unit: {inp.unit}"
+        props[inp.name] = p
+    schema: dict[str, object] = {
+        "$schema": SCHEMA_DIALECT,
+        "$id": f"urn:guidec:{model.meta.id}:{model.meta.version}:patient",
+        "title": f"A patient for {model.meta.title}",
+        "type": "object",
+        "properties": props,
+        "required": [n for n, i in model.inputs.items() if not i.optional],
+        "additionalProperties": False,
+    }
+    if model.assumptions:
+        schema["$comment"] = "Also assumed (checked by the evaluator): " + "; ".join(
+            f"{a.condition.text}" + (f" ({a.text})" if a.text else "") for a in model.assumptions)
+    return schema
+
+
+def result_schema(model: m.Model) -> dict[str, object]:
+    """JSON Schema 2020-12 of ``Result.to_dict()`` (and ``guidec eval --format json``)."""
+    steps = [s.id for s in model.steps()]
+    waits = [d.id for d in model.decisions()] + steps
+    optional = [n for n, i in model.inputs.items() if i.optional]
+    refs = list(model.references)
+
+    def strings(values: list[str]) -> dict[str, object]:
+        return {"type": "string", "enum": values} if values else {"type": "string"}
+
+    def array(items: dict[str, object]) -> dict[str, object]:
+        return {"type": "array", "items": items}
+
+    def obj(props: dict[str, object]) -> dict[str, object]:
+        return {"type": "object", "properties": props, "required": list(props),
+                "additionalProperties": False}
+
+    rec = obj({
+        "id": strings(list(model.actions)),
+        "text": {"type": "string"},
+        "kind": strings(list(m.ACTION_KINDS)),
+        "strength": strings(["strong", "conditional"]),
+        "citations": array(strings(refs)),
+        "step": strings(steps),
+        "because": array({"type": "string"}),
+    })
+    caution = obj({"id": strings([c.id for c in model.cautions]), "text": {"type": "string"},
+                   "citations": array(strings(refs))})
+    note = obj({"node": strings(list(model.pathway.nodes)), "text": {"type": "string"}})
+    pending = obj({"decision": strings(waits), "inputs": array(strings(optional))})
+    schema = obj({
+        "guideline": {"const": model.meta.id},
+        "version": {"const": model.meta.version},
+        "source_sha256": {"const": model.source_sha256},
+        "recommendations": array(rec),
+        "cautions": array(caution),
+        "notes": array(note),
+        "path": array(strings(list(model.pathway.nodes))),
+        "pending": array(pending),
+    })
+    return {
+        "$schema": SCHEMA_DIALECT,
+        "$id": f"urn:guidec:{model.meta.id}:{model.meta.version}:result",
+        "title": f"The result of {model.meta.title} for one patient",
+        **schema,
+    }
+
+
+def dump_schema(schema: dict[str, object]) -> str:
+    """Deterministic JSON text: sorted keys, two-space indentation, a final newline."""
+    return json.dumps(schema, indent=2, sort_keys=True, ensure_ascii=False) + "\n"

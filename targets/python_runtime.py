@@ -1,0 +1,291 @@
+"""The fixed part of every generated evaluator (``targets.python`` copies it verbatim).
+
+This file is a real module so that it is linted, type-checked and unit-tested like the rest of
+the code base; the generator copies the text between the ``BEGIN RUNTIME`` and ``END RUNTIME``
+markers into each generated module, which therefore imports nothing but the standard library.
+The semantics are those of :mod:`compiler.interpreter`: the validation messages below are the
+interpreter's, word for word, and the differential tests hold them equal.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any, NamedTuple
+
+# BEGIN RUNTIME
+# ----------------------------------------------------------------------------- results
+
+
+@dataclass(frozen=True, slots=True)
+class Recommendation:
+    """A recommended action: what to do, how strongly, on what evidence, and why.
+
+    ``strength`` is ``strong`` ("use") or ``conditional`` ("consider"); ``citations`` are
+    reference ids; ``step`` is the pathway step that recommends it; ``because`` is the path in
+    words (each branch taken, then the condition of the recommendation, if any).
+    """
+
+    id: str
+    text: str
+    kind: str
+    strength: str
+    citations: tuple[str, ...]
+    step: str
+    because: tuple[str, ...]
+
+    def to_dict(self) -> dict[str, object]:
+        """JSON form."""
+        return {"id": self.id, "text": self.text, "kind": self.kind, "strength": self.strength,
+                "citations": list(self.citations), "step": self.step,
+                "because": list(self.because)}
+
+
+@dataclass(frozen=True, slots=True)
+class Caution:
+    """A warning shown with the result because its condition holds for the patient."""
+
+    id: str
+    text: str
+    citations: tuple[str, ...]
+
+    def to_dict(self) -> dict[str, object]:
+        """JSON form."""
+        return {"id": self.id, "text": self.text, "citations": list(self.citations)}
+
+
+@dataclass(frozen=True, slots=True)
+class Note:
+    """A committee note on the patient's path (``node`` is the step or decision)."""
+
+    node: str
+    text: str
+
+    def to_dict(self) -> dict[str, object]:
+        """JSON form."""
+        return {"node": self.node, "text": self.text}
+
+
+@dataclass(frozen=True, slots=True)
+class Pending:
+    """A decision (or a conditional recommendation of a step) that waits for unknown inputs."""
+
+    decision: str
+    inputs: tuple[str, ...]
+
+    def to_dict(self) -> dict[str, object]:
+        """JSON form."""
+        return {"decision": self.decision, "inputs": list(self.inputs)}
+
+
+@dataclass(frozen=True, slots=True)
+class Result:
+    """What the guideline recommends for one patient, and why."""
+
+    guideline: str
+    version: str
+    source_sha256: str
+    recommendations: tuple[Recommendation, ...]
+    cautions: tuple[Caution, ...]
+    notes: tuple[Note, ...]
+    path: tuple[str, ...]
+    pending: tuple[Pending, ...]
+
+    @property
+    def actions(self) -> tuple[str, ...]:
+        """The recommended action ids, in order."""
+        return tuple(r.id for r in self.recommendations)
+
+    @property
+    def pending_inputs(self) -> tuple[str, ...]:
+        """Every input that some pending decision waits for, in order."""
+        out: list[str] = []
+        for p in self.pending:
+            out.extend(i for i in p.inputs if i not in out)
+        return tuple(out)
+
+    def to_dict(self) -> dict[str, object]:
+        """JSON form (the keys of the reference interpreter's ``Outcome.to_dict()``)."""
+        return {
+            "guideline": self.guideline,
+            "version": self.version,
+            "source_sha256": self.source_sha256,
+            "recommendations": [r.to_dict() for r in self.recommendations],
+            "cautions": [c.to_dict() for c in self.cautions],
+            "notes": [n.to_dict() for n in self.notes],
+            "path": list(self.path),
+            "pending": [p.to_dict() for p in self.pending],
+        }
+
+
+# ----------------------------------------------------------------------------- errors
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One thing wrong with a patient: the key it concerns and what is wrong."""
+
+    key: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.message}"
+
+
+class InvalidPatient(ValueError):
+    """A patient the guideline cannot evaluate; ``problems`` lists every problem at once."""
+
+    def __init__(self, problems: Iterable[Problem]) -> None:
+        self.problems = tuple(problems)
+        super().__init__("; ".join(str(p) for p in self.problems))
+
+
+class Stuck(RuntimeError):
+    """No single branch of a decision holds (a gap or an overlap).
+
+    A guideline that passes ``guidec check`` has no such patient; this is raised only for a
+    module built from an unproven guideline.
+    """
+
+    def __init__(self, decision: str, reason: str, branches: tuple[int, ...] = ()) -> None:
+        self.decision = decision
+        self.reason = reason
+        self.branches = branches
+        which = f" (branches {', '.join(map(str, branches))})" if branches else ""
+        super().__init__(f"the decision `{decision}` is stuck: {reason}{which}")
+
+
+# ----------------------------------------------------------------------------- validation
+
+
+class _Spec(NamedTuple):
+    """How to read one input: the slow path of validation, used when the fast path fails."""
+
+    name: str
+    kind: str
+    optional: bool
+    low: Fraction | None
+    high: Fraction | None
+    step: Fraction | None
+    values: tuple[str, ...]
+    words: str
+    range_text: str
+    step_text: str
+
+
+def _did_you_mean(word: str, candidates: Iterable[str]) -> str | None:
+    """The candidate nearest to ``word`` (a misspelling), or None when nothing is close."""
+    pool = sorted(set(candidates))
+    prefixed = [c for c in pool if len(word) >= 3 and c.lower().startswith(word.lower())]
+    if len(prefixed) == 1:
+        return prefixed[0]
+    matches = difflib.get_close_matches(word, pool, n=1, cutoff=0.6)
+    if not matches:
+        lowered = {c.lower(): c for c in pool}
+        matches = difflib.get_close_matches(word.lower(), list(lowered), n=1, cutoff=0.6)
+        return lowered[matches[0]] if matches else None
+    return matches[0]
+
+
+def _show(raw: object) -> str:
+    """A patient value as the messages quote it."""
+    if isinstance(raw, bool):
+        return "true" if raw else "false"
+    if isinstance(raw, str):
+        return f'"{raw}"'
+    if raw is None:
+        return "null"
+    if isinstance(raw, int | float):
+        return repr(raw)
+    if isinstance(raw, list):
+        return "a list"
+    if isinstance(raw, dict):
+        return "an object"
+    return type(raw).__name__
+
+
+def _exact(x: int | float) -> Fraction:
+    """A number as an exact value; a float by its shortest decimal (``0.1`` is 1/10)."""
+    return Fraction(repr(x)) if isinstance(x, float) else Fraction(x)
+
+
+def _convert(spec: _Spec, raw: object, problems: list[Problem]) -> object:
+    """One present value, checked and normalised (None after recording a problem)."""
+    name = spec.name
+    if spec.kind == "boolean":
+        if isinstance(raw, bool):
+            return raw
+        problems.append(Problem(name, f"must be true or false, not {_show(raw)}"))
+        return None
+    if spec.kind == "enum":
+        if isinstance(raw, str) and raw in spec.values:
+            return spec.values[spec.values.index(raw)]
+        near = _did_you_mean(raw, spec.values) if isinstance(raw, str) else None
+        hint = f" (did you mean `{near}`?)" if near else ""
+        problems.append(Problem(name, f"must be {spec.words}, not {_show(raw)}{hint}"))
+        return None
+    if isinstance(raw, float) and not math.isfinite(raw):
+        problems.append(Problem(name, "must be a finite number, not NaN or infinity"))
+        return None
+    if isinstance(raw, bool) or not isinstance(raw, int | float):
+        problems.append(Problem(name, f"must be {spec.words}, not {_show(raw)}"))
+        return None
+    value = _exact(raw)
+    if spec.kind == "integer" and value.denominator != 1:
+        problems.append(Problem(name, f"must be an integer, not {_show(raw)}"))
+        return None
+    if (spec.low is not None and value < spec.low) or (spec.high is not None
+                                                       and value > spec.high):
+        problems.append(Problem(name, f"{_show(raw)} is out of range ({spec.range_text})"))
+        return None
+    if spec.step is not None and (value - (spec.low or 0)) % spec.step != 0:
+        problems.append(Problem(name, f"{_show(raw)} is not a multiple of {spec.step_text}"))
+        return None
+    if spec.kind == "integer":
+        return int(value)
+    return float(raw) if isinstance(raw, float) else int(raw)
+
+
+def _convert_all(patient: object, specs: tuple[_Spec, ...],
+                 names: frozenset[str]) -> list[Any]:
+    """Every value of a patient in input order, or InvalidPatient listing every problem."""
+    if not isinstance(patient, Mapping):
+        raise InvalidPatient([Problem("(patient)", "a patient is a JSON object of inputs")])
+    problems: list[Problem] = []
+    for key in patient:
+        if key not in names:
+            near = _did_you_mean(str(key), names)
+            hint = f" (did you mean `{near}`?)" if near else ""
+            problems.append(Problem(str(key), f"is not an input of this guideline{hint}"))
+    values: list[Any] = []
+    for spec in specs:
+        raw = patient.get(spec.name)
+        if raw is None:
+            if not spec.optional:
+                why = "is required but missing" if spec.name not in patient else \
+                    "is required and cannot be null"
+                problems.append(Problem(spec.name, why))
+            values.append(None)
+            continue
+        values.append(_convert(spec, raw, problems))
+    if problems:
+        raise InvalidPatient(problems)
+    return values
+
+
+def _unknown(reads: Iterable[tuple[str, object]]) -> tuple[str, ...]:
+    """The names among ``(name, value)`` pairs whose value is unknown, each once, in order."""
+    out: list[str] = []
+    for name, value in reads:
+        if value is None and name not in out:
+            out.append(name)
+    return tuple(out)
+
+
+def _because(r: Recommendation, because: tuple[str, ...]) -> Recommendation:
+    """``r`` with another ``because`` (for a step reached along several paths)."""
+    return Recommendation(r.id, r.text, r.kind, r.strength, r.citations, r.step, because)
+# END RUNTIME
