@@ -138,6 +138,7 @@ class Block:
     recs: tuple[Rec, ...] = ()
     see_workup: bool = False
     then: tuple[Target, ...] = ()
+    unreached: bool = False
 
 
 @dataclass(frozen=True)
@@ -222,7 +223,10 @@ _FORBIDDEN_ELEMENTS = {
     "link", "meta", "base", "form", "animate", "set", "animatemotion", "animatetransform",
     "handler", "listener",
 }
-_SIZE = re.compile(r"^\s*([0-9]+(?:\.[0-9]+)?)(pt|px)?\s*$")
+
+
+#: In CSS: an @import, or a url() that is not a fragment of this document.
+_EXTERNAL_CSS = re.compile(r"@import|url\(\s*+(?!['\"]?#)", re.IGNORECASE)
 
 
 def _local(name: str) -> str:
@@ -240,11 +244,9 @@ def _check_svg(root: ET.Element) -> None:
                 raise UnsafeSvg(f"the flowchart SVG has an event handler ({name})")
             if name in ("href", "src") and not value.startswith("#"):
                 raise UnsafeSvg(f"the flowchart SVG links outside the page ({value[:40]})")
-            if "url(" in value.replace(" ", "").lower() and not re.fullmatch(
-                    r"url\(#[^)]*\)", value.strip()):
+            if _EXTERNAL_CSS.search(value):
                 raise UnsafeSvg("the flowchart SVG refers to an external url()")
-        if tag == "style" and el.text and re.search(r"@import|url\(\s*['\"]?[^#'\"\s]",
-                                                     el.text, re.IGNORECASE):
+        if tag == "style" and el.text and _EXTERNAL_CSS.search(el.text):
             raise UnsafeSvg("the flowchart SVG's style loads an external resource")
 
 
@@ -273,13 +275,9 @@ def prepare_svg(svg: str) -> Flowchart:
     if text[close - 1] == "/":
         raise UnsafeSvg("the flowchart SVG is empty")
     attrs = text[len("<svg"):close]
-    width = re.search(r'\swidth="([^"]*)"', attrs)
     attrs = re.sub(r'\s(width|height|role|aria-[a-z]+|style|class)="[^"]*"', "", attrs)
-    style = ""
-    if width is not None and (size := _SIZE.match(width.group(1))) is not None:
-        style = f' style="max-width: {size.group(1)}{size.group(2) or "px"}"'
     open_tag = (f'<svg{attrs.rstrip()} class="flow" role="img" aria-labelledby="flow-title"'
-                f' aria-describedby="flow-desc"{style}>')
+                f' aria-describedby="flow-desc">')
     return Flowchart(Markup(open_tag), Markup(text[close + 1:]))
 
 
@@ -305,6 +303,13 @@ def _label_interprets(label: str, words: str) -> bool:
 def _reference_tail(title: str) -> str:
     """The punctuation after a reference's title: none when the title already ends a sentence."""
     return "" if title.rstrip().endswith((".", "?", "!")) else "."
+
+
+def _midsentence(words: str) -> str:
+    """Condition words as they read after "when": "A focal site ..." -> "a focal site ..."."""
+    if len(words) > 1 and words[0].isupper() and words[1].islower():
+        return words[0].lower() + words[1:]
+    return words
 
 
 def _safe_url(url: str | None) -> str | None:
@@ -335,7 +340,7 @@ class _Builder:
         a = self.model.actions[action_id]
         return Rec(a.text, a.kind, KIND_WORDS.get(a.kind, a.kind.capitalize()), a.strength,
                    STRENGTH_WORDS.get(a.strength, a.strength.capitalize()), a.detail,
-                   self.cites(a.citations), when.words if when is not None else None)
+                   self.cites(a.citations), _midsentence(when.words) if when is not None else None)
 
     def recs(self, step: m.Step, kinds: frozenset[str] | None = None) -> tuple[Rec, ...]:
         out: list[Rec] = []
@@ -390,6 +395,7 @@ class _Builder:
                      or nid not in reached))
         ]
         self.number = {nid: i + 1 for i, nid in enumerate(self.block_ids)}
+        self.unreached = {nid for nid in self.nodes if nid not in seen}
         # Where an inlined step is shown: the first decision block that branches to it.
         self.anchor: dict[str, str] = {nid: f"node-{nid}" for nid in self.block_ids}
         self.place: dict[str, str] = {}
@@ -414,7 +420,8 @@ class _Builder:
         """A link to ``nid``'s block, the end it is, or (a leaf step) the step written out."""
         node = self.nodes[nid]
         if isinstance(node, m.End):
-            return Target("end", node.title or "End of this part of the pathway")
+            return Target("end", f"End: {node.title}" if node.title
+                          else "End of this part of the pathway")
         if nid in self.number:
             return Target("block", self._title(node), self.anchor[nid], self.number[nid])
         assert isinstance(node, m.Step)
@@ -445,14 +452,16 @@ class _Builder:
                                                self.targets(o.targets),
                                                self.paras(o.notes)))
                 out.append(Block(self.number[nid], self.anchor[nid], "decision", node.question,
-                                 policy, self.paras(node.notes), tuple(branches)))
+                                 policy, self.paras(node.notes), tuple(branches),
+                                 unreached=nid in self.unreached))
             elif isinstance(node, m.Step):
                 recs = self.recs(node)
                 see_workup = bool(recs) and all(r.kind == "diagnostic" for r in recs)
                 out.append(Block(self.number[nid], self.anchor[nid], "step", node.title,
                                  notes=self.paras(node.notes), recs=recs,
                                  see_workup=see_workup,
-                                 then=self.targets(node.next)))
+                                 then=self.targets(node.next),
+                                 unreached=nid in self.unreached))
         return out
 
     def workup(self) -> list[WorkupStep]:
@@ -578,6 +587,23 @@ class _Builder:
 # ----------------------------------------------------------------------------- rendering
 
 
+#: Code points HTML forbids in a document (controls, surrogates, noncharacters).
+_NOT_IN_HTML = re.compile(
+    "[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufdd0-\ufdef"
+    + "".join(f"{chr(plane * 0x10000 + 0xFFFE)}{chr(plane * 0x10000 + 0xFFFF)}"
+              for plane in range(17))
+    + "]")
+
+
+def clean_text(value: object) -> object:
+    """Every value the templates print: code points HTML forbids become U+FFFD."""
+    if isinstance(value, Markup):
+        return Markup(_NOT_IN_HTML.sub("\ufffd", str(value)))
+    if isinstance(value, str):
+        return _NOT_IN_HTML.sub("\ufffd", value)
+    return value
+
+
 def _environment() -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("targets", "templates"),
@@ -586,6 +612,7 @@ def _environment() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        finalize=clean_text,
     )
     return env
 
@@ -652,6 +679,7 @@ def render_html(model: m.Model, svg: str | None, paper: str = "a4") -> str:
         contents=contents,
         workup=workup,
         blocks=b.blocks(),
+        start=b.targets(tuple(s for s in model.pathway.start if s in model.pathway.nodes)),
         flowchart=prepare_svg(svg) if svg is not None else None,
         flow_title=f"Flowchart: {meta.title}",
         flow_desc=b.flow_description(),
@@ -670,7 +698,10 @@ def render_html(model: m.Model, svg: str | None, paper: str = "a4") -> str:
 
 def _write_atomic(path: Path, data: bytes) -> None:
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    umask = os.umask(0)
+    os.umask(umask)
     try:
+        os.fchmod(fd, 0o666 & ~umask)  # mkstemp makes the file private; a handout is not
         with os.fdopen(fd, "wb") as f:
             f.write(data)
         os.replace(tmp, path)

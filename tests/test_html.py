@@ -27,6 +27,7 @@ from targets.html import (
     INSTALL_HINT,
     PALETTE,
     UnsafeSvg,
+    clean_text,
     emit,
     prepare_svg,
     render_html,
@@ -95,8 +96,9 @@ def assert_self_contained(root: ET.Element, model: Model) -> None:
     """No script, no loaded resource, every link in-page (or a reference's http(s) URL)."""
     ids = {e.get("id") for e in elements(root) if e.get("id")}
     ref_urls = {r.url for r in model.references.values() if r.url}
-    all_ids = [e.get("id") for e in elements(root) if e.get("id")]
+    all_ids = [e.get("id") or "" for e in elements(root) if e.get("id")]
     assert len(all_ids) == len(set(all_ids)), "duplicate ids"
+    assert "\ufffd" not in "".join(all_ids)
     for el in elements(root):
         name = local(el.tag)
         assert name not in FORBIDDEN, f"<{name}> in the handout"
@@ -125,6 +127,13 @@ def assert_headings_ordered(root: ET.Element) -> None:
         assert after <= before + 1, f"heading level skips from h{before} to h{after}"
 
 
+def as_parsed(text: str) -> str:
+    """Model text as an HTML parser gives it back: forbidden code points replaced, CR as LF."""
+    cleaned = clean_text(text)
+    assert isinstance(cleaned, str)
+    return cleaned.replace("\r\n", "\n").replace("\r", "\n")
+
+
 def guide_id(path: Path) -> str:
     return str(path.relative_to(ROOT))
 
@@ -148,7 +157,7 @@ def check_handout(model: Model, svg: str | None) -> ET.Element:
     assert_headings_ordered(root)
     assert "<script" not in text.lower()
     h1 = [e for e in elements(root) if local(e.tag) == "h1"]
-    assert text_of(h1[0]) == model.meta.title
+    assert text_of(h1[0]) == as_parsed(model.meta.title)
     body = text_of(root)
     assert model.source_sha256 in body
     assert model.meta.version in body
@@ -184,6 +193,12 @@ def test_handout_with_graphviz_fixture_svg() -> None:
     assert title is not None and title.get("id") == "flow-title"
     assert text_of(title) == f"Flowchart: {flagship.meta.title}"
     assert INSTALL_HINT not in text_of(root)
+
+
+def test_forbidden_code_points_are_replaced() -> None:
+    assert clean_text("a\x00b\x85c\ud800d\ufffee\U0010ffff\u2028f\tg\nh") == (
+        "a\ufffdb\ufffdc\ufffdd\ufffde\ufffd\u2028f\tg\nh")
+    assert clean_text(7) == 7
 
 
 # ----------------------------------------------------------------------------- the content
@@ -517,3 +532,51 @@ def test_browser_adversarial(browser: Any, tmp_path: Path) -> None:
     assert w.page.inner_text("h1") == model.meta.title
     assert 1 <= len(pdf_pages(w.page.pdf(format="A4"))) <= 20
     w.page.close()
+
+
+def test_pathway_shapes_are_written_out() -> None:
+    model = load(FIXTURES / "shapes.guide")
+    assert model is not None
+    text = render_html(model, None)
+    root = parse_strict(text)
+    algorithm = root.find(".//section[@id='s-algorithm']")
+    assert algorithm is not None
+    words = " ".join(text_of(algorithm).split())
+    assert "Start, as independent parts:" in words
+    assert "Then, as independent parts:" in words
+    assert "No path from the start reaches this step." in words
+    assert "End of this part of the pathway" in words and "End: End" not in words
+    status = root.find(".//span[@class='status status-under_review']")
+    assert status is not None and text_of(status) == "Under review"
+    summary = root.find(".//section[@id='s-summary']")
+    assert summary is not None and "Otherwise refer." in text_of(summary)
+    assert "Second sentence of the scope." in text_of(root)
+    link = root.find(".//a[@class='ext']")
+    assert link is not None and link.get("href") == "https://example.org/g1"
+    assert 'a.ext::after { content: " <" attr(href) ">"' in text
+    silent = root.find(".//section[@id='s-silent']")
+    assert silent is not None
+    for note in ("Decision note.", "The source says nothing above 5.", "Runs on its own.",
+                 "Refer when the source is silent.", "Adopted unanimously."):
+        assert note in text_of(silent)
+    pitfalls = root.find(".//section[@id='s-pitfalls']")
+    assert pitfalls is not None and "Give slowly." in text_of(pitfalls)
+
+
+def test_minimal_guideline() -> None:
+    model = load(FIXTURES / "minimal.guide")
+    assert model is not None
+    root = parse_strict(render_html(model, None))
+    body = " ".join(text_of(root).split())
+    assert "DRAFT" in body and "declares no references" in body
+    assert "Start: → End of this part of the pathway" in body
+    assert root.find(".//section[@id='s-pitfalls']") is None
+
+
+def test_svg_fragment_urls_are_kept() -> None:
+    svg = ('<svg xmlns="http://www.w3.org/2000/svg" width="10pt" height="5pt" viewBox="0 0 10 5">'
+           '<defs><linearGradient id="g"/></defs>'
+           '<rect style="fill:url(#g);stroke:red" fill="url(#g)"/></svg>')
+    prepared = prepare_svg(svg)
+    assert 'width="10pt"' not in prepared.open_tag and 'viewBox="0 0 10 5"' in prepared.open_tag
+    assert 'url(#g)' in prepared.body
