@@ -291,7 +291,7 @@ def render_text(model: m.Model, outcome: Outcome, source: str, width: int = 100)
         for s in outcome.stuck:
             branches = s["branches"]
             assert isinstance(branches, list)
-            why = (f"branches {', '.join(map(str, branches))} all hold (overlap)"
+            why = (f"branches {', '.join(map(str, branches))} hold at once (overlap)"
                    if s["reason"] == "overlap" else "no branch holds and there is no otherwise "
                    "(gap)")
             para("  - ", f"{where(str(s['decision']))} [{s['decision']}]: {why}")

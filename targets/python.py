@@ -704,6 +704,13 @@ class _Module:
             self.flag_name[key] = self.names.claim(f"has_{a}")
         return self.flag_name[key]
 
+    def temp(self, want: str) -> str:
+        """A local for a decision's intermediate result (``b0``, ``u1``...), claimed once."""
+        key = "\0temp:" + want
+        if key not in self.flag_name:
+            self.flag_name[key] = self.names.claim(want)
+        return self.flag_name[key]
+
     def set_flag(self, name: str) -> None:
         self.w(f"{name} = True")
         if self.assigned:
@@ -824,6 +831,17 @@ class _Module:
                 self.recommend(a, step.id, reason, ctx)
             return ctx
         arms: list[_Ctx | None] = [ctx]
+        if tri.two_valued and len(site.actions) == 1 and ctx.action(site.actions[0]) == MAYBE:
+            # `if C and not has_a:` rather than an `if` nested in an `if`.
+            a = site.actions[0]
+            self.action_flag_used.add(a)
+            held = ctx.copy()
+            with self.block(conj([tri.t, negate(Code(self.action_flag(a)))])):
+                held.recd[a] = NO
+                self.recommend(a, step.id, reason, held)
+            out = _join([ctx, held])
+            assert out is not None
+            return out
         if tri.t != FALSE:
             held = ctx.copy()
             with self.block(tri.t):
@@ -930,7 +948,7 @@ class _Module:
                 if t.t.prec == ATOM and t.t.text.isidentifier() and t.t not in (TRUE, FALSE):
                     held[b.index] = t.t
                     continue
-                name = f"b{b.index}"
+                name = self.temp(f"b{b.index}")
                 self.wl(statement(f"{name} = ", t.t, "", self.ind))
                 held[b.index] = Code(name)
         if len(live) > 1:
@@ -949,7 +967,7 @@ class _Module:
         if tri_branches:
             unknown: dict[int, Code] = {}
             for b, t in tri_branches:
-                name = f"u{b.index}"
+                name = self.temp(f"u{b.index}")
                 self.wl(statement(f"{name} = ", conj([negate(held[b.index]), t.nf]), "",
                                   self.ind))
                 unknown[b.index] = Code(name)
@@ -1047,7 +1065,7 @@ class _Module:
         closures: list[str] = []
         for nid in sorted(self.shared, key=list(model.pathway.nodes).index):
             saved = self.lines
-            self.lines = []
+            self.lines = [""]
             self.assigned.append(set())
             with self.block(f"def {self.visit_name[nid]}(why: tuple[str, ...]) -> None:"):
                 self.w(f'"""Run `{nid}` and what follows it, for a patient reached here '
@@ -1301,13 +1319,11 @@ class _Module:
         model = self.m
         self.let_names: dict[str, str] = {}
         reads = self.read_fns()
-        # Pass 1 finds the flags that some MAYBE check reads; pass 2 writes the function.
-        saved_consts = (list(self.const_lines), dict(self.const_names), set(self.names.taken))
+        # Pass 1 finds the flags that some MAYBE check reads; pass 2 writes the function. Both
+        # walk the same way, so the constants and names of pass 1 serve pass 2 as they are.
         self.evaluate_fn(final=False)
         self.node_flags = set(self.node_flag_used)
         self.action_flags = set(self.action_flag_used)
-        self.const_lines, self.const_names, taken = saved_consts
-        self.names.taken = taken | set(self.flag_name.values()) | set(self.let_names.values())
         self.uses_pending = False
         evaluate = self.evaluate_fn(final=True)
         meta = model.meta

@@ -276,12 +276,13 @@ def _convert_all(patient: object, specs: tuple[_Spec, ...],
     return values
 
 
-def _unknown(reads: Iterable[tuple[str, object]]) -> tuple[str, ...]:
+def _unknown(*groups: Iterable[tuple[str, object]]) -> tuple[str, ...]:
     """The names among ``(name, value)`` pairs whose value is unknown, each once, in order."""
     out: list[str] = []
-    for name, value in reads:
-        if value is None and name not in out:
-            out.append(name)
+    for reads in groups:
+        for name, value in reads:
+            if value is None and name not in out:
+                out.append(name)
     return tuple(out)
 
 
