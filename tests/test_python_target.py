@@ -22,8 +22,8 @@ from compiler import interpreter as it
 from compiler import model as m
 from compiler.check import check_file
 from targets import BuildRequest
-from targets.python import dump_schema, emit, generate, load, patient_schema, result_schema
 from targets.pyformat import comment, py_str
+from targets.python import dump_schema, emit, generate, load, patient_schema, result_schema
 
 ROOT = Path(__file__).resolve().parent.parent
 FLAGSHIP = ROOT / "guidelines" / "leptomeningeal.guide"
