@@ -1,30 +1,58 @@
-"""`make demo`: run the main job on the flagship guideline into build/ and say what it wrote."""
+"""`make demo`: the main job on the flagship guideline, into build/, saying what it wrote.
+
+It checks the guideline, runs its clinical vignettes, builds every target, and evaluates the
+example patients of guidelines/examples/ with the generated evaluator.
+"""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-GUIDE = ROOT / "guidelines" / "leptomeningeal.guide"
-BUILD = ROOT / "build"
+GUIDE = Path("guidelines") / "leptomeningeal.guide"
+EXAMPLES = ROOT / "guidelines" / "examples"
+BUILD = Path("build")
 GUIDEC = [sys.executable, "-m", "compiler.cli"]
 
 
 def run(args: list[str]) -> int:
-    """Run guidec with ``args``, echoing the command line."""
-    print("$ guidec " + " ".join(args), flush=True)
+    """Run guidec with ``args`` in the repository root, echoing the command line."""
+    print("\n$ guidec " + " ".join(args), flush=True)
     return subprocess.call([*GUIDEC, *args], cwd=ROOT)
 
 
+def show_example(path: Path) -> None:
+    """Evaluate one example patient with the generated module and print what to do."""
+    sys.path.insert(0, str(ROOT / BUILD))
+    import leptomeningeal  # type: ignore[import-not-found]  # generated into build/
+
+    patient = json.loads(path.read_text(encoding="utf-8"))
+    result = leptomeningeal.evaluate(patient)
+    print(f"\n{path.name}:")
+    for rec in result.recommendations:
+        verb = "Use" if rec.strength == "strong" else "Consider"
+        print(f"  - {verb}: {rec.text} [{rec.id}]")
+    for p in result.pending:
+        print(f"  - pending at {p.decision}: waiting for {', '.join(p.inputs)}")
+
+
 def main() -> int:
-    """Check, build and evaluate the example patients; return the worst exit code."""
-    status = run(["check", str(GUIDE.relative_to(ROOT))])
+    """Check, test, build, and evaluate the examples; return the worst exit code."""
+    status = run(["check", str(GUIDE)])
     if status:
         return status
-    BUILD.mkdir(exist_ok=True)
-    return 0
+    status = max(status, run(["test", str(GUIDE)]))
+    build = run(["build", str(GUIDE), "-o", str(BUILD)])
+    if build not in (0, 3):
+        return build
+    for example in sorted(EXAMPLES.glob("*.json")):
+        show_example(example)
+    print(f"\nwrote {BUILD}/: " + ", ".join(sorted(p.name for p in (ROOT / BUILD).iterdir()
+                                                 if p.is_file())))
+    return status
 
 
 if __name__ == "__main__":
