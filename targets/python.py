@@ -33,6 +33,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
+from types import ModuleType
 from typing import NamedTuple
 
 from compiler import model as m
@@ -116,15 +117,14 @@ def generate(model: m.Model) -> str:
     return _Module(model).source()
 
 
-def load(model: m.Model, name: str | None = None) -> object:
+def load(model: m.Model, name: str | None = None) -> ModuleType:
     """Compile the evaluator in memory and return it as a module object (for the CLI's cohort
     mode and the tests). The module is not left in ``sys.modules``."""
     import sys
-    import types
 
     source = generate(model)
     mod_name = name or f"_guidec_{model.meta.id}_{hashlib.sha256(source.encode()).hexdigest()[:12]}"
-    module = types.ModuleType(mod_name)
+    module = ModuleType(mod_name)
     module.__file__ = f"<guidec {model.meta.id}>"
     code = compile(source, module.__file__, "exec")
     sys.modules[mod_name] = module
@@ -546,6 +546,7 @@ class _Module:
         self.action_flags: set[str] = set()
         self.assigned: list[set[str]] = []
         self.emitted = 0
+        self.statements = 0
         self.limit = 50_000
         self.flag_name: dict[str, str] = {}
         self.shared = self._plan_sharing()
@@ -556,6 +557,7 @@ class _Module:
     # -- writing
     def w(self, text: str = "") -> None:
         self.flush()
+        self.statements += 1
         self.lines.append((" " * self.ind + text) if text else "")
         self.emitted += 1
         if self.emitted > self.limit:
@@ -563,6 +565,7 @@ class _Module:
                 f"the pathway would need more than {self.limit:,} lines of straight-line code")
 
     def wl(self, lines: Iterable[str]) -> None:
+        self.statements += 1
         for line in lines:
             self.flush()
             self.lines.append(line)
@@ -579,16 +582,18 @@ class _Module:
         else:
             self.w(head)
         self.ind += 4
-        mark = len(self.lines)
+        mark = self.statements
         try:
             yield
         finally:
             self.flush()
-            if len(self.lines) == mark:
+            if self.statements == mark:
                 self.w("pass")
             self.ind -= 4
 
     def flush(self) -> None:
+        if self.buf_path or self.buf_notes:
+            self.statements += 1
         if self.buf_path:
             items = self.buf_path
             self.buf_path = []
