@@ -963,8 +963,8 @@ class _Module:
                 which: object = (live[0][0].index, live[1][0].index)
             else:
                 test = Code(" + ".join(names) + " > 1")
-                pairs = ", ".join(f"({b.index}, {held[b.index].text})" for b, _ in live)
-                which = Raw(f"tuple(i for i, held in ({pairs}) if held)")
+                which = Call("_holding", tuple((b.index, Raw(held[b.index].text))
+                                               for b, _ in live))
             with self.block(test):
                 self.wl(layout(Call("Stuck", (d.id, "overlap", which)), self.ind, "raise "))
         arms: list[_Ctx | None] = []

@@ -286,6 +286,11 @@ def _unknown(*groups: Iterable[tuple[str, object]]) -> tuple[str, ...]:
     return tuple(out)
 
 
+def _holding(*branches: tuple[int, bool]) -> tuple[int, ...]:
+    """The indices of the branches that hold (for an overlap)."""
+    return tuple(i for i, held in branches if held)
+
+
 def _because(r: Recommendation, because: tuple[str, ...]) -> Recommendation:
     """``r`` with another ``because`` (for a step reached along several paths)."""
     return Recommendation(r.id, r.text, r.kind, r.strength, r.citations, r.step, because)

@@ -9,6 +9,7 @@ import dataclasses
 import json
 import math
 import os
+import re
 import subprocess
 import sys
 from functools import cache
@@ -144,8 +145,8 @@ def test_fixture_modules_pass_mypy_strict_and_ruff(name: str, tmp_path: Path) ->
 def test_reads_like_hand_written_code() -> None:
     source = generate(model_of(FLAGSHIP))
     # Every branch and conditional recommendation carries its source line.
-    assert "# line 178: when egfr == mutant -> egfr_therapy" in source
-    assert "# line 183: otherwise -> platinum" in source or "otherwise -> platinum" in source
+    assert re.search(r"\n +# line \d+: when egfr == mutant -> egfr_therapy\n", source)
+    assert re.search(r"\n +# line \d+: otherwise -> platinum\n", source)
     # Required inputs are read directly, optional ones with explicit None handling.
     assert "if not neuraxis_mri_done:" in source
     assert 'elif egfr == "mutant":' in source
@@ -157,8 +158,8 @@ def test_reads_like_hand_written_code() -> None:
 def test_result_api_and_constants() -> None:
     mod = module_of(FLAGSHIP)
     result = mod.evaluate(fit())
-    assert dataclasses.is_dataclass(result)
-    assert type(result).__dataclass_params__.frozen  # type: ignore[attr-defined]
+    assert dataclasses.is_dataclass(type(result))
+    assert getattr(type(result), "__dataclass_params__").frozen  # noqa: B009
     assert not hasattr(result, "__dict__")  # slotted
     with pytest.raises(dataclasses.FrozenInstanceError):
         result.path = ()
