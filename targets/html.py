@@ -307,7 +307,8 @@ def _reference_tail(title: str) -> str:
 
 def _midsentence(words: str) -> str:
     """Condition words as they read after "when": "A focal site ..." -> "a focal site ..."."""
-    if len(words) > 1 and words[0].isupper() and words[1].islower():
+    first = words.split(" ", 1)[0]
+    if first == "A" or (first[:1].isupper() and first[1:].islower()):
         return words[0].lower() + words[1:]
     return words
 
@@ -537,12 +538,12 @@ class _Builder:
         for i, nv in enumerate(self.model.nevers):
             rule = f"Never recommended: {actions[nv.action].text}"
             if nv.condition is not None:
-                rule += f", when {nv.condition.words}"
+                rule += f", when {_midsentence(nv.condition.words)}"
             found.append((nv.span.line, i, RuleView("never", "Never", nv.reason, rule,
                                                     self.cites(nv.citations))))
         for i, rq in enumerate(self.model.requires):
             rule = (f"Always recommended: {actions[rq.action].text}, when "
-                    f"{rq.condition.words}")
+                    f"{_midsentence(rq.condition.words)}")
             found.append((rq.span.line, i, RuleView("require", "Always", rq.reason, rule,
                                                     self.cites(rq.citations))))
         for i, cf in enumerate(self.model.conflicts):
@@ -551,7 +552,7 @@ class _Builder:
             found.append((cf.span.line, i, RuleView("conflict", "Never together", cf.reason,
                                                     rule, self.cites(cf.citations))))
         for i, ca in enumerate(self.model.cautions):
-            rule = f"Shown with the result when {ca.condition.words}"
+            rule = f"Shown with the result when {_midsentence(ca.condition.words)}"
             found.append((ca.span.line, i, RuleView("caution", "Caution", ca.text, rule,
                                                     self.cites(ca.citations))))
         found.sort(key=lambda t: (t[0], t[1]))
