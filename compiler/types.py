@@ -394,7 +394,11 @@ def to_words(e: m.Expr, inputs: dict[str, m.Input], lets: dict[str, str] | None 
         return w
 
     def lower_first(s: str) -> str:
+        # Mid-sentence a label loses its capital, unless it starts with an acronym (CSF, EGFR).
         return s[:1].lower() + s[1:] if s[:2] != s[:2].upper() else s
+
+    def join(parts: list[str], word: str) -> str:
+        return f" {word} ".join([parts[0], *(lower_first(p) for p in parts[1:])])
 
     if isinstance(e, m.InputRef):
         return inputs[e.name].label
@@ -404,12 +408,12 @@ def to_words(e: m.Expr, inputs: dict[str, m.Input], lets: dict[str, str] | None 
         return to_text(e).replace("_", " ")
     if isinstance(e, m.Not):
         if isinstance(e.operand, (m.InputRef, m.LetRef)):
-            return "not: " + lower_first(sub(e.operand))
-        return "not (" + sub(e.operand) + ")"
+            return "not " + lower_first(sub(e.operand))
+        return "not (" + lower_first(sub(e.operand)) + ")"
     if isinstance(e, m.And):
-        return " and ".join(sub(o, True) for o in e.operands)
+        return join([sub(o, True) for o in e.operands], "and")
     if isinstance(e, m.Or):
-        return " or ".join(sub(o, True) for o in e.operands)
+        return join([sub(o, True) for o in e.operands], "or")
     if isinstance(e, m.Cmp):
         if e.left.type.startswith("enum") and isinstance(e.right, m.Const):
             value = str(e.right.value).replace("_", " ")
@@ -417,7 +421,7 @@ def to_words(e: m.Expr, inputs: dict[str, m.Input], lets: dict[str, str] | None 
                 else f"{_label(e.left, inputs)}: not {value}"
         if e.left.type == "boolean" and isinstance(e.right, m.Const):
             positive = (e.op == "==") == bool(e.right.value)
-            return sub(e.left) if positive else "not: " + lower_first(sub(e.left))
+            return sub(e.left) if positive else "not " + lower_first(sub(e.left))
         op = {"==": "=", "!=": "≠", "<=": "≤", ">=": "≥"}.get(e.op, e.op)
         return f"{_label(e.left, inputs)} {op} {_label(e.right, inputs)}{_unit(e.left, inputs)}"
     if isinstance(e, m.Known):
