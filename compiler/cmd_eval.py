@@ -44,9 +44,9 @@ class EvalError(Exception):
         self.code = code
 
 
-@click.command("eval", epilog="Examples:\n\n"
-               "  guidec eval guidelines/leptomeningeal.guide patient.json\n\n"
-               "  guidec eval guidelines/leptomeningeal.guide --patient fit --format json\n\n"
+@click.command("eval", epilog="Example: guidec eval guidelines/leptomeningeal.guide "
+               "patient.json\n\n\b\nMore:\n"
+               "  guidec eval guidelines/leptomeningeal.guide --patient fit --format json\n"
                "  guidec eval guidelines/leptomeningeal.guide --cohort patients.jsonl "
                "-o results.jsonl")
 @click.argument("file", type=click.Path())
