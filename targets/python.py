@@ -28,6 +28,7 @@ import hashlib
 import json
 import keyword
 import re
+import sys
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -93,6 +94,11 @@ def emit(model: m.Model, outdir: Path, request: BuildRequest) -> list[Emitted]:
             path = outdir / f"{ident}.py"
             _write(path, source)
             out.append(Emitted(path))
+            if ident in sys.stdlib_module_names or not ident.isidentifier():
+                out.append(Emitted(None, warning=(
+                    f"{path.name} cannot be imported as `{ident}` (it is not a valid module name "
+                    "or it shadows a standard-library module); import it from a package or "
+                    "load it by path")))
     if "schema" in request.formats:
         for suffix, schema in ((".schema.json", patient_schema(model)),
                                (".result.schema.json", result_schema(model))):
@@ -120,8 +126,6 @@ def generate(model: m.Model) -> str:
 def load(model: m.Model, name: str | None = None) -> ModuleType:
     """Compile the evaluator in memory and return it as a module object (for the CLI's cohort
     mode and the tests). The module is not left in ``sys.modules``."""
-    import sys
-
     source = generate(model)
     mod_name = name or f"_guidec_{model.meta.id}_{hashlib.sha256(source.encode()).hexdigest()[:12]}"
     module = ModuleType(mod_name)

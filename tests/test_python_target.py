@@ -397,3 +397,14 @@ def test_build_refuses_a_guideline_with_errors(tmp_path: Path) -> None:
                           timeout=300)
     assert proc.returncode == 1
     assert not (tmp_path / "o" / "stuck.py").exists()
+
+
+def test_module_named_like_the_standard_library_warns(tmp_path: Path) -> None:
+    source = (FIXTURES / "numbers.guide").read_text(encoding="utf-8")
+    guide = tmp_path / "json.guide"
+    guide.write_text(source.replace("guideline exact_numbers", "guideline json"),
+                     encoding="utf-8")
+    model = model_of(guide)
+    emitted = emit(model, tmp_path, BuildRequest(frozenset({"python"})))
+    assert (tmp_path / "json.py").exists()
+    assert any(e.warning and "standard-library" in e.warning for e in emitted)
