@@ -1276,7 +1276,8 @@ class _Module:
             "",
             "def _read_slowly(patient: object) -> _Values:",
             '    """Every problem of a patient at once (InvalidPatient), or its values."""',
-            "    v = _convert_all(patient, _SPECS, _NAMES)",
+            "    v = _convert_all(patient, _SPECS, _NAMES)" if names else
+            "    _convert_all(patient, _SPECS, _NAMES)",
         ]
         lines.extend(self._return_tuple([f"v[{i}]" for i in range(len(names))],
                                         "    values: _Values = "))
