@@ -296,22 +296,24 @@ def _range_words(inp: m.Input) -> str:
 
 
 def value_text(v: Fraction) -> str:
-    """A number as an author writes it: 70, 0.5, 1/3 only when not a short decimal."""
+    """A number as an author writes it: 70, 0.5, 0.30000000000000004; a fraction only when it
+    has no finite decimal form (it then came from arithmetic, not from a literal)."""
     if v.denominator == 1:
         return str(v.numerator)
     d = v.denominator
-    twos = fives = 0
-    while d % 2 == 0:
-        d //= 2
-        twos += 1
-    while d % 5 == 0:
-        d //= 5
-        fives += 1
-    if d == 1:
-        places = max(twos, fives)
-        text = f"{float(v):.{places}f}" if places <= 12 else str(v)
-        return text.rstrip("0").rstrip(".") if "." in text else text
-    return f"{v.numerator}/{v.denominator}"
+    places = 0
+    for p in (2, 5):
+        count = 0
+        while d % p == 0:
+            d //= p
+            count += 1
+        places = max(places, count)
+    if d != 1:
+        return f"{v.numerator}/{v.denominator}"
+    scaled = abs(v.numerator) * 10**places // v.denominator
+    digits = str(scaled).rjust(places + 1, "0")
+    text = f"{digits[:-places]}.{digits[-places:]}".rstrip("0").rstrip(".")
+    return ("-" if v < 0 else "") + text
 
 
 # ----------------------------------------------------------------------------- text and words
