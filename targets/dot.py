@@ -1,0 +1,747 @@
+"""The flowchart target: the pathway as a one-page Graphviz poster (DOT, SVG, PDF, PNG).
+
+The poster follows the clinical-algorithm conventions (SMDM): rounded terminals for the start
+and the ends, boxes for steps with their recommendations, hexagons for decisions, the branch
+conditions on the edges in clinical words. A recommendation carries a kind tag whose colour
+comes from the Okabe-Ito palette (colour-blind safe) and whose text repeats what the colour
+says; the never/require/conflict/caution rules sit in a red-bordered "Pitfalls" panel.
+
+The DOT is built with the ``graphviz`` package and rendered with the system ``dot``. For print,
+every layout in :data:`LAYOUTS` is measured (``dot -Tplain``) and the one whose text prints
+largest on the requested paper is kept; ``size`` then scales it onto the page and ``margin``
+centres it, so the PDF is one page of exactly that paper.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+import re
+import secrets
+import shutil
+import subprocess
+import tempfile
+import textwrap
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import graphviz
+
+from compiler import model as m
+from targets import BuildRequest, Emitted, MissingTool
+
+#: The formats this module writes; the rendered ones need the system ``dot``.
+FORMATS = frozenset({"dot", "svg", "pdf", "png"})
+RENDERED = ("svg", "pdf", "png")
+INSTALL_HINT = "apt-get install graphviz; brew install graphviz"
+
+#: Paper sizes in inches, portrait (width, height).
+PAPER = {"a4": (8.27, 11.69), "letter": (8.5, 11.0)}
+#: Blank border kept around the drawing on paper, in inches (most printers need ~5 mm).
+MARGIN = 0.3
+#: The smallest text allowed on paper, in points.
+MIN_PRINTED_PT = 8.0
+#: A small chart is enlarged to fill the page, but not beyond this.
+MAX_SCALE = 1.6
+#: Resolution of the PNG (dots per inch): 8 pt text is then 17 px high.
+PNG_DPI = 150
+DOT_TIMEOUT_S = 120
+
+#: The print font: narrow, so that more of a large pathway fits a page at a legible size.
+PRINT_FONT = "Liberation Sans Narrow,Arial Narrow,Nimbus Sans Narrow,sans-serif"
+#: Every size is a multiple of this; the page scale decides the printed size.
+BODY_PT = 10.0
+#: A rough upper bound on the width of a character of body text, in ems (for line lengths).
+CHAR_EM = 0.5
+INK = "#222222"
+MUTED = "#555555"
+PITFALL_RED = "#D55E00"
+DECISION_FILL = "#F2F2F2"
+TERMINAL_FILL = "#E6E6E6"
+WHITE = "#FFFFFF"
+
+
+@dataclass(frozen=True)
+class Kind:
+    """How an action kind looks: a short tag, its Okabe-Ito colour and a readable ink on it."""
+
+    tag: str
+    fill: str
+    ink: str
+
+
+KINDS: dict[str, Kind] = {
+    "diagnostic": Kind("Dx", "#56B4E9", "#000000"),
+    "systemic": Kind("Sys", "#0072B2", WHITE),
+    "radiotherapy": Kind("RT", "#E69F00", "#000000"),
+    "intrathecal": Kind("IT", "#CC79A7", "#000000"),
+    "supportive": Kind("Supp", "#009E73", "#000000"),
+    "referral": Kind("Ref", "#F0E442", "#000000"),
+    "monitoring": Kind("Mon", "#000000", WHITE),
+    "other": Kind("Other", "#BBBBBB", "#000000"),
+}
+
+
+@dataclass(frozen=True)
+class Layout:
+    """One way to lay the poster out.
+
+    ``rankdir`` LR (left to right) or TB (top to bottom); ``wrap`` the line length of box text
+    in characters; ``pitfalls`` where the panel goes: ``end`` (after the last rank), ``start``
+    (beside the start) or ``first`` (beside the first step); ``pitfall_columns`` its columns;
+    ``line`` the line length of the header and footer.
+    """
+
+    rankdir: str = "LR"
+    wrap: int = 24
+    pitfalls: str = "start"
+    pitfall_columns: int = 1
+    line: int = 100
+
+
+DEFAULT_LAYOUT = Layout()
+LAYOUTS = tuple(
+    [Layout("LR", w, p, c) for w in (20, 24, 28) for p in ("end", "start", "first")
+     for c in (1, 2)]
+    + [Layout("TB", w, p, c) for w in (30, 36, 44) for p in ("end", "start", "first")
+       for c in (1, 2, 3)])
+
+
+def default_layout(request: BuildRequest) -> Layout:
+    """The layout used when nothing can be measured (no Graphviz): suits the orientation."""
+    if request.orientation == "portrait":
+        return Layout("TB", 36, "first", 2)
+    return Layout("LR", 24, "start", 1)
+
+
+@dataclass(frozen=True)
+class Page:
+    """The drawing on paper: its size and the margins that centre it (inches), its scale."""
+
+    width: float
+    height: float
+    margin_x: float
+    margin_y: float
+    scale: float
+
+
+# ----------------------------------------------------------------------------- text
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x84\x86-\x9f]")
+_BREAKS = re.compile(r"\r\n|[\r\u2028\u2029\x85]")
+_NOT_XML = re.compile(r"[\ud800-\udfff\ufffe\uffff]")
+
+
+def _clean(text: str) -> str:
+    """Line breaks (U+2028 too) become ``\\n`` and tabs spaces; other control characters go,
+    and what XML cannot carry (lone surrogates, U+FFFE/U+FFFF) becomes U+FFFD."""
+    text = _BREAKS.sub("\n", text).replace("\t", " ")
+    return _NOT_XML.sub("\ufffd", _CONTROL.sub("", text))
+
+
+def esc(text: str) -> str:
+    """Escape text for a Graphviz HTML-like label.
+
+    Markup characters become entities; a backslash is doubled because Graphviz expands
+    ``\\N``, ``\\G`` and friends even inside HTML-like labels (after decoding entities).
+    """
+    return html.escape(_clean(text), quote=True).replace("\\", "\\\\")
+
+
+def wrap(text: str, width: int) -> list[str]:
+    """Wrap text into lines of at most ``width`` characters, keeping explicit line breaks."""
+    lines: list[str] = []
+    for para in _clean(text).split("\n"):
+        lines.extend(textwrap.wrap(para, width, break_on_hyphens=False) or [""])
+    return lines
+
+
+def _para(text: str, width: int) -> str:
+    return "<BR/>".join(esc(line) for line in wrap(text, width))
+
+
+def _lower_first(words: str) -> str:
+    # "If lung mass biopsied", but "If CSF flow" and "If EGFR mutant" keep their capitals.
+    first = words.split(" ", 1)[0]
+    if len(first) > 1 and first[0].isupper() and first[1:].islower():
+        return words[0].lower() + words[1:]
+    return words
+
+
+# ----------------------------------------------------------------------------- model views
+
+
+def pitfalls(model: m.Model) -> list[tuple[str, str, tuple[str, ...]]]:
+    """The rules as (word, text, citations) in source order; rules giving the same reason
+    (``never`` for several actions, say) are shown once with their citations merged."""
+    rows: dict[tuple[str, str], list[str]] = {}
+
+    def add(word: str, text: str, cites: Iterable[str]) -> None:
+        merged = rows.setdefault((word, text), [])
+        merged.extend(c for c in cites if c not in merged)
+
+    for never in model.nevers:
+        add("Never", never.reason, never.citations)
+    for req in model.requires:
+        add("Always", req.reason, req.citations)
+    for con in model.conflicts:
+        add("Not both", con.reason, con.citations)
+    for caution in model.cautions:
+        add("Caution", f"{caution.text} (when: {caution.condition.words})", caution.citations)
+    return [(word, text, tuple(cites)) for (word, text), cites in rows.items()]
+
+
+def pending_inputs(model: m.Model, decision: m.Decision) -> tuple[str, ...]:
+    """The optional inputs a decision's branch conditions read: it may wait for them."""
+    out: list[str] = []
+    for branch in decision.branches:
+        for name in m.inputs_of(branch.condition.expr):
+            inp = model.inputs.get(name)
+            if inp is not None and inp.optional and name not in out:
+                out.append(name)
+    return tuple(out)
+
+
+# ----------------------------------------------------------------------------- the chart
+
+
+class _Chart:
+    """Builds the poster's DOT from the model for one layout."""
+
+    def __init__(self, model: m.Model, layout: Layout) -> None:
+        self.model = model
+        self.layout = layout
+        self.w = layout.wrap
+        self.b = BODY_PT
+        self.g = graphviz.Digraph(name=model.meta.id)
+
+    # -- small pieces of markup
+
+    def font(self, inner: str, scale: float = 1.0, color: str | None = None) -> str:
+        col = f' COLOR="{color}"' if color else ""
+        return f'<FONT POINT-SIZE="{self.b * scale:g}"{col}>{inner}</FONT>'
+
+    def cites(self, ids: Iterable[str]) -> str:
+        refs = self.model.references
+        numbers = sorted({refs[r].number for r in ids if r in refs})
+        if not numbers:
+            return ""
+        return self.sup(",".join(str(n) for n in numbers))
+
+    def sup(self, text: str) -> str:
+        # cairo draws <SUP> at 1/1.2 of its size: declared 1.2x, it prints at body size.
+        return f'<FONT POINT-SIZE="{self.b * 1.2:g}"><SUP>{text}</SUP></FONT>'
+
+    def action_text(self, action: m.Action) -> str:
+        if action.strength == "conditional":
+            lines = [esc(x) for x in wrap("Consider: " + action.text, self.w)]
+            lines[0] = lines[0].replace("Consider:", "<B>Consider:</B>", 1)
+            return "<I>" + "<BR/>".join(lines) + "</I>"
+        return "<B>" + _para(action.text, self.w) + "</B>"
+
+    def tag(self, kind: Kind) -> str:
+        return f'<B>{self.font(esc(kind.tag), color=kind.ink)}</B>'
+
+    # -- the header and footer
+
+    def header(self) -> str:
+        meta = self.model.meta
+        line = self.layout.line
+        title = f"<B>{self.font(_para(meta.title, int(line / 1.8)), 1.8)}</B>"
+        mark = ""
+        if meta.status != "approved":
+            word = "DRAFT" if meta.status == "draft" else meta.status.replace("_", " ").upper()
+            mark = (f'<TD BGCOLOR="{PITFALL_RED}" VALIGN="MIDDLE">'
+                    f'<B>{self.font(esc(word), 1.8, WHITE)}</B></TD>')
+        span = ' COLSPAN="2"' if mark else ""
+        facts = (f"Version {meta.version} · status: {meta.status.replace('_', ' ')} · updated "
+                 f"{meta.updated} · owner: {meta.owner} · source sha256 "
+                 f"{self.model.source_sha256[:12]}")
+        rows = [f'<TR><TD ALIGN="LEFT" BALIGN="LEFT">{title}</TD>{mark}</TR>',
+                f'<TR><TD{span} ALIGN="LEFT" BALIGN="LEFT">'
+                f'{self.font(_para(facts, int(line / 1.1)), 1.1)}</TD></TR>']
+        if meta.scope:
+            scope = "<B>Scope:</B> " + _para(meta.scope, int(line / 1.1))
+            rows.append(f'<TR><TD{span} ALIGN="LEFT" BALIGN="LEFT">'
+                        f'{self.font(scope, 1.1)}</TD></TR>')
+        rows.append(f'<TR><TD{span} ALIGN="LEFT">{self.legend()}</TD></TR>')
+        rows.append(f'<TR><TD{span} ALIGN="LEFT" BALIGN="LEFT">{self.font(self.key())}</TD></TR>')
+        return ('<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="2">'
+                + "".join(rows) + "</TABLE>")
+
+    def legend(self) -> str:
+        cells = [f'<TD BGCOLOR="{kind.fill}" BORDER="1" COLOR="{INK}">{self.tag(kind)}</TD>'
+                 f'<TD ALIGN="LEFT">{self.font(esc(name))}</TD>'
+                 for name, kind in KINDS.items()]
+        per_row = len(cells) if self.layout.line >= 190 else -(-len(cells) // 2)
+        rows = ["<TR>" + "".join(cells[i:i + per_row]) + "</TR>"
+                for i in range(0, len(cells), per_row)]
+        return ('<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="2" CELLPADDING="1">'
+                + "".join(rows) + "</TABLE>")
+
+    def key(self) -> str:
+        key = ("Bold: strong recommendation · Consider (italic): conditional · 1 (raised): "
+               "reference number · hexagon: decision · bar: in parallel · dashed: waits for a "
+               "result")
+        return (_para(key, self.layout.line)
+                .replace("Bold:", "<B>Bold:</B>", 1)
+                .replace("Consider (italic)", "<I><B>Consider</B> (italic)</I>", 1)
+                .replace("1 (raised)", self.sup("1") + " (raised)", 1))
+
+    def footer(self) -> str:
+        meta = self.model.meta
+        line = self.layout.line
+        parts = []
+        if meta.disclaimer:
+            parts.append(_para(meta.disclaimer, line))
+        refs = "   ".join(f"{r.number}. {r.title}" + (f" ({r.source}, {r.year})"
+                                                      if r.source and r.year else "")
+                          for r in self.model.references.values())
+        if refs:
+            parts.append("<B>References:</B> " + _para(refs, line))
+        parts.append(esc(f"{meta.id} {meta.version} · source sha256 "
+                         f"{self.model.source_sha256[:12]} · built by guidec from "
+                         f"{Path(self.model.filename).name}"))
+        return ('<TABLE BORDER="0" CELLBORDER="0" CELLPADDING="1"><TR>'
+                f'<TD ALIGN="LEFT" BALIGN="LEFT">{self.font("<BR/>".join(parts), color=MUTED)}'
+                "</TD></TR></TABLE>")
+
+    # -- nodes
+
+    def step_label(self, step: m.Step) -> str:
+        rows = [f'<TR><TD COLSPAN="2" ALIGN="LEFT" BALIGN="LEFT" BGCOLOR="{TERMINAL_FILL}">'
+                f"<B>{self.font(_para(step.title, self.w))}</B></TD></TR>"]
+        for site in step.recommends:
+            for action_id in site.actions:
+                action = self.model.actions[action_id]
+                kind = KINDS.get(action.kind, KINDS["other"])
+                text = ""
+                if site.condition is not None:
+                    words = "If " + _lower_first(site.condition.words) + ":"
+                    text = _para(words, self.w) + "<BR/>"
+                text += self.action_text(action) + self.cites(action.citations)
+                rows.append(f'<TR><TD BGCOLOR="{kind.fill}" VALIGN="TOP">{self.tag(kind)}</TD>'
+                            f'<TD ALIGN="LEFT" BALIGN="LEFT" VALIGN="TOP">{self.font(text)}'
+                            "</TD></TR>")
+        for note in step.notes:
+            text = "<I>" + _para(note.text, self.w) + "</I>" + self.cites(note.citations)
+            rows.append(f'<TR><TD COLSPAN="2" ALIGN="LEFT" BALIGN="LEFT">'
+                        f"{self.font(text, color=MUTED)}</TD></TR>")
+        for t in step.next:
+            end = self.model.pathway.nodes.get(t)
+            if isinstance(end, m.End):
+                text = "<B>" + _para("\u2192 " + (end.title or "End"), self.w) + "</B>"
+                rows.append(f'<TR><TD COLSPAN="2" ALIGN="LEFT" BALIGN="LEFT" '
+                            f'BGCOLOR="{TERMINAL_FILL}">{self.font(text)}</TD></TR>')
+        return (f'<TABLE BORDER="1" CELLBORDER="0" CELLSPACING="0" CELLPADDING="2" '
+                f'COLOR="{INK}" BGCOLOR="{WHITE}">' + "".join(rows) + "</TABLE>")
+
+    def decision_label(self, decision: m.Decision) -> str:
+        text = "<B>" + _para(decision.question, max(18, self.w - 6)) + "</B>"
+        if decision.policy == "first":
+            text += "<BR/>" + self.font("<I>first match, in order</I>", color=MUTED)
+        for note in decision.notes:
+            text += ("<BR/><I>" + _para(note.text, max(18, self.w - 6)) + "</I>"
+                     + self.cites(note.citations))
+        return self.font(text)
+
+    def pitfalls_label(self) -> str:
+        width = self.w + 6
+        cells = [f'<TD ALIGN="LEFT" VALIGN="TOP"><B>{self.font(esc(word))}</B></TD>'
+                 f'<TD ALIGN="LEFT" BALIGN="LEFT" VALIGN="TOP">'
+                 f"{self.font(_para(text, width) + self.cites(cites))}</TD>"
+                 for word, text, cites in pitfalls(self.model)]
+        cols = max(1, min(self.layout.pitfall_columns, len(cells)))
+        per = -(-len(cells) // cols)
+        rows = [f'<TR><TD COLSPAN="{2 * cols}" ALIGN="LEFT" BGCOLOR="{PITFALL_RED}">'
+                f'<B>{self.font("Pitfalls", 1.2, WHITE)}</B></TD></TR>']
+        for i in range(per):
+            row = [cells[c * per + i] if c * per + i < len(cells) else "<TD></TD><TD></TD>"
+                   for c in range(cols)]
+            rows.append("<TR>" + "".join(row) + "</TR>")
+        return (f'<TABLE BORDER="2" CELLBORDER="0" CELLSPACING="0" CELLPADDING="2" '
+                f'COLOR="{PITFALL_RED}" BGCOLOR="{WHITE}">' + "".join(rows) + "</TABLE>")
+
+    # -- the graph
+
+    def build(self, page: Page | None) -> graphviz.Digraph:
+        g = self.g
+        size = f"{self.b:g}"
+        g.attr("graph", rankdir=self.layout.rankdir, fontname=PRINT_FONT, fontsize=size,
+               label=f"<{self.header()}>", labelloc="t", labeljust="l", nodesep="0.12",
+               ranksep="0.22", outputorder="edgesfirst", bgcolor="white", pad="0")
+        if page is not None:
+            g.attr("graph", size=f"{page.width:.4f},{page.height:.4f}!", ratio="fill",
+                   margin=f"{page.margin_x:.4f},{page.margin_y:.4f}")
+        g.attr("node", fontname=PRINT_FONT, fontsize=size, fontcolor=INK, color=INK,
+               shape="plain", margin="0")
+        g.attr("edge", fontname=PRINT_FONT, fontsize=size, fontcolor=INK, color=INK,
+               arrowsize="0.7")
+        # The footer is the bottom label of a frameless cluster round everything.
+        with g.subgraph(name="cluster_poster") as poster:
+            poster.attr(label=f"<{self.footer()}>", labelloc="b", labeljust="l",
+                        pencolor="transparent")
+            self.pathway(poster)
+            if pitfalls(self.model):
+                self.pitfalls_panel(poster)
+        return g
+
+    def pitfalls_panel(self, g: graphviz.Digraph) -> None:
+        g.node("x_pitfalls", label=f"<{self.pitfalls_label()}>")
+        with g.subgraph() as rank:
+            if self.layout.pitfalls == "end":
+                rank.attr(rank="sink")
+                rank.node("x_pitfalls")
+                return
+            rank.attr(rank="same")
+            rank.node("x_pitfalls")
+            first = self.model.pathway.start[0] if self.model.pathway.start else None
+            beside_start = (self.layout.pitfalls == "start" or first is None
+                            or self.is_end(first))
+            rank.node("x_start" if beside_start else f"n_{first}")
+
+    def is_end(self, node_id: str) -> bool:
+        return isinstance(self.model.pathway.nodes.get(node_id), m.End)
+
+    def pathway(self, g: graphviz.Digraph) -> None:
+        pathway = self.model.pathway
+        g.node("x_start", label=f"<{self.font('<B>Start</B>')}>", shape="box",
+               style="rounded,filled", fillcolor=TERMINAL_FILL, margin="0.1,0.04")
+        self.fan_out(g, "x_start", pathway.start, "start")
+        for node in pathway.nodes.values():
+            nid = f"n_{node.id}"
+            if isinstance(node, m.Step):
+                g.node(nid, label=f"<{self.step_label(node)}>")
+                # A step's ends are its last row (see step_label): no edges cross the chart.
+                self.fan_out(g, nid, tuple(t for t in node.next if not self.is_end(t)),
+                             node.id)
+            elif isinstance(node, m.Decision):
+                g.node(nid, label=f"<{self.decision_label(node)}>", shape="hexagon",
+                       style="filled", fillcolor=DECISION_FILL, margin="0.02,0.04")
+                self.decision_edges(g, node)
+
+    def end_node(self, g: graphviz.Digraph, end_id: str, source: str) -> str:
+        # One copy of an end per node that leads to it keeps the ends beside their sources.
+        end = self.model.pathway.nodes[end_id]
+        title = (end.title if isinstance(end, m.End) else None) or "End"
+        nid = f"n_{end_id}__{source}"
+        g.node(nid, label=f"<{self.font('<B>' + _para(title, max(14, self.w - 6)) + '</B>')}>",
+               shape="box", style="rounded,filled", fillcolor=TERMINAL_FILL,
+               margin="0.08,0.03")
+        return nid
+
+    def target(self, g: graphviz.Digraph, target: str, source: str) -> str:
+        return self.end_node(g, target, source) if self.is_end(target) else f"n_{target}"
+
+    def fork(self, g: graphviz.Digraph, fork: str, n: int) -> str:
+        long, thin = f"{max(1.0, 0.6 * n):g}", "0.05"
+        w, h = (thin, long) if self.layout.rankdir == "LR" else (long, thin)
+        g.node(fork, label="", shape="box", style="filled", fillcolor=INK, height=h, width=w,
+               fixedsize="true")
+        return fork
+
+    def fan_out(self, g: graphviz.Digraph, source: str, targets: tuple[str, ...],
+                key: str) -> None:
+        if len(targets) == 1:
+            g.edge(source, self.target(g, targets[0], key))
+        elif targets:
+            fork = self.fork(g, f"x_fork_{key}", len(targets))
+            g.edge(source, fork, label=f"<{self.font('<I>in parallel</I>')}>",
+                   arrowhead="none")
+            for t in targets:
+                g.edge(fork, self.target(g, t, key))
+
+    def branch_target(self, g: graphviz.Digraph, targets: tuple[str, ...], key: str,
+                      source: str) -> str:
+        """The node a branch's edge points at: its target, or a fork to several."""
+        if len(targets) == 1:
+            return self.target(g, targets[0], source)
+        fork = self.fork(g, f"x_fork_{key}", len(targets))
+        for t in targets:
+            g.edge(fork, self.target(g, t, source))
+        return fork
+
+    def decision_edges(self, g: graphviz.Digraph, decision: m.Decision) -> None:
+        nid = f"n_{decision.id}"
+        width = max(16, self.w - 4)
+        # Branches that lead to the same place share one edge: fewer crossings, and the
+        # alternatives are read together.
+        labels: dict[str, list[str]] = {}
+        for branch in decision.branches:
+            words = branch.label or branch.condition.words
+            prefix = f"{branch.index + 1}. " if decision.policy == "first" else ""
+            dest = self.branch_target(g, branch.targets, f"{decision.id}_{branch.index}",
+                                      decision.id)
+            labels.setdefault(dest, []).append(_para(prefix + words, width))
+        if decision.otherwise is not None:
+            other = decision.otherwise
+            text = "<B>otherwise</B>"
+            if other.label:
+                text += ": " + _para(other.label, width)
+            for note in other.notes:
+                text += ("<BR/>" + self.font("<I>" + _para(note.text, width) + "</I>",
+                                             color=MUTED) + self.cites(note.citations))
+            dest = self.branch_target(g, other.targets, f"{decision.id}_otherwise",
+                                      decision.id)
+            labels.setdefault(dest, []).append(text)
+        joiner = "<BR/>" if decision.policy == "first" else "<BR/><I>or</I> "
+        for dest, texts in labels.items():
+            g.edge(nid, dest, label=f"<{self.font(joiner.join(texts))}>")
+        waits = pending_inputs(self.model, decision)
+        if waits:
+            names = ", ".join(self.model.inputs[n].label for n in waits)
+            text = _para("Pending until known; waits for: " + names, width)
+            pid = f"x_pending_{decision.id}"
+            g.node(pid, label=f"<{self.font(text.replace('Pending', '<B>Pending</B>', 1))}>",
+                   shape="note", style="dashed", color=MUTED, fontcolor=MUTED,
+                   margin="0.06,0.03")
+            g.edge(nid, pid, style="dashed", color=MUTED, arrowhead="none")
+            with g.subgraph() as same:
+                same.attr(rank="same")
+                same.node(nid)
+                same.node(pid)
+
+
+# ----------------------------------------------------------------------------- layout and fit
+
+
+def build_source(model: m.Model, layout: Layout = DEFAULT_LAYOUT,
+                 page: Page | None = None) -> str:
+    """The poster's DOT for one layout; ``page`` places it on paper (None: natural size)."""
+    return str(_Chart(model, layout).build(page).source)
+
+
+def paper_inches(request: BuildRequest) -> tuple[float, float]:
+    """The paper (width, height) in inches for the request's paper and orientation."""
+    w, h = PAPER.get(request.paper, PAPER["a4"])
+    return (max(w, h), min(w, h)) if request.orientation == "landscape" else (w, h)
+
+
+def fit(size: tuple[float, float], paper: tuple[float, float]) -> Page:
+    """Scale a drawing of ``size`` (inches) to fill ``paper`` inside the margin, centred."""
+    w, h = size
+    pw, ph = paper
+    scale = min((pw - 2 * MARGIN) / w, (ph - 2 * MARGIN) / h, MAX_SCALE)
+    dw, dh = w * scale, h * scale
+    return Page(dw, dh, (pw - dw) / 2, (ph - dh) / 2, scale)
+
+
+class DotFailed(RuntimeError):
+    """Graphviz ``dot`` is installed but failed (crashed, timed out, rejected the input)."""
+
+
+def _dot_exe() -> str:
+    exe = shutil.which("dot")
+    if exe is None:
+        raise MissingTool(f"Graphviz `dot` was not found on PATH; install it: {INSTALL_HINT}")
+    return exe
+
+
+def _run_dot(args: Sequence[str], source: str) -> bytes:
+    try:
+        proc = subprocess.run([_dot_exe(), *args], input=source.encode("utf-8"),
+                              capture_output=True, timeout=DOT_TIMEOUT_S, check=False)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise DotFailed(f"dot {' '.join(args)} failed: {exc}") from None
+    if proc.returncode != 0:
+        err = proc.stderr.decode("utf-8", "replace").strip()
+        raise DotFailed(f"dot {' '.join(args)} failed (exit {proc.returncode}): {err}")
+    return proc.stdout
+
+
+def _plain(plain: bytes) -> tuple[float, float, float]:
+    # The first line of -Tplain is "graph SCALE WIDTH HEIGHT" (inches, before scaling).
+    first = plain.split(b"\n", 1)[0].split()
+    if len(first) < 4 or first[0] != b"graph":
+        raise DotFailed("dot -Tplain gave no graph size")
+    return float(first[1]), float(first[2]), float(first[3])
+
+
+def _plain_size(plain: bytes) -> tuple[float, float]:
+    _, w, h = _plain(plain)
+    return w, h
+
+
+def measure(source: str) -> tuple[float, float]:
+    """The natural size of a DOT drawing in inches, from ``dot -Tplain``."""
+    return _plain_size(_run_dot(["-Tplain"], source))
+
+
+def measure_all(sources: Sequence[str]) -> list[tuple[float, float]]:
+    """:func:`measure` for several drawings, laid out by concurrent ``dot`` processes."""
+    exe = _dot_exe()
+    with tempfile.TemporaryDirectory(prefix="guidec-dot-") as tmp:
+        procs = []
+        try:
+            for i, source in enumerate(sources):
+                path = Path(tmp) / f"{i}.dot"
+                path.write_text(source, encoding="utf-8")
+                procs.append(subprocess.Popen([exe, "-Tplain", str(path)],
+                                              stdout=subprocess.PIPE, stderr=subprocess.PIPE))
+            sizes = []
+            for proc in procs:
+                out, err = proc.communicate(timeout=DOT_TIMEOUT_S)
+                if proc.returncode != 0:
+                    raise DotFailed(f"dot -Tplain failed (exit {proc.returncode}): "
+                                    f"{err.decode('utf-8', 'replace').strip()}")
+                sizes.append(_plain_size(out))
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            raise DotFailed(f"dot -Tplain failed: {exc}") from None
+        finally:
+            for proc in procs:
+                if proc.poll() is None:
+                    proc.kill()
+                    proc.wait()
+    return sizes
+
+
+@dataclass(frozen=True)
+class Poster:
+    """The chosen layout, its place on paper and the final DOT."""
+
+    layout: Layout
+    page: Page
+    source: str
+
+    @property
+    def smallest_pt(self) -> float:
+        """The size of the smallest text on paper, in points."""
+        return BODY_PT * self.page.scale
+
+
+def place(model: m.Model, layout: Layout, paper: tuple[float, float],
+          natural: tuple[float, float]) -> Poster:
+    """Put one layout on paper: scaled to fill the printable area, centred, one page.
+
+    Graphviz's scale for a ``size`` depends a little on ``margin``, so the placement is
+    measured (``-Tplain`` gives the scale it applied) and corrected until the page matches the
+    paper to a hundredth of an inch.
+    """
+    pw, ph = paper
+    page = fit(natural, paper)
+    source = build_source(model, layout, page)
+    for _ in range(4):
+        scale, w, h = _plain(_run_dot(["-Tplain"], source))
+        dw, dh = w * scale, h * scale
+        grow = min((pw - 2 * MARGIN) / dw, (ph - 2 * MARGIN) / dh, MAX_SCALE / scale)
+        page = Page(page.width, page.height, page.margin_x, page.margin_y, scale)
+        if (abs(grow - 1) < 1e-3 and abs(dw + 2 * page.margin_x - pw) < 0.01
+                and abs(dh + 2 * page.margin_y - ph) < 0.01):
+            break
+        page = Page(page.width * grow, page.height * grow, (pw - dw * grow) / 2,
+                    (ph - dh * grow) / 2, scale * grow)
+        source = build_source(model, layout, page)
+    return Poster(layout, page, source)
+
+
+def poster(model: m.Model, request: BuildRequest) -> Poster:
+    """Measure every layout and keep the one whose text prints largest on the paper asked for.
+
+    The header and footer lines are then fitted to the chosen drawing's width. Raises
+    :class:`~targets.MissingTool` without Graphviz and :class:`DotFailed` when it fails.
+    """
+    paper = paper_inches(request)
+    sizes = measure_all([build_source(model, layout) for layout in LAYOUTS])
+    scales = [fit(size, paper).scale for size in sizes]
+    best = max(range(len(LAYOUTS)), key=lambda i: (round(scales[i], 6), -i))
+    width_pt = sizes[best][0] * 72
+    line = max(60, int(width_pt / (BODY_PT * 1.1 * CHAR_EM)))
+    layout = replace(LAYOUTS[best], line=line)
+    return place(model, layout, paper, measure(build_source(model, layout)))
+
+
+def dot_source(model: m.Model, request: BuildRequest) -> str:
+    """The DOT text written to ``<id>.dot``: fitted to the paper when Graphviz is present."""
+    try:
+        return poster(model, request).source
+    except MissingTool:
+        return build_source(model, default_layout(request))
+
+
+# ----------------------------------------------------------------------------- rendering
+
+
+_SUPER = re.compile(r'(<text [^>]*baseline-shift="(?:super|sub)"[^>]*font-size=")([0-9.]+)(")')
+
+
+def _fix_svg(svg: str) -> str:
+    # Graphviz lays superscripts out at cairo's 1/1.2 size but writes the declared size into
+    # the SVG, so browsers would draw them larger than measured; write the measured size.
+    return _SUPER.sub(lambda mo: f"{mo[1]}{float(mo[2]) / 1.2:.2f}{mo[3]}", svg)
+
+
+def render(source: str, fmt: str) -> bytes:
+    """Render DOT text to ``fmt`` (svg, pdf, png) with the system ``dot``."""
+    args = [f"-T{fmt}"]
+    if fmt == "png":
+        args.append(f"-Gdpi={PNG_DPI}")
+    out = _run_dot(args, source)
+    if fmt == "svg":
+        out = _fix_svg(out.decode("utf-8")).encode("utf-8")
+    return out
+
+
+def render_svg_text(model: m.Model, request: BuildRequest) -> str | None:
+    """The flowchart as SVG text (for the HTML handout to inline); None without Graphviz."""
+    try:
+        return render(poster(model, request).source, "svg").decode("utf-8")
+    except (MissingTool, DotFailed):
+        return None
+
+
+def _write(path: Path, data: bytes) -> None:
+    # Written beside the target and renamed over it: a reader never sees half a file.
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
+    try:
+        with open(tmp, "xb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def emit(model: m.Model, outdir: Path, request: BuildRequest) -> list[Emitted]:
+    """Write ``<id>.dot`` and render the svg/pdf/png asked for with Graphviz ``dot``.
+
+    Without ``dot`` (or when it fails) the .dot is still written and an :class:`Emitted`
+    carries the warning with ``missing_tool="dot"``. A chart too large to print at 8 pt on
+    one page is still rendered on one page, with a warning giving the size it prints at.
+    """
+    wanted = FORMATS & request.formats
+    if not wanted:
+        return []
+    rendered = [f for f in RENDERED if f in wanted]
+    problem: str | None = None
+    try:
+        chosen: Poster | None = poster(model, request)
+    except (MissingTool, DotFailed) as exc:
+        chosen, problem = None, str(exc)
+    source = chosen.source if chosen is not None else build_source(
+        model, default_layout(request))
+    dot_path = outdir / f"{model.meta.id}.dot"
+    _write(dot_path, source.encode("utf-8"))
+    out = [Emitted(dot_path)]
+    if chosen is not None:
+        try:
+            for fmt in rendered:
+                path = outdir / f"{model.meta.id}.{fmt}"
+                _write(path, render(source, fmt))
+                out.append(Emitted(path))
+        except DotFailed as exc:
+            problem = str(exc)
+    if problem is not None:
+        if rendered:
+            out.append(Emitted(None, warning=(
+                f"{problem}; {dot_path} was written but not rendered to "
+                f"{', '.join(rendered)}"), missing_tool="dot"))
+        return out
+    assert chosen is not None
+    if rendered and chosen.smallest_pt < MIN_PRINTED_PT - 1e-6:
+        out.append(Emitted(None, warning=(
+            f"the flowchart is too large for one {request.paper} {request.orientation} page "
+            f"at {MIN_PRINTED_PT:g} pt: its smallest text prints at "
+            f"{chosen.smallest_pt:.1f} pt")))
+    return out

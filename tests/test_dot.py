@@ -1,0 +1,315 @@
+"""The flowchart target (targets/dot.py): valid DOT for every guideline, a golden file, one
+printed page, hostile text carried as text, byte-identical output, and life without Graphviz.
+
+Regenerate the golden file with ``GUIDEC_REGEN_GOLDEN=1 pytest tests/test_dot.py``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import struct
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from compiler.check import check_file
+from compiler.model import Model
+from targets import BuildRequest, Emitted, dot
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = ROOT / "tests" / "fixtures"
+SMALL = FIXTURES / "dot" / "small.guide"
+ADVERSARIAL = FIXTURES / "dot" / "adversarial.guide"
+FLAGSHIP = ROOT / "guidelines" / "leptomeningeal.guide"
+GOLDEN = ROOT / "tests" / "golden" / "small.dot"
+#: pdftotext's word boxes are this many times the font size for the print font (measured).
+WORD_BOX_EM = 1.147
+HAS_DOT = shutil.which("dot") is not None
+HAS_POPPLER = shutil.which("pdfinfo") is not None and shutil.which("pdftotext") is not None
+
+needs_dot = pytest.mark.skipif(not HAS_DOT, reason="Graphviz `dot` is not installed")
+needs_poppler = pytest.mark.skipif(not HAS_POPPLER, reason="poppler-utils is not installed")
+
+_models: dict[Path, Model | None] = {}
+
+
+def load(path: Path) -> Model | None:
+    """The checked model, or None when the file has errors. The solver's findings do not
+    change the model a flowchart is drawn from, so the analysis is skipped for speed."""
+    if path not in _models:
+        _models[path] = check_file(path, analyze=False).model
+    return _models[path]
+
+
+def model_of(path: Path) -> Model:
+    model = load(path)
+    assert model is not None, f"{path} does not check clean"
+    return model
+
+
+def request(*formats: str, paper: str = "a4", orientation: str = "landscape") -> BuildRequest:
+    return BuildRequest(frozenset(formats), explicit=True, paper=paper, orientation=orientation)
+
+
+def every_guideline() -> list[Path]:
+    return sorted({*(ROOT / "guidelines").rglob("*.guide"), *FIXTURES.rglob("*.guide")})
+
+
+def svg_text(svg: bytes | str) -> str:
+    """All the text an SVG shows, whitespace removed (wrapping only moves line breaks)."""
+    root = ET.fromstring(svg)
+    return re.sub(r"\s+", "", "".join(el.text or "" for el in root.iter()
+                                      if el.tag.endswith("}text")))
+
+
+def pdf_pages(path: Path) -> tuple[int, float, float]:
+    info = subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True, check=True)
+    pages = int(re.search(r"^Pages:\s+(\d+)", info.stdout, re.M).group(1))  # type: ignore[union-attr]
+    size = re.search(r"^Page size:\s+([\d.]+) x ([\d.]+) pts", info.stdout, re.M)
+    assert size is not None
+    return pages, float(size.group(1)), float(size.group(2))
+
+
+def smallest_glyph_height_pt(path: Path) -> float:
+    """The height of the smallest word box in the PDF, in points (pdftotext -bbox)."""
+    out = subprocess.run(["pdftotext", "-bbox", str(path), "-"], capture_output=True,
+                         text=True, check=True).stdout
+    heights = [float(b) - float(a) for a, b in
+               re.findall(r'<word [^>]*yMin="([\d.]+)"[^>]*yMax="([\d.]+)"', out)]
+    assert heights, "the PDF has no text"
+    return min(heights)
+
+
+def png_size(path: Path) -> tuple[int, int]:
+    data = path.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    width, height = struct.unpack(">II", data[16:24])
+    return width, height
+
+
+def warnings(emitted: list[Emitted]) -> list[str]:
+    return [e.warning for e in emitted if e.warning]
+
+
+# ----------------------------------------------------------------------------- text
+
+
+def test_escape_markup_and_backslashes() -> None:
+    assert dot.esc('a "b" <c> & {d}') == "a &quot;b&quot; &lt;c&gt; &amp; {d}"
+    assert dot.esc("C:\\new\\N") == "C:\\\\new\\\\N"
+
+
+def test_clean_turns_separators_into_breaks_and_drops_controls() -> None:
+    assert dot.wrap("one\u2028two\r\nthree\x00", 40) == ["one", "two", "three"]
+    assert dot.esc("\ud800 x") == "\ufffd x"
+
+
+def test_wrap_respects_width_and_breaks_long_words() -> None:
+    lines = dot.wrap("a " * 30 + "x" * 50, 20)
+    assert all(len(line) <= 20 for line in lines)
+
+
+# ----------------------------------------------------------------------------- the DOT
+
+
+@needs_dot
+@pytest.mark.parametrize("path", every_guideline(), ids=lambda p: str(p.relative_to(ROOT)))
+@pytest.mark.parametrize("layout", [dot.DEFAULT_LAYOUT, dot.Layout("TB", 36, "first", 2)],
+                         ids=["LR", "TB"])
+def test_dot_accepts_every_guideline(path: Path, layout: dot.Layout) -> None:
+    model = load(path)
+    if model is None:
+        pytest.skip(f"{path.name} does not check clean")
+    proc = subprocess.run(["dot", "-Tsvg"], input=dot.build_source(model, layout).encode(),
+                          capture_output=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr.decode()
+    assert b"Error" not in proc.stderr and b"Warning" not in proc.stderr, proc.stderr.decode()
+    ET.fromstring(proc.stdout)
+
+
+def test_golden_small_dot() -> None:
+    source = dot.build_source(model_of(SMALL), dot.default_layout(request("dot")))
+    if os.environ.get("GUIDEC_REGEN_GOLDEN"):
+        GOLDEN.parent.mkdir(parents=True, exist_ok=True)
+        GOLDEN.write_text(source, encoding="utf-8")
+    assert source == GOLDEN.read_text(encoding="utf-8"), (
+        "tests/golden/small.dot is out of date: regenerate it with "
+        "GUIDEC_REGEN_GOLDEN=1 pytest tests/test_dot.py and review the diff")
+
+
+def test_chart_content() -> None:
+    model = model_of(SMALL)
+    source = dot.build_source(model)
+    # A drawn note per pending decision, naming what it waits for.
+    assert re.findall(r"\t(x_pending_\w+) \[", source) == ["x_pending_systemic"]
+    assert "waits for: Marker status" in source.replace("<BR/>", " ")
+    # Parallel steps go through one fork bar labelled "in parallel".
+    assert "x_fork_treat" in source and "in parallel" in source
+    # Strengths, conditions, kind tags and citation numbers.
+    assert "<B>Scan the patient</B>" in source
+    assert "<B>Consider:</B> Chemotherapy" in source
+    assert "If not: scan done:" in source or "If not scan done:" in source
+    assert "<SUP>1,2</SUP>" in source
+    for kind in dot.KINDS.values():
+        assert f">{kind.tag}<" in source
+    # Every kind of rule reaches the pitfalls panel, and the draft is marked.
+    for word in ("Never", "Always", "Not both", "Caution"):
+        assert f">{word}<" in source
+    assert ">DRAFT<" in source
+    assert model.source_sha256[:12] in source and "For tests only" in source
+
+
+def test_pitfalls_with_the_same_reason_are_shown_once() -> None:
+    model = model_of(FLAGSHIP)
+    rows = dot.pitfalls(model)
+    assert len({(word, text) for word, text, _ in rows}) == len(rows)
+    rules = len(model.nevers) + len(model.requires) + len(model.conflicts) + len(model.cautions)
+    assert 0 < len(rows) <= rules
+
+
+# ----------------------------------------------------------------------------- printing
+
+
+@needs_dot
+@needs_poppler
+@pytest.mark.parametrize(("paper", "orientation", "size"), [
+    ("a4", "landscape", (841.89, 595.28)),
+    ("letter", "portrait", (612.0, 792.0)),
+])
+def test_flagship_prints_on_one_page(tmp_path: Path, paper: str, orientation: str,
+                                     size: tuple[float, float]) -> None:
+    req = request("pdf", paper=paper, orientation=orientation)
+    emitted = dot.emit(model_of(FLAGSHIP), tmp_path, req)
+    pages, width, height = pdf_pages(tmp_path / "leptomeningeal.pdf")
+    assert pages == 1
+    assert abs(width - size[0]) <= 1.5 and abs(height - size[1]) <= 1.5
+    chosen = dot.poster(model_of(FLAGSHIP), req)
+    # The printed size the target reports is the one on paper.
+    glyph = smallest_glyph_height_pt(tmp_path / "leptomeningeal.pdf")
+    assert abs(glyph / chosen.smallest_pt - WORD_BOX_EM) < 0.03, (glyph, chosen.smallest_pt)
+    too_small = chosen.smallest_pt < dot.MIN_PRINTED_PT
+    assert any("too large for one" in w for w in warnings(emitted)) == too_small
+
+
+@needs_dot
+@needs_poppler
+def test_small_pathway_prints_no_text_below_8pt(tmp_path: Path) -> None:
+    emitted = dot.emit(model_of(SMALL), tmp_path, request("pdf"))
+    assert warnings(emitted) == []
+    assert pdf_pages(tmp_path / "small.pdf")[0] == 1
+    assert smallest_glyph_height_pt(tmp_path / "small.pdf") >= 8.0 * WORD_BOX_EM
+
+
+@needs_dot
+def test_flagship_png_has_a_sensible_size(tmp_path: Path) -> None:
+    dot.emit(model_of(FLAGSHIP), tmp_path, request("png"))
+    width, height = png_size(tmp_path / "leptomeningeal.png")
+    # A4 landscape at 150 dpi.
+    assert abs(width - 1754) <= 3 and abs(height - 1240) <= 3
+
+
+# ----------------------------------------------------------------------------- hostile text
+
+
+@needs_dot
+def test_adversarial_strings_are_carried_as_text(tmp_path: Path) -> None:
+    model = model_of(ADVERSARIAL)
+    dot.emit(model, tmp_path, request("svg"))
+    svg = (tmp_path / "adversarial.svg").read_bytes()
+    root = ET.fromstring(svg)
+    for el in root.iter():
+        tag = el.tag.rsplit("}", 1)[-1]
+        assert tag not in ("script", "img", "foreignObject")
+        assert not any(k.rsplit("}", 1)[-1].startswith("on") for k in el.attrib)
+    text = svg_text(svg)
+    for needle in ['Title"quoted"<script>alert(1)</script>{{7*7}}\U0001fa7a',
+                   '"><imgsrc=xonerror=alert(1)>{braces}[brackets]&amp;&amp;]]>-->',
+                   "Owner\\back\\slash\\N\\G\\L",
+                   "Comfort\U0001fa7a{%raw%}C:\\new\\table",
+                   "linetwo\U0001f600{%raw%}",
+                   'Treat"><imgsrc=xonerror=alert(1)>\\N\\G',
+                   "Ref<b>bold</b>&\"quotes\"",
+                   "Caution\U0001fa7a\\G"]:
+        assert needle in text, needle
+    # U+2028 is a line break: the text on each side is on its own line.
+    lines = [el.text or "" for el in root.iter() if el.tag.endswith("}text")]
+    assert "Disclaimer line one" in lines and any(t.startswith("line two") for t in lines)
+    # Nothing of the hostile text leaks into the DOT as markup.
+    source = (tmp_path / "adversarial.dot").read_text(encoding="utf-8")
+    assert "<script>" not in source and "<img" not in source and "<b>bold" not in source
+
+
+# ----------------------------------------------------------------------------- determinism
+
+
+@needs_dot
+def test_output_is_byte_identical_across_runs(tmp_path: Path) -> None:
+    outputs = []
+    for run in ("one", "two"):
+        out = tmp_path / run
+        out.mkdir()
+        dot.emit(model_of(FLAGSHIP), out, request("dot", "svg"))
+        outputs.append(((out / "leptomeningeal.dot").read_bytes(),
+                        (out / "leptomeningeal.svg").read_bytes()))
+    assert outputs[0] == outputs[1]
+    assert b"Generated by graphviz" in outputs[0][1]
+    assert dot.render_svg_text(model_of(FLAGSHIP), request("html")) == outputs[0][1].decode()
+
+
+@needs_dot
+def test_svg_superscripts_have_their_measured_size(tmp_path: Path) -> None:
+    dot.emit(model_of(SMALL), tmp_path, request("svg"))
+    svg = (tmp_path / "small.svg").read_text(encoding="utf-8")
+    sizes = re.findall(r'baseline-shift="super"[^>]*font-size="([\d.]+)"', svg)
+    assert sizes and {float(s) for s in sizes} == {dot.BODY_PT}
+
+
+# ----------------------------------------------------------------------------- without Graphviz
+
+
+def test_missing_graphviz_still_writes_the_dot(tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    real_which = shutil.which
+    monkeypatch.setattr(shutil, "which",
+                        lambda name, *a, **k: None if name == "dot" else real_which(name))
+    model = model_of(SMALL)
+    emitted = dot.emit(model, tmp_path, request("svg", "pdf"))
+    assert (tmp_path / "small.dot").read_text(encoding="utf-8") == dot.build_source(
+        model, dot.default_layout(request("svg")))
+    assert not (tmp_path / "small.svg").exists()
+    [problem] = [e for e in emitted if e.warning]
+    assert problem.missing_tool == "dot"
+    assert "apt-get install graphviz; brew install graphviz" in (problem.warning or "")
+    assert dot.render_svg_text(model, request("html")) is None
+    # Asking only for the .dot needs no Graphviz.
+    assert warnings(dot.emit(model, tmp_path, request("dot"))) == []
+
+
+def _build_without_dot(tmp_path: Path, *targets: str) -> subprocess.CompletedProcess[str]:
+    empty = tmp_path / "bin"
+    empty.mkdir(exist_ok=True)
+    env = {**os.environ, "PATH": str(empty), "PYTHONPATH": str(ROOT)}
+    args = [a for t in targets for a in ("-t", t)]
+    return subprocess.run([sys.executable, "-m", "compiler.cli", "build", str(SMALL), "-o",
+                           str(tmp_path / "out"), *args], capture_output=True, text=True,
+                          env=env, cwd=ROOT, timeout=120)
+
+
+def test_cli_without_graphviz_exit_3_when_asked(tmp_path: Path) -> None:
+    proc = _build_without_dot(tmp_path, "svg")
+    assert proc.returncode == 3, proc.stdout + proc.stderr
+    assert "apt-get install graphviz; brew install graphviz" in proc.stderr
+    assert (tmp_path / "out" / "small.dot").is_file()
+    assert "Traceback" not in proc.stderr
+
+
+def test_cli_without_graphviz_exit_0_when_implied(tmp_path: Path) -> None:
+    proc = _build_without_dot(tmp_path)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "apt-get install graphviz" in proc.stderr
+    assert (tmp_path / "out" / "small.dot").is_file()
