@@ -143,27 +143,6 @@ class Coverage:
         return not (self.untaken or self.unreached or self.unrecommended)
 
 
-def taken_branch(d: m.Decision, values: dict[str, m.Value]) -> int | str | None:
-    """The branch a decision takes for validated values: its index, None for `otherwise`,
-    or ``"pending"``/``"stuck"`` (the same rules as the interpreter)."""
-    results = [it.evaluate_expr(b.condition.expr, values) for b in d.branches]
-    if d.policy == "first":
-        for b, r in zip(d.branches, results, strict=True):
-            if r is None:
-                return "pending"
-            if r is True:
-                return b.index
-    else:
-        trues = [b.index for b, r in zip(d.branches, results, strict=True) if r is True]
-        if len(trues) > 1:
-            return "stuck"
-        if any(r is None for r in results):
-            return "pending"
-        if trues:
-            return trues[0]
-    return None if d.otherwise is not None else "stuck"
-
-
 def coverage(model: m.Model, results: Iterable[CaseResult]) -> Coverage:
     """The branches, steps and actions the cases reach."""
     branches: list[BranchRef] = []
@@ -183,15 +162,9 @@ def coverage(model: m.Model, results: Iterable[CaseResult]) -> Coverage:
     for r in results:
         if r.outcome is None:
             continue
-        values = it.validate(model, r.case.patient)
         reached.update(r.outcome.path)
         recommended.update(r.outcome.actions)
-        for nid in r.outcome.path:
-            node = model.pathway.nodes.get(nid)
-            if isinstance(node, m.Decision):
-                which = taken_branch(node, values)
-                if which is None or isinstance(which, int):
-                    taken.add((nid, which))
+        taken.update(r.outcome.branches)
     return Coverage(tuple(branches), model.steps(), actions, frozenset(taken),
                     frozenset(reached), frozenset(recommended))
 

@@ -280,6 +280,8 @@ class Outcome:
     path: tuple[str, ...]
     pending: tuple[dict[str, object], ...]
     stuck: tuple[dict[str, object], ...] = field(default=())
+    #: (decision, branch index) for each decision taken, None for `otherwise` (not in to_dict).
+    branches: tuple[tuple[str, int | None], ...] = field(default=())
 
     @property
     def actions(self) -> tuple[str, ...]:
@@ -329,6 +331,7 @@ class _Run:
         self.notes: list[dict[str, str]] = []
         self.pending: list[dict[str, object]] = []
         self.stuck: list[dict[str, object]] = []
+        self.branches: list[tuple[str, int | None]] = []
 
     def note(self, node: str, notes: tuple[m.Note, ...]) -> None:
         for n in notes:
@@ -400,9 +403,11 @@ class _Run:
                 return []
             taken = trues[0] if trues else None
         if taken is not None:
+            self.branches.append((d.id, taken.index))
             self.note(d.id, taken.notes)
             return [(t, (*why, _branch_words(taken))) for t in taken.targets]
         if d.otherwise is not None:
+            self.branches.append((d.id, None))
             self.note(d.id, d.otherwise.notes)
             words = d.otherwise.label or "none of the branches apply"
             return [(t, (*why, words)) for t in d.otherwise.targets]
@@ -424,7 +429,7 @@ def evaluate_values(model: m.Model, values: Mapping[str, m.Value]) -> Outcome:
     meta = model.meta
     return Outcome(meta.id, meta.version, model.source_sha256, tuple(run.recs.values()),
                    cautions, tuple(run.notes), tuple(run.path), tuple(run.pending),
-                   tuple(run.stuck))
+                   tuple(run.stuck), tuple(run.branches))
 
 
 def evaluate(model: m.Model, patient: Mapping[str, object]) -> Outcome:
