@@ -38,8 +38,8 @@ INSTALL_HINT = "apt-get install graphviz; brew install graphviz"
 
 #: Paper sizes in inches, portrait (width, height).
 PAPER = {"a4": (8.27, 11.69), "letter": (8.5, 11.0)}
-#: Blank border kept around the drawing on paper, in inches (most printers need ~5 mm).
-MARGIN = 0.3
+#: Blank border kept around the drawing on paper, in inches (printers need about 5 mm).
+MARGIN = 0.25
 #: The smallest text allowed on paper, in points.
 MIN_PRINTED_PT = 8.0
 #: A small chart is enlarged to fill the page, but not beyond this.
@@ -272,7 +272,10 @@ class _Chart:
                 + "".join(rows) + "</TABLE>")
 
     def legend(self) -> str:
-        cells = [f'<TD BGCOLOR="{kind.fill}" BORDER="1" COLOR="{INK}">{self.tag(kind)}</TD>'
+        # Fixed-size tags: a legend narrower than the header would otherwise stretch them.
+        tag_w, tag_h = round(self.b * 3.4), round(self.b * 1.5)
+        cells = [f'<TD BGCOLOR="{kind.fill}" BORDER="1" COLOR="{INK}" FIXEDSIZE="TRUE" '
+                 f'WIDTH="{tag_w}" HEIGHT="{tag_h}">{self.tag(kind)}</TD>'
                  f'<TD ALIGN="LEFT">{self.font(esc(name))}</TD>'
                  for name, kind in KINDS.items()]
         per_row = len(cells) if self.layout.line >= 190 else -(-len(cells) // 2)
@@ -329,6 +332,10 @@ class _Chart:
             text = "<I>" + _para(note.text, self.w) + "</I>" + self.cites(note.citations)
             rows.append(f'<TR><TD COLSPAN="2" ALIGN="LEFT" BALIGN="LEFT">'
                         f"{self.font(text, color=MUTED)}</TD></TR>")
+        if sum(not self.is_end(t) for t in step.next) > 1:
+            rows.append(f'<TR><TD COLSPAN="2" ALIGN="LEFT" BALIGN="LEFT">'
+                        f"{self.font('<I>' + _para('then, in parallel:', self.w) + '</I>')}"
+                        "</TD></TR>")
         for t in step.next:
             end = self.model.pathway.nodes.get(t)
             if isinstance(end, m.End):
@@ -371,7 +378,7 @@ class _Chart:
         size = f"{self.b:g}"
         g.attr("graph", rankdir=self.layout.rankdir, fontname=PRINT_FONT, fontsize=size,
                label=f"<{self.header()}>", labelloc="t", labeljust="l", nodesep="0.12",
-               ranksep="0.22", outputorder="edgesfirst", bgcolor="white", pad="0")
+               ranksep="0.16", outputorder="edgesfirst", bgcolor="white", pad="0")
         if page is not None:
             g.attr("graph", size=f"{page.width:.4f},{page.height:.4f}!", ratio="fill",
                    margin=f"{page.margin_x:.4f},{page.margin_y:.4f}")
@@ -448,8 +455,7 @@ class _Chart:
             g.edge(source, self.target(g, targets[0], key))
         elif targets:
             fork = self.fork(g, f"x_fork_{key}", len(targets))
-            g.edge(source, fork, label=f"<{self.font('<I>in parallel</I>')}>",
-                   arrowhead="none")
+            g.edge(source, fork, arrowhead="none")
             for t in targets:
                 g.edge(fork, self.target(g, t, key))
 
@@ -487,8 +493,17 @@ class _Chart:
                                       decision.id)
             labels.setdefault(dest, []).append(text)
         joiner = "<BR/>" if decision.policy == "first" else "<BR/><I>or</I> "
-        for dest, texts in labels.items():
-            g.edge(nid, dest, label=f"<{self.font(joiner.join(texts))}>")
+        # Each condition is a node on its own path, so no label can be read as belonging to
+        # the neighbouring arrow.
+        for i, (dest, texts) in enumerate(labels.items()):
+            lid = f"x_when_{decision.id}_{i}"
+            cell = f'<TD ALIGN="LEFT" BALIGN="LEFT">{self.font(joiner.join(texts))}</TD>'
+            table = f'<TABLE BORDER="0" CELLPADDING="0" CELLSPACING="0"><TR>{cell}</TR></TABLE>'
+            g.node(lid, label=f"<{table}>", shape="box",
+                   style="rounded,filled", fillcolor=WHITE, color=MUTED, penwidth="0.5",
+                   margin="0.04,0.02")
+            g.edge(nid, lid, arrowhead="none")
+            g.edge(lid, dest)
         waits = pending_inputs(self.model, decision)
         if waits:
             names = ", ".join(self.model.inputs[n].label for n in waits)
