@@ -50,6 +50,9 @@ DOT_TIMEOUT_S = 120
 
 #: The print font: narrow, so that more of a large pathway fits a page at a legible size.
 PRINT_FONT = "Liberation Sans Narrow,Arial Narrow,Nimbus Sans Narrow,sans-serif"
+#: The screen font for the handout's inline SVG: the metrics of Arial and Helvetica, which
+#: every browser has, so the text a browser draws fits the boxes Graphviz measured.
+SCREEN_FONT = "Liberation Sans,Arial,Helvetica,sans-serif"
 #: Every size is a multiple of this; the page scale decides the printed size.
 BODY_PT = 10.0
 #: A rough upper bound on the width of a character of body text, in ems (for line lengths).
@@ -90,7 +93,7 @@ class Layout:
     ``rankdir`` LR (left to right) or TB (top to bottom); ``wrap`` the line length of box text
     in characters; ``pitfalls`` where the panel goes: ``end`` (after the last rank), ``start``
     (beside the start) or ``first`` (beside the first step); ``pitfall_columns`` its columns;
-    ``line`` the line length of the header and footer.
+    ``line`` the line length of the header and footer; ``font`` the font family list.
     """
 
     rankdir: str = "LR"
@@ -98,6 +101,7 @@ class Layout:
     pitfalls: str = "start"
     pitfall_columns: int = 1
     line: int = 100
+    font: str = PRINT_FONT
 
 
 DEFAULT_LAYOUT = Layout()
@@ -376,15 +380,15 @@ class _Chart:
     def build(self, page: Page | None) -> graphviz.Digraph:
         g = self.g
         size = f"{self.b:g}"
-        g.attr("graph", rankdir=self.layout.rankdir, fontname=PRINT_FONT, fontsize=size,
+        g.attr("graph", rankdir=self.layout.rankdir, fontname=self.layout.font, fontsize=size,
                label=f"<{self.header()}>", labelloc="t", labeljust="l", nodesep="0.12",
                ranksep="0.16", outputorder="edgesfirst", bgcolor="white", pad="0")
         if page is not None:
             g.attr("graph", size=f"{page.width:.4f},{page.height:.4f}!", ratio="fill",
                    margin=f"{page.margin_x:.4f},{page.margin_y:.4f}")
-        g.attr("node", fontname=PRINT_FONT, fontsize=size, fontcolor=INK, color=INK,
+        g.attr("node", fontname=self.layout.font, fontsize=size, fontcolor=INK, color=INK,
                shape="plain", margin="0")
-        g.attr("edge", fontname=PRINT_FONT, fontsize=size, fontcolor=INK, color=INK,
+        g.attr("edge", fontname=self.layout.font, fontsize=size, fontcolor=INK, color=INK,
                arrowsize="0.7")
         # The footer is the bottom label of a frameless cluster round everything.
         with g.subgraph(name="cluster_poster") as poster:
@@ -679,12 +683,16 @@ def dot_source(model: m.Model, request: BuildRequest) -> str:
 
 
 _SUPER = re.compile(r'(<text [^>]*baseline-shift="(?:super|sub)"[^>]*font-size=")([0-9.]+)(")')
+_LEADING_SPACE = re.compile(r"(<text [^>]*>) ")
 
 
 def _fix_svg(svg: str) -> str:
     # Graphviz lays superscripts out at cairo's 1/1.2 size but writes the declared size into
     # the SVG, so browsers would draw them larger than measured; write the measured size.
-    return _SUPER.sub(lambda mo: f"{mo[1]}{float(mo[2]) / 1.2:.2f}{mo[3]}", svg)
+    svg = _SUPER.sub(lambda mo: f"{mo[1]}{float(mo[2]) / 1.2:.2f}{mo[3]}", svg)
+    # A text run that starts with a space ("Bold:" then " strong") loses it in a browser,
+    # which collapses leading white space: keep it as a no-break space.
+    return _LEADING_SPACE.sub("\\1&#160;", svg)
 
 
 def render(source: str, fmt: str) -> bytes:
@@ -699,9 +707,14 @@ def render(source: str, fmt: str) -> bytes:
 
 
 def render_svg_text(model: m.Model, request: BuildRequest) -> str | None:
-    """The flowchart as SVG text (for the HTML handout to inline); None without Graphviz."""
+    """The flowchart as SVG text for the HTML handout to inline; None without Graphviz.
+
+    It is the poster's layout at its natural size (a page in a browser has no paper) in
+    :data:`SCREEN_FONT`, whose metrics browsers have, rather than the narrow print font.
+    """
     try:
-        return render(poster(model, request).source, "svg").decode("utf-8")
+        layout = replace(poster(model, request).layout, font=SCREEN_FONT)
+        return render(build_source(model, layout), "svg").decode("utf-8")
     except (MissingTool, DotFailed):
         return None
 
