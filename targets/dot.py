@@ -55,8 +55,9 @@ PRINT_FONT = "Liberation Sans Narrow,Arial Narrow,Nimbus Sans Narrow,sans-serif"
 SCREEN_FONT = "Liberation Sans,Arial,Helvetica,sans-serif"
 #: Every size is a multiple of this; the page scale decides the printed size.
 BODY_PT = 10.0
-#: A rough upper bound on the width of a character of body text, in ems (for line lengths).
-CHAR_EM = 0.5
+#: A little over the mean width of a character of body text, in ems, per font (measured with
+#: Graphviz): sets the length of the header and footer lines for a drawing's width.
+CHAR_EM = {PRINT_FONT: 0.42, SCREEN_FONT: 0.5}
 INK = "#222222"
 MUTED = "#555555"
 PITFALL_RED = "#D55E00"
@@ -212,7 +213,11 @@ def pending_inputs(model: m.Model, decision: m.Decision) -> tuple[str, ...]:
 
 
 class _Chart:
-    """Builds the poster's DOT from the model for one layout."""
+    """Builds the poster's DOT from the model for one layout.
+
+    Pathway nodes are ``n_<id>``; the nodes the chart adds (start, forks, conditions, ends,
+    pending notes, pitfalls) are ``x-...``, with a ``-`` no guideline name can contain.
+    """
 
     def __init__(self, model: m.Model, layout: Layout) -> None:
         self.model = model
@@ -400,44 +405,48 @@ class _Chart:
         return g
 
     def pitfalls_panel(self, g: graphviz.Digraph) -> None:
-        g.node("x_pitfalls", label=f"<{self.pitfalls_label()}>")
+        g.node("x-pitfalls", label=f"<{self.pitfalls_label()}>")
         with g.subgraph() as rank:
             if self.layout.pitfalls == "end":
                 rank.attr(rank="sink")
-                rank.node("x_pitfalls")
+                rank.node("x-pitfalls")
                 return
             rank.attr(rank="same")
-            rank.node("x_pitfalls")
+            rank.node("x-pitfalls")
             first = self.model.pathway.start[0] if self.model.pathway.start else None
             beside_start = (self.layout.pitfalls == "start" or first is None
                             or self.is_end(first))
-            rank.node("x_start" if beside_start else f"n_{first}")
+            rank.node("x-start" if beside_start else f"n_{first}")
 
     def is_end(self, node_id: str) -> bool:
         return isinstance(self.model.pathway.nodes.get(node_id), m.End)
 
     def pathway(self, g: graphviz.Digraph) -> None:
         pathway = self.model.pathway
-        g.node("x_start", label=f"<{self.font('<B>Start</B>')}>", shape="box",
+        g.node("x-start", label=f"<{self.font('<B>Start</B>')}>", shape="box",
                style="rounded,filled", fillcolor=TERMINAL_FILL, margin="0.1,0.04")
-        self.fan_out(g, "x_start", pathway.start, "start")
+        self.fan_out(g, "x-start", pathway.start, "(start)")
+        source = re.sub(r"[^\w.-]", "_", Path(self.model.filename).name)
         for node in pathway.nodes.values():
             nid = f"n_{node.id}"
+            # The comment (kept in the SVG) points a flowchart node back to its source line.
+            where = f"{source}:{node.span.line}"
             if isinstance(node, m.Step):
-                g.node(nid, label=f"<{self.step_label(node)}>")
+                g.node(nid, label=f"<{self.step_label(node)}>", comment=where)
                 # A step's ends are its last row (see step_label): no edges cross the chart.
                 self.fan_out(g, nid, tuple(t for t in node.next if not self.is_end(t)),
                              node.id)
             elif isinstance(node, m.Decision):
                 g.node(nid, label=f"<{self.decision_label(node)}>", shape="hexagon",
-                       style="filled", fillcolor=DECISION_FILL, margin="0.02,0.04")
+                       style="filled", fillcolor=DECISION_FILL, margin="0.02,0.04",
+                       comment=where)
                 self.decision_edges(g, node)
 
     def end_node(self, g: graphviz.Digraph, end_id: str, source: str) -> str:
         # One copy of an end per node that leads to it keeps the ends beside their sources.
         end = self.model.pathway.nodes[end_id]
         title = (end.title if isinstance(end, m.End) else None) or "End"
-        nid = f"n_{end_id}__{source}"
+        nid = f"x-end-{end_id}-{source}"
         g.node(nid, label=f"<{self.font('<B>' + _para(title, max(14, self.w - 6)) + '</B>')}>",
                shape="box", style="rounded,filled", fillcolor=TERMINAL_FILL,
                margin="0.08,0.03")
@@ -458,7 +467,7 @@ class _Chart:
         if len(targets) == 1:
             g.edge(source, self.target(g, targets[0], key))
         elif targets:
-            fork = self.fork(g, f"x_fork_{key}", len(targets))
+            fork = self.fork(g, f"x-fork-{key}", len(targets))
             g.edge(source, fork, arrowhead="none")
             for t in targets:
                 g.edge(fork, self.target(g, t, key))
@@ -468,7 +477,7 @@ class _Chart:
         """The node a branch's edge points at: its target, or a fork to several."""
         if len(targets) == 1:
             return self.target(g, targets[0], source)
-        fork = self.fork(g, f"x_fork_{key}", len(targets))
+        fork = self.fork(g, f"x-fork-{key}", len(targets))
         for t in targets:
             g.edge(fork, self.target(g, t, source))
         return fork
@@ -482,7 +491,7 @@ class _Chart:
         for branch in decision.branches:
             words = branch.label or branch.condition.words
             prefix = f"{branch.index + 1}. " if decision.policy == "first" else ""
-            dest = self.branch_target(g, branch.targets, f"{decision.id}_{branch.index}",
+            dest = self.branch_target(g, branch.targets, f"{decision.id}-{branch.index}",
                                       decision.id)
             labels.setdefault(dest, []).append(_para(prefix + words, width))
         if decision.otherwise is not None:
@@ -493,14 +502,14 @@ class _Chart:
             for note in other.notes:
                 text += ("<BR/>" + self.font("<I>" + _para(note.text, width) + "</I>",
                                              color=MUTED) + self.cites(note.citations))
-            dest = self.branch_target(g, other.targets, f"{decision.id}_otherwise",
+            dest = self.branch_target(g, other.targets, f"{decision.id}-otherwise",
                                       decision.id)
             labels.setdefault(dest, []).append(text)
         joiner = "<BR/>" if decision.policy == "first" else "<BR/><I>or</I> "
         # Each condition is a node on its own path, so no label can be read as belonging to
         # the neighbouring arrow.
         for i, (dest, texts) in enumerate(labels.items()):
-            lid = f"x_when_{decision.id}_{i}"
+            lid = f"x-when-{decision.id}-{i}"
             cell = f'<TD ALIGN="LEFT" BALIGN="LEFT">{self.font(joiner.join(texts))}</TD>'
             table = f'<TABLE BORDER="0" CELLPADDING="0" CELLSPACING="0"><TR>{cell}</TR></TABLE>'
             g.node(lid, label=f"<{table}>", shape="box",
@@ -512,7 +521,7 @@ class _Chart:
         if waits:
             names = ", ".join(self.model.inputs[n].label for n in waits)
             text = _para("Pending until known; waits for: " + names, width)
-            pid = f"x_pending_{decision.id}"
+            pid = f"x-pending-{decision.id}"
             g.node(pid, label=f"<{self.font(text.replace('Pending', '<B>Pending</B>', 1))}>",
                    shape="note", style="dashed", color=MUTED, fontcolor=MUTED,
                    margin="0.06,0.03")
@@ -666,17 +675,9 @@ def poster(model: m.Model, request: BuildRequest) -> Poster:
     scales = [fit(size, paper).scale for size in sizes]
     best = max(range(len(LAYOUTS)), key=lambda i: (round(scales[i], 6), -i))
     width_pt = sizes[best][0] * 72
-    line = max(60, int(width_pt / (BODY_PT * 1.1 * CHAR_EM)))
+    line = max(60, int(width_pt / (BODY_PT * CHAR_EM[PRINT_FONT])))
     layout = replace(LAYOUTS[best], line=line)
     return place(model, layout, paper, measure(build_source(model, layout)))
-
-
-def dot_source(model: m.Model, request: BuildRequest) -> str:
-    """The DOT text written to ``<id>.dot``: fitted to the paper when Graphviz is present."""
-    try:
-        return poster(model, request).source
-    except MissingTool:
-        return build_source(model, default_layout(request))
 
 
 # ----------------------------------------------------------------------------- rendering
@@ -713,7 +714,9 @@ def render_svg_text(model: m.Model, request: BuildRequest) -> str | None:
     :data:`SCREEN_FONT`, whose metrics browsers have, rather than the narrow print font.
     """
     try:
-        layout = replace(poster(model, request).layout, font=SCREEN_FONT)
+        layout = poster(model, request).layout
+        line = int(layout.line * CHAR_EM[PRINT_FONT] / CHAR_EM[SCREEN_FONT])
+        layout = replace(layout, font=SCREEN_FONT, line=line)
         return render(build_source(model, layout), "svg").decode("utf-8")
     except (MissingTool, DotFailed):
         return None

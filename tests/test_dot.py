@@ -146,10 +146,10 @@ def test_chart_content() -> None:
     model = model_of(SMALL)
     source = dot.build_source(model)
     # A drawn note per pending decision, naming what it waits for.
-    assert re.findall(r"\t(x_pending_\w+) \[", source) == ["x_pending_systemic"]
+    assert re.findall(r'\t"(x-pending-[\w-]+)" \[', source) == ["x-pending-systemic"]
     assert "waits for: Marker status" in source.replace("<BR/>", " ")
     # Parallel steps go through one fork bar labelled "in parallel".
-    assert "x_fork_treat" in source and "in parallel" in source
+    assert '"x-fork-treat" [' in source and "then, in parallel:" in source
     # Strengths, conditions, kind tags and citation numbers.
     assert "<B>Scan the patient</B>" in source
     assert "<B>Consider:</B> Chemotherapy" in source
