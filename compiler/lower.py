@@ -305,4 +305,8 @@ def warn_allow_unused(model: m.Model, used: set[tuple[str, str]]) -> list[Diagno
     """An `allow` that silenced nothing (W105): probably stale after an edit."""
     return [warning("W105", f"`allow {a.code} at {a.node}` silences nothing", a.span,
                     hint="remove it; the warning it accepted is gone")
+            if not a.code.startswith("E") else
+            warning("W105", f"`allow {a.code} at {a.node}` silences nothing: an error cannot be "
+                    "accepted", a.span, hint="fix the error; only warnings and notes can be "
+                    "allowed")
             for a in model.allows if (a.code, a.node) not in used]

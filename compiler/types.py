@@ -258,6 +258,8 @@ class Resolver:
         inp = self.inputs[side.name]
         value = lit.value
         assert isinstance(value, Fraction)
+        if inp.low is not None and inp.high is not None and inp.low > inp.high:
+            return  # an empty range is already an error (E110)
         if (inp.low is not None and value < inp.low) or (inp.high is not None and value > inp.high):
             rng = _range_words(inp)
             self.diags.append(error(
