@@ -1,0 +1,509 @@
+"""The solver's analysis (issue 3): every check on its fixture, every witness replayed by the
+reference interpreter, the encoding and the coverage trace checked against the interpreter,
+and bad input (undecidable queries, a failing check) reported rather than crashing."""
+
+from __future__ import annotations
+
+import functools
+import json
+import random
+import re
+import time
+from collections.abc import Mapping
+from fractions import Fraction
+from pathlib import Path
+
+import pytest
+import z3
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from compiler import analysis
+from compiler import model as m
+from compiler.check import check_text
+from compiler.encode import Encoding
+from compiler.interpreter import Outcome, evaluate, evaluate_expr, evaluate_values, validate
+from dsl.diagnostics import Diagnostic, Severity
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = ROOT / "tests" / "fixtures" / "check"
+FLAGSHIP = ROOT / "guidelines" / "leptomeningeal.guide"
+ALL = sorted(FIXTURES.glob("*.guide"))
+
+
+def witness_outcome(model: m.Model, witness: Mapping[str, object]) -> Outcome:
+    """Replay a witness patient as `guidec eval` will: validate it, then evaluate it."""
+    return evaluate_values(model, validate(model, witness))
+
+
+def options(text: str) -> dict[str, int]:
+    """`# analyze: key=value ...` lines of a fixture: options for ``analyze``."""
+    out: dict[str, int] = {}
+    for line in re.findall(r"^# analyze: (.*)$", text, re.M):
+        for item in line.split():
+            key, value = item.split("=")
+            out[key] = int(value)
+    return out
+
+
+@functools.cache
+def checked(path: Path) -> tuple[list[Diagnostic], m.Model | None]:
+    """The diagnostics of a fixture (with its analysis options) and its model regardless of
+    errors (None when it does not parse)."""
+    text = path.read_text(encoding="utf-8")
+    opts = options(text)
+    original = analysis.analyze
+    with pytest.MonkeyPatch.context() as mp:
+        if opts:
+            mp.setattr(analysis, "analyze", functools.partial(original, **opts))
+        result = check_text(text, path.name)
+    return result.diagnostics, analysis.model_of(text, path.name)
+
+
+def expected(path: Path, kind: str) -> set[tuple[str, int]]:
+    text = path.read_text(encoding="utf-8")
+    return {(c, int(n)) for c, n in re.findall(rf"^# {kind}: (\w+) (\d+)$", text, re.M)}
+
+
+# ----------------------------------------------------------------------------- fixtures
+
+
+def test_every_code_has_a_fixture() -> None:
+    codes = set()
+    for path in ALL:
+        codes |= {c for c, _ in expected(path, "expect") | expected(path, "expect-info")}
+    wanted = {
+        "E101", "E102", "E103", "E104", "E105", "E106", "E107", "E108", "E109", "E110",
+        "W101", "W102", "W103", "W104", "W105", "E201", "E202", "E203", "E204", "E205", "E206",
+        "E207", "E208", "E301", "E401", "E402", "W403", "E404", "W501", "W502", "E503", "E504",
+        "E505", "E506", "E507", "E508", "I509", "W510",
+    }
+    assert wanted <= codes, sorted(wanted - codes)
+
+
+@pytest.mark.parametrize("path", ALL, ids=[p.stem for p in ALL])
+def test_fixture_findings(path: Path) -> None:
+    diags, _ = checked(path)
+    got = {(d.code, d.span.line) for d in diags if d.severity is not Severity.INFO}
+    assert got == expected(path, "expect"), "\n".join(f"{d.code} {d.span.line} {d.message}"
+                                                      for d in diags)
+    infos = {(d.code, d.span.line) for d in diags if d.severity is Severity.INFO}
+    assert infos == expected(path, "expect-info")
+
+
+@pytest.mark.parametrize("path", ALL, ids=[p.stem for p in ALL])
+def test_fixture_witnesses_replay(path: Path) -> None:
+    """Every witness is a valid patient and the interpreter reproduces the finding with it."""
+    diags, model = checked(path)
+    for d in diags:
+        if d.witness is None:
+            continue
+        assert model is not None
+        assert json.loads(json.dumps(d.witness)) == dict(d.witness)
+        for key, value in d.witness.items():
+            assert value is not None, key
+            assert not isinstance(value, float) or len(repr(value)) <= 12, (key, value)
+        outcome = evaluate(model, d.witness)  # raises InvalidPatient if it is not valid
+        assert tuple(d.path) == outcome.path
+        values = validate(model, d.witness)
+        recs = frozenset(outcome.actions)
+        if d.code in ("E503", "E504"):
+            reason = "overlap" if d.code == "E503" else "gap"
+            assert any(s["decision"] == d.node and s["reason"] == reason for s in outcome.stuck)
+        elif d.code == "E505":
+            rule = next(r for r in model.conflicts if r.span.line == d.span.line)
+            assert {rule.first, rule.second} <= recs
+        elif d.code == "E506":
+            never = next(r for r in model.nevers if r.span.line == d.span.line)
+            assert never.action in recs
+            assert never.condition is None or \
+                evaluate_expr(never.condition.expr, values, recs) is not False
+        elif d.code == "E507":
+            req = next(r for r in model.requires if r.span.line == d.span.line)
+            assert req.action not in recs
+            assert evaluate_expr(req.condition.expr, values, recs) is True
+        elif d.code == "I509":
+            assert any(p["decision"] == d.node for p in outcome.pending)
+        else:
+            pytest.fail(f"unexpected witness on {d.code}")
+
+
+def test_performance_literal_witnesses() -> None:
+    """The seed's rule taken literally: gaps at KPS 70 and at KPS > 70 with uncontrolled
+    disease, and an overlap at KPS > 70 with under a month to live."""
+    diags, model = checked(FIXTURES / "performance_literal.guide")
+    assert model is not None
+    gaps = [d.witness for d in diags if d.code == "E504"]
+    overlaps = [d.witness for d in diags if d.code == "E503"]
+    assert all(w is not None for w in gaps + overlaps)
+    assert any(w["kps"] == 70 for w in gaps if w)
+    assert any(w["kps"] > 70 and w["extracranial_disease_controlled"] is False  # type: ignore
+               for w in gaps if w)
+    assert len(overlaps) == 1
+    w = overlaps[0]
+    assert w is not None
+    assert w["kps"] > 70 and w["life_expectancy_months"] < 1  # type: ignore[operator]
+    texts = sorted(d.message for d in diags if d.code == "E504")
+    assert texts == [
+        "no branch of `performance` applies when kps == 70 and life_expectancy_months >= 1",
+        "no branch of `performance` applies when kps > 70 and life_expectancy_months >= 1 and "
+        "not extracranial_disease_controlled",
+    ]
+
+
+def test_flagship_has_no_error_and_no_warning() -> None:
+    result = check_text(FLAGSHIP.read_text(encoding="utf-8"), str(FLAGSHIP))
+    bad = [f"{d.code} {d.span.line} {d.message}" for d in result.diagnostics
+           if d.severity is not Severity.INFO]
+    assert not bad
+    assert result.model is not None
+    assert {d.code for d in result.diagnostics} <= {"I509"}
+
+
+def test_unsat_findings_are_explained() -> None:
+    diags, _ = checked(FIXTURES / "unreachable.guide")
+    notes = {d.span.line: d.notes for d in diags}
+    assert notes[27] == ("`kps > 80` (line 27) contradicts `kps < 50` (line 23)",)
+    assert notes[29][0] == "covered by `kps <= 40` (line 28)"
+    assert "the range of `kps`: integer 0..100 step 10 (line 12)" in notes[29][1]
+    diags, _ = checked(FIXTURES / "shadowed.guide")
+    assert diags[0].notes == ("covered by `kps >= 50` (line 21)",)
+    diags, _ = checked(FIXTURES / "assumptions.guide")
+    assert "the assumption `kps > 60` (line 13)" in diags[0].notes[0]
+    assert "the assumption `kps < 40` (line 14)" in diags[0].notes[0]
+
+
+def test_allow_accepts_a_warning_at_its_node() -> None:
+    text = (FIXTURES / "shadowed.guide").read_text(encoding="utf-8")
+    text += '\nallow W502 at choose "Kept while the committee decides"\n'
+    result = check_text(text, "shadowed.guide")
+    assert not result.diagnostics
+    assert [(a.code, d.code, d.node) for a, d in result.allowed] == [("W502", "W502", "choose")]
+
+
+def test_allow_of_an_error_says_so() -> None:
+    text = (FIXTURES / "overlap.guide").read_text(encoding="utf-8")
+    text += '\nallow E503 at profile "no"\n'
+    result = check_text(text, "overlap.guide")
+    w105 = [d for d in result.diagnostics if d.code == "W105"]
+    assert w105 and "an error cannot be accepted" in w105[0].message
+    assert any(d.code == "E503" for d in result.diagnostics)
+
+
+# ----------------------------------------------------------------------------- bad input
+
+
+def test_one_failing_check_is_e511_and_the_others_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    def boom(self: object, a: object) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(analysis.OverlapCheck, "goals", boom)
+    model = analysis.model_of((FIXTURES / "performance_literal.guide").read_text(), "p.guide")
+    assert model is not None
+    diags = analysis.analyze(model)
+    codes = [d.code for d in diags]
+    assert "E511" in codes and "E503" not in codes
+    assert codes.count("E504") == 2
+    e511 = next(d for d in diags if d.code == "E511")
+    assert "overlap check" in e511.message and "boom" in e511.message
+
+
+def test_failing_report_is_e511(monkeypatch: pytest.MonkeyPatch) -> None:
+    def boom(self: object, a: object) -> list[Diagnostic]:
+        raise ValueError("bad report")
+
+    monkeypatch.setattr(analysis.GapCheck, "report", boom)
+    model = analysis.model_of((FIXTURES / "performance_literal.guide").read_text(), "p.guide")
+    assert model is not None
+    codes = [d.code for d in analysis.analyze(model)]
+    assert "E511" in codes and "E503" in codes and "E504" not in codes
+
+
+def test_a_witness_the_interpreter_does_not_confirm_is_e511(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """If the re-check disagrees, the finding becomes an internal failure, never a wrong
+    witness."""
+    real = analysis.evaluate_values
+
+    def unstuck(model: m.Model, values: Mapping[str, m.Value]) -> Outcome:
+        o = real(model, values)
+        return Outcome(o.guideline, o.version, o.source_sha256, o.recommendations, o.cautions,
+                       o.notes, o.path, o.pending, ())
+
+    monkeypatch.setattr(analysis, "evaluate_values", unstuck)
+    model = analysis.model_of((FIXTURES / "overlap.guide").read_text(), "overlap.guide")
+    assert model is not None
+    diags = analysis.analyze(model)
+    assert [d.code for d in diags] == ["E511"]
+    assert "does not confirm" in diags[0].message and diags[0].witness is None
+
+
+def test_undecidable_queries_are_w510_not_a_hang() -> None:
+    model = analysis.model_of(FLAGSHIP.read_text(encoding="utf-8"), str(FLAGSHIP))
+    assert model is not None
+    t0 = time.perf_counter()
+    diags = analysis.analyze(model, rlimit=1, rlimit_per_unit=0)
+    assert time.perf_counter() - t0 < 20
+    assert diags and all(d.code == "W510" for d in diags)
+    assert "could not decide" in diags[0].message
+
+
+def test_undecided_goals_are_w510_each(monkeypatch: pytest.MonkeyPatch) -> None:
+    """When only some queries run out of resources, each undecided goal is its own W510."""
+    model = analysis.model_of((FIXTURES / "overlap.guide").read_text(), "overlap.guide")
+    assert model is not None
+    real = analysis.Analysis.query
+
+    def limited(self: analysis.Analysis, formula: object, assumptions: object = ()) -> object:
+        if self.queries >= 1:
+            self.queries += 1
+            return "unknown", None
+        return real(self, formula, assumptions)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(analysis.Analysis, "query", limited)
+    diags = analysis.analyze(model, fuzz=False)
+    # The first query's patient may settle some goals (e.g. the overlap, with its witness);
+    # every other goal is a W510 naming its node.
+    assert {d.code for d in diags} <= {"W510", "E503"}
+    undecided = [d for d in diags if d.code == "W510"]
+    assert undecided and all(d.node for d in undecided)
+    assert any("profile" in d.message for d in undecided)
+
+
+def test_rlimit_probe_is_stable() -> None:
+    assert analysis._rlimit_is_cumulative() in (True, False)
+    assert analysis._rlimit_is_cumulative() == analysis._rlimit_is_cumulative()
+
+
+# ----------------------------------------------------------------------------- semantics
+
+
+def _analysable() -> list[tuple[str, m.Model]]:
+    out = []
+    for path in ALL:
+        diags, model = checked(path)
+        if model is not None and not any(d.code.startswith(("E1", "E2", "E3", "E4"))
+                                         for d in diags):
+            out.append((path.stem, model))
+    flagship = analysis.model_of(FLAGSHIP.read_text(encoding="utf-8"), str(FLAGSHIP))
+    assert flagship is not None
+    out.append(("flagship", flagship))
+    return out
+
+
+def _patients(model: m.Model, count: int, seed: int) -> list[dict[str, m.Value]]:
+    pools = analysis._pools(model)
+    rng = random.Random(seed)
+    out = []
+    for _ in range(count * 4):
+        values = {name: rng.choice(pool) for name, pool in pools.items()}
+        if all(evaluate_expr(a.condition.expr, values) is not False for a in model.assumptions):
+            out.append(values)
+        if len(out) == count:
+            break
+    return out
+
+
+@pytest.mark.parametrize("name,model", _analysable(), ids=lambda x: x if isinstance(x, str) else "")
+def test_trace_agrees_with_the_interpreter(name: str, model: m.Model) -> None:
+    for values in _patients(model, 60, 1):
+        outcome = evaluate_values(model, values)
+        tr = analysis.trace(model, values)
+        assert tr.reached == set(outcome.path)
+        assert tr.recommended == set(outcome.actions)
+        assert [(n, list(i)) for n, i in tr.pending] == \
+            sorted([(p["decision"], p["inputs"]) for p in outcome.pending],
+                   key=lambda p: [n for n, _ in tr.pending].index(p[0]))
+        taken = {(d, idx[0] if k == "taken" else None) for d, (k, idx) in tr.decided.items()
+                 if k in ("taken", "otherwise")}
+        assert taken == set(getattr(outcome, "branches", taken))
+        stuck = {(s["decision"], s["reason"]) for s in outcome.stuck}
+        assert stuck == {(d, k) for d, (k, _) in tr.decided.items() if k in ("overlap", "gap")}
+
+
+@pytest.mark.parametrize("name,model", _analysable(), ids=lambda x: x if isinstance(x, str) else "")
+def test_encoding_agrees_with_the_interpreter(name: str, model: m.Model) -> None:
+    """Pin a patient's values in the solver: reached nodes, taken branches, recommendations
+    and the three-valued condition pairs are those of the interpreter."""
+    enc = Encoding(model)
+    s = enc.solver
+    s.add(*enc.domain_literals())
+    p = enc.main
+    conds = [b.condition for d in model.decisions() for b in d.branches]
+    conds += [c for r in model.nevers for c in [r.condition] if c is not None]
+    for values in _patients(model, 12, 2):
+        outcome = evaluate_values(model, values)
+        s.push()
+        s.add(enc.pin(values))
+        assert s.check() == z3.sat
+        zm = s.model()
+
+        def true(x: object, zm: object = zm) -> bool:
+            return bool(z3.is_true(zm.eval(x, model_completion=True)))  # type: ignore[attr-defined]
+
+        for nid in model.pathway.nodes:
+            assert true(p.reached[nid]) == (nid in outcome.path), nid
+        for a in model.actions:
+            assert true(enc.recommended[a]) == (a in outcome.actions), a
+        for d in model.decisions():
+            for b in d.branches:
+                tr = analysis.trace(model, values)
+                assert true(enc.taken(p, d, b.index)) == \
+                    (tr.decided.get(d.id) == ("taken", (b.index,)))
+        for c in conds:
+            t, f = enc.boolean(c.expr)
+            v = evaluate_expr(c.expr, values, frozenset(outcome.actions))
+            assert (true(t), true(f)) == (v is True, v is False), c.text
+        s.pop()
+
+
+_INPUTS = '''guideline g "G"
+  version 1.0.0
+  status draft
+  updated 2026-01-01
+  owner "T"
+input b "B": optional boolean
+input c "C": boolean
+input i "I": optional integer 0..10 step 2
+input n "N": number -2..2
+input e "E": optional one of x, y, z
+pathway
+  start -> done
+  end done
+'''
+
+
+def _exprs() -> st.SearchStrategy[m.Expr]:
+    span = m.Pathway((), {}, _SPAN).span
+    enum_t = "enum:e:x,y,z"
+    nums = st.one_of(
+        st.builds(lambda: m.InputRef("i", "number", span)),
+        st.builds(lambda: m.InputRef("n", "number", span)),
+        st.integers(-3, 12).map(lambda v: m.Const(Fraction(v), "number", span)),
+        st.sampled_from([Fraction(1, 2), Fraction(-3, 2)]).map(
+            lambda v: m.Const(v, "number", span)),
+    )
+    nums = st.recursive(nums, lambda inner: st.one_of(
+        st.builds(lambda a, b, op: m.Arith(op, a, b, span), inner, inner,
+                  st.sampled_from(["+", "-"])),
+        st.builds(lambda a, f: m.Scale(a, f, span), inner,
+                  st.sampled_from([Fraction(2), Fraction(1, 2)]))), max_leaves=3)
+    enums = st.one_of(st.builds(lambda: m.InputRef("e", enum_t, span)),
+                      st.sampled_from("xyz").map(lambda v: m.Const(v, enum_t, span)))
+    atoms = st.one_of(
+        st.builds(lambda: m.InputRef("b", "boolean", span)),
+        st.builds(lambda: m.InputRef("c", "boolean", span)),
+        st.booleans().map(lambda v: m.Const(v, "boolean", span)),
+        st.builds(lambda a, b, op: m.Cmp(op, a, b, span), nums, nums,
+                  st.sampled_from(["<", "<=", ">", ">=", "==", "!="])),
+        st.builds(lambda a, b, op: m.Cmp(op, a, b, span), enums, enums,
+                  st.sampled_from(["==", "!="])),
+        st.builds(lambda vs: m.Member(m.InputRef("e", enum_t, span), tuple(vs), span),
+                  st.lists(st.sampled_from("xyz"), min_size=1, max_size=3, unique=True)),
+        st.builds(lambda x, k: m.Known(x, k, span), st.one_of(nums, enums), st.booleans()),
+    )
+    return st.recursive(atoms, lambda inner: st.one_of(
+        st.builds(lambda xs: m.And(tuple(xs), span), st.lists(inner, min_size=2, max_size=3)),
+        st.builds(lambda xs: m.Or(tuple(xs), span), st.lists(inner, min_size=2, max_size=3)),
+        st.builds(lambda x: m.Not(x, span), inner),
+        st.builds(lambda x, k: m.Known(x, k, span), inner, st.booleans()),
+        st.builds(lambda a, b, op: m.Cmp(op, a, b, span), inner, inner,
+                  st.sampled_from(["==", "!="]))), max_leaves=6)
+
+
+_SPAN = analysis.model_of(_INPUTS, "g.guide").pathway.span  # type: ignore[union-attr]
+_MODEL = analysis.model_of(_INPUTS, "g.guide")
+_VALUES = st.fixed_dictionaries({
+    "b": st.sampled_from([True, False, None]), "c": st.booleans(),
+    "i": st.sampled_from([None, *map(Fraction, range(0, 11, 2))]),
+    "n": st.sampled_from([Fraction(-2), Fraction(-1, 2), Fraction(0), Fraction(3, 2)]),
+    "e": st.sampled_from([None, "x", "y", "z"]),
+})
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_exprs(), _VALUES)
+def test_three_valued_encoding_matches_evaluate_expr(e: m.Expr, values: dict[str, m.Value]
+                                                     ) -> None:
+    """Kleene logic, unknown inputs, arithmetic and `is known`: the solver's (T, F) pair, the
+    compiled trace function and the interpreter agree on random expressions."""
+    assert _MODEL is not None
+    expected_value = evaluate_expr(e, values)
+    fast = {k: (int(v) if isinstance(v, Fraction) and v.denominator == 1 else v)
+            for k, v in values.items()}
+    assert analysis.compile_condition(e)(fast) == expected_value
+    enc = Encoding(_MODEL)
+    t, f = enc.boolean(e)
+    s = enc.solver
+    s.add(*enc.domain_literals(), enc.pin(values))
+    assert s.check() == z3.sat
+    zm = s.model()
+    got = (z3.is_true(zm.eval(t, model_completion=True)),
+           z3.is_true(zm.eval(f, model_completion=True)))
+    assert got == (expected_value is True, expected_value is False)
+
+
+# ----------------------------------------------------------------------------- witnesses
+
+
+def test_witness_json_forms() -> None:
+    model = analysis.model_of(_INPUTS, "g.guide")
+    assert model is not None
+    w = analysis.witness_json(model, {"b": None, "c": True, "i": Fraction(4), "n": Fraction(1, 2),
+                                      "e": "y"})
+    assert w == {"c": True, "i": 4, "n": 0.5, "e": "y"}
+    assert isinstance(w["i"], int)
+    with pytest.raises(analysis.WitnessError):
+        analysis.witness_json(model, {"c": True, "n": Fraction(1, 3)})
+
+
+def test_rounder_values() -> None:
+    kps = m.Input("kps", "KPS", "integer", False, Fraction(0), Fraction(100), Fraction(10))
+    assert analysis._rounder(Fraction(70), kps) == []
+    age = m.Input("age", "Age", "integer", False, Fraction(0), Fraction(120))
+    assert analysis._rounder(Fraction(73), age)[0] == Fraction(70)
+    num = m.Input("x", "X", "number", False, Fraction(0), None)
+    assert analysis._rounder(Fraction(1, 3), num)[0] == Fraction(0)
+    assert all(analysis._json_number(v) is not None for v in analysis._rounder(Fraction(1, 3),
+                                                                               num))
+
+
+def test_describe_regions() -> None:
+    model = analysis.model_of((FIXTURES / "performance_literal.guide").read_text(), "p.guide")
+    assert model is not None
+    d = model.decisions()[0]
+    atoms = analysis._atoms(b.condition.expr for b in d.branches)
+    kps_gt, ctrl, kps_lt, le_lt = atoms
+    assert analysis.describe([(kps_gt, False), (kps_lt, False), (le_lt, False)], model) == \
+        "kps == 70 and life_expectancy_months >= 1"
+    assert analysis.describe([(ctrl, None)], model) == "extracranial_disease_controlled is unknown"
+    assert analysis.describe([(kps_gt, True)], model) == "kps > 70"
+
+
+def test_gap_regions_are_limited() -> None:
+    model = analysis.model_of((FIXTURES / "performance_literal.guide").read_text(), "p.guide")
+    assert model is not None
+    diags = [d for d in analysis.analyze(model, max_regions=1) if d.code == "E504"]
+    assert len(diags) == 1
+    assert diags[0].notes[-1] == "more gap regions exist: only the first 1 are shown"
+
+
+def test_results_repeat() -> None:
+    model = analysis.model_of((FIXTURES / "performance_literal.guide").read_text(), "p.guide")
+    assert model is not None
+    first = [(d.code, d.message, dict(d.witness or {})) for d in analysis.analyze(model)]
+    second = [(d.code, d.message, dict(d.witness or {})) for d in analysis.analyze(model)]
+    assert first == second
+
+
+@pytest.mark.parametrize("path", [p for p in ALL if "undecided" not in p.stem],
+                         ids=lambda p: p.stem)
+def test_same_findings_without_candidate_patients(path: Path) -> None:
+    """Candidate patients only save solver queries: the findings are the solver's."""
+    _, model = checked(path)
+    diags, _ = checked(path)
+    if model is None or any(d.code.startswith(("E1", "E2", "E3", "E4")) for d in diags):
+        return
+    with_fuzz = {(d.code, d.span.line) for d in analysis.analyze(model)}
+    without = {(d.code, d.span.line) for d in analysis.analyze(model, fuzz=False)}
+    assert with_fuzz == without
