@@ -24,8 +24,14 @@ def check(files: tuple[str, ...], fmt: str, color: bool | None, release: bool,
 
     Warnings alone exit 0; any error exits 1; an unreadable file exits 2.
     """
+    import gc
+
     from compiler.report import json_report, sarif_report, text_report
 
+    # A big guideline is a large graph of small objects without reference cycles; the cyclic
+    # collector's repeated full passes over it made checking superlinear (a 5,000-decision file
+    # took 2.2x longer). This command is one short-lived process: leave the collector off.
+    gc.disable()
     results: list[CheckResult] = []
     unreadable = False
     for f in files:
