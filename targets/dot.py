@@ -389,7 +389,7 @@ class _Chart:
                label=f"<{self.header()}>", labelloc="t", labeljust="l", nodesep="0.12",
                ranksep="0.16", outputorder="edgesfirst", bgcolor="white", pad="0")
         if page is not None:
-            g.attr("graph", size=f"{page.width:.4f},{page.height:.4f}!", ratio="fill",
+            g.attr("graph", size=f"{page.width:.4f},{page.height:.4f}!",
                    margin=f"{page.margin_x:.4f},{page.margin_y:.4f}")
         g.attr("node", fontname=self.layout.font, fontsize=size, fontcolor=INK, color=INK,
                shape="plain", margin="0")
