@@ -17,6 +17,8 @@ $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[test]"
+	@# Byte-compile like pip does for wheels: start-up stays fast under PYTHONDONTWRITEBYTECODE.
+	$(BIN)/python -m compileall -q dsl compiler targets tools
 	@touch $(STAMP)
 
 # Install a Debian package when its command is missing and apt-get may be used.

@@ -22,10 +22,9 @@ def fmt(files: tuple[str, ...], check_only: bool, show_diff: bool) -> None:
 
     A file with a syntax error is left untouched and reported (exit 1).
     """
-    from dsl.formatter import format_source
-
-    from compiler.check import InputError, read_source
     from dsl.diagnostics import GuidecError, render
+    from dsl.formatter import format_source
+    from dsl.source import InputError, read_source
 
     status = EXIT_OK
     for f in files:

@@ -29,11 +29,17 @@ class Span:
 NO_SPAN = Span("<none>", 0, 0, 0, 0)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False)
 class Node:
     """Base class of every syntax node."""
 
     span: Span = field(compare=False, repr=False)
+
+    def __repr__(self) -> str:
+        # One shared repr: generating one per node class would slow every start-up.
+        args = ", ".join(f"{f.name}={getattr(self, f.name)!r}" for f in fields(self)
+                         if f.name != "span")
+        return f"{type(self).__name__}({args})"
 
     def children(self) -> Iterator[Node]:
         """Yield the direct child nodes, in source order."""
@@ -55,7 +61,7 @@ class Node:
             yield from child.walk()
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False)
 class Ident(Node):
     """A name as written where it is used or declared (with its own span)."""
 
@@ -65,14 +71,14 @@ class Ident(Node):
 # ----------------------------------------------------------------------------- expressions
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False)
 class Name(Node):
     """A reference to an input, a `let`, or (right of a comparison) an enum value."""
 
     name: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False)
 class Number(Node):
     """A decimal literal, kept exact."""
 
@@ -80,14 +86,14 @@ class Number(Node):
     text: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False)
 class Bool(Node):
     """`true` or `false`."""
 
     value: bool
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False)
 class Compare(Node):
     """`left OP right` with OP one of == != < <= > >=."""
 
@@ -96,7 +102,7 @@ class Compare(Node):
     right: Expr
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False)
 class Arith(Node):
     """`left + right` or `left - right`."""
 
@@ -105,7 +111,7 @@ class Arith(Node):
     right: Expr
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False)
 class Scale(Node):
     """`operand * factor`, multiplication by a literal."""
 
@@ -113,28 +119,28 @@ class Scale(Node):
     factor: Number
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False)
 class And(Node):
     """Kleene conjunction of two or more operands."""
 
     operands: tuple[Expr, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False)
 class Or(Node):
     """Kleene disjunction of two or more operands."""
 
     operands: tuple[Expr, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False)
 class Not(Node):
     """Kleene negation."""
 
     operand: Expr
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False)
 class IsKnown(Node):
     """`x is known` (known=True) or `x is unknown` (known=False); never itself unknown."""
 
@@ -142,7 +148,7 @@ class IsKnown(Node):
     known: bool
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False)
 class In(Node):
     """`x in (a, b, c)`: membership of an enum value."""
 
@@ -150,7 +156,7 @@ class In(Node):
     values: tuple[Ident, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False)
 class IsRecommended(Node):
     """`A is recommended`: only in rule conditions (never, require, caution)."""
 
@@ -165,7 +171,7 @@ Expr = (
 # ----------------------------------------------------------------------------- declarations
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False)
 class Header(Node):
     """`guideline ID "title"` and its fields."""
 
@@ -179,7 +185,7 @@ class Header(Node):
     disclaimer: str | None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False)
 class Changelog(Node):
     """`changelog VERSION DATE "text"`."""
 
@@ -188,7 +194,7 @@ class Changelog(Node):
     text: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False)
 class Note(Node):
     """`note "text" [cite ...]`, a committee note shown with its node."""
 
@@ -196,7 +202,7 @@ class Note(Node):
     citations: tuple[Ident, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False)
 class Reference(Node):
     """`reference ID KIND "title" [source "..."] [year N] [url "..."] [note ...]`."""
 
@@ -209,12 +215,12 @@ class Reference(Node):
     notes: tuple[Note, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False)
 class BooleanType(Node):
     """`boolean`."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False)
 class IntegerType(Node):
     """`integer [LOW..HIGH | >= LOW | <= HIGH] [step N]`."""
 
@@ -223,7 +229,7 @@ class IntegerType(Node):
     step: Number | None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False)
 class NumberType(Node):
     """`number [range] [unit "..."]`."""
 
@@ -232,7 +238,7 @@ class NumberType(Node):
     unit: str | None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False)
 class EnumType(Node):
     """`one of a, b, c`."""
 
@@ -242,7 +248,7 @@ class EnumType(Node):
 InputType = BooleanType | IntegerType | NumberType | EnumType
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False)
 class Input(Node):
     """`input ID "label": TYPE [optional]`."""
 
@@ -252,7 +258,7 @@ class Input(Node):
     optional: bool
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False)
 class Assume(Node):
     """`assume C [unless D] ["text"]`: C holds for every valid patient (unless D holds)."""
 
@@ -261,7 +267,7 @@ class Assume(Node):
     text: str | None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False)
 class Let(Node):
     """`let ID ["label"] = EXPR`, a named condition or quantity."""
 
@@ -270,7 +276,7 @@ class Let(Node):
     expr: Expr
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False)
 class Action(Node):
     """`action ID KIND "text" [strong|conditional] [detail "..."] [cite ...]`."""
 
@@ -282,7 +288,7 @@ class Action(Node):
     citations: tuple[Ident, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False)
 class Paragraph(Node):
     """`text "..." [cite ...]` inside a section."""
 
@@ -290,7 +296,7 @@ class Paragraph(Node):
     citations: tuple[Ident, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False)
 class Section(Node):
     """`section ID "title"` followed by paragraphs: prose that is not a decision."""
 
@@ -302,7 +308,7 @@ class Section(Node):
 # ----------------------------------------------------------------------------- pathway
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False)
 class Recommend(Node):
     """`recommend A[, B] [when C]` inside a step."""
 
@@ -310,7 +316,7 @@ class Recommend(Node):
     condition: Expr | None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False)
 class Step(Node):
     """`step ID "title"` with recommendations, notes and `then -> targets`."""
 
@@ -320,7 +326,7 @@ class Step(Node):
     then: tuple[Ident, ...] | None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False)
 class Branch(Node):
     """`when C ["label"] -> targets` with its notes."""
 
@@ -330,7 +336,7 @@ class Branch(Node):
     notes: tuple[Note, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False)
 class Otherwise(Node):
     """`otherwise ["label"] -> targets` with its notes."""
 
@@ -339,7 +345,7 @@ class Otherwise(Node):
     notes: tuple[Note, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False)
 class Decide(Node):
     """`decide ID "question" [unique|first]` with branches and an optional otherwise."""
 
@@ -351,7 +357,7 @@ class Decide(Node):
     otherwise: Otherwise | None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False)
 class End(Node):
     """`end ID ["title"]`."""
 
@@ -362,7 +368,7 @@ class End(Node):
 PathNode = Step | Decide | End
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False)
 class Pathway(Node):
     """`pathway start -> targets` followed by its nodes."""
 
@@ -373,7 +379,7 @@ class Pathway(Node):
 # ----------------------------------------------------------------------------- rules
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False)
 class Never(Node):
     """`never A [when C] "reason" [cite ...]`."""
 
@@ -383,7 +389,7 @@ class Never(Node):
     citations: tuple[Ident, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False)
 class Require(Node):
     """`require A when C "reason" [cite ...]`."""
 
@@ -393,7 +399,7 @@ class Require(Node):
     citations: tuple[Ident, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False)
 class Conflict(Node):
     """`conflict A, B "reason" [cite ...]`."""
 
@@ -403,7 +409,7 @@ class Conflict(Node):
     citations: tuple[Ident, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False)
 class Caution(Node):
     """`caution ID "text" when C [cite ...]`: a warning shown with the result."""
 
@@ -416,7 +422,7 @@ class Caution(Node):
 # ----------------------------------------------------------------------------- patients
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False)
 class Assignment(Node):
     """`key = value` in a patient or a case; an enum value or `unknown` is a Name."""
 
@@ -424,7 +430,7 @@ class Assignment(Node):
     value: Number | Bool | Name
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False)
 class Patient(Node):
     """`patient ID ["description"] key = value, ...`: a named example patient."""
 
@@ -433,7 +439,7 @@ class Patient(Node):
     values: tuple[Assignment, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False)
 class Expect(Node):
     """One expectation of a case.
 
@@ -446,7 +452,7 @@ class Expect(Node):
     names: tuple[Ident, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False)
 class Case(Node):
     """`case "title" [from PATIENT] [with key = value, ...]` and its expectations."""
 
@@ -456,7 +462,7 @@ class Case(Node):
     expectations: tuple[Expect, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False)
 class Allow(Node):
     """`allow CODE at NODE "reason"`: an accepted warning, listed in the check output."""
 
@@ -471,14 +477,14 @@ Item = (
 )
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False)
 class Comment(Node):
     """A `#` comment; kept by the parser for the formatter."""
 
     text: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False)
 class Guideline(Node):
     """A whole `.guide` file."""
 
