@@ -197,6 +197,9 @@ class Formatter:
         """Emit the own-line comments that come before source line ``upto``."""
         while self.own and self.own[0].span.line < upto:
             c = self.own.pop(0)
+            before = c.span.line - 2  # keep one blank line the author left before a comment
+            if 0 <= before < len(self.lines) and not self.lines[before].strip():
+                self.blank()
             self.out.append((f"{indent}#{c.text}".rstrip(), c.span.line, c.span.line))
             after = c.span.line  # keep one blank line the author left after a comment
             if after < len(self.lines) and not self.lines[after].strip() and after + 1 < upto:
