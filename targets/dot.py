@@ -110,7 +110,7 @@ LAYOUTS = tuple(
     [Layout("LR", w, p, c) for w in (20, 24, 28) for p in ("end", "start", "first")
      for c in (1, 2)]
     + [Layout("TB", w, p, c) for w in (30, 36, 44) for p in ("end", "start", "first")
-       for c in (1, 2, 3)])
+       for c in (1, 2)])
 
 
 def default_layout(request: BuildRequest) -> Layout:
@@ -649,19 +649,18 @@ def place(model: m.Model, layout: Layout, paper: tuple[float, float],
     """
     pw, ph = paper
     page = fit(natural, paper)
-    source = build_source(model, layout, page)
-    for _ in range(4):
+    for attempt in range(5):
+        source = build_source(model, layout, page)
         scale, w, h = _plain(_run_dot(["-Tplain"], source))
         dw, dh = w * scale, h * scale
         grow = min((pw - 2 * MARGIN) / dw, (ph - 2 * MARGIN) / dh, MAX_SCALE / scale)
-        page = Page(page.width, page.height, page.margin_x, page.margin_y, scale)
-        if (abs(grow - 1) < 1e-3 and abs(dw + 2 * page.margin_x - pw) < 0.01
-                and abs(dh + 2 * page.margin_y - ph) < 0.01):
-            break
+        done = (abs(grow - 1) < 1e-3 and abs(dw + 2 * page.margin_x - pw) < 0.01
+                and abs(dh + 2 * page.margin_y - ph) < 0.01)
+        if done or attempt == 4:
+            return Poster(layout, replace(page, scale=scale), source)
         page = Page(page.width * grow, page.height * grow, (pw - dw * grow) / 2,
                     (ph - dh * grow) / 2, scale * grow)
-        source = build_source(model, layout, page)
-    return Poster(layout, page, source)
+    raise AssertionError("unreachable")
 
 
 def poster(model: m.Model, request: BuildRequest) -> Poster:
