@@ -15,7 +15,10 @@ from compiler.cli import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, _version
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "sarif"]), default="text",
               show_default=True, help="text for people, json (one finding a line), sarif 2.1.0.")
 @click.option("--color/--no-color", default=None, help="Colour the text output (default: tty).")
-@click.option("--release", is_flag=True, help="Also apply the release gates (see docs).")
+@click.option("--release", is_flag=True,
+              help="Also apply the release gates: status approved; with --since, a greater "
+                   "version and a changelog entry when behaviour changed, and a new major "
+                   "version for a breaking interface change.")
 @click.option("--since", metavar="REV", default=None,
               help="With --release: compare with the guideline at this git revision.")
 def check(files: tuple[str, ...], fmt: str, color: bool | None, release: bool,
