@@ -598,30 +598,34 @@ def measure(source: str) -> tuple[float, float]:
 
 
 def measure_all(sources: Sequence[str]) -> list[tuple[float, float]]:
-    """:func:`measure` for several drawings, laid out by concurrent ``dot`` processes."""
+    """:func:`measure` for several drawings, laid out by concurrent ``dot`` processes (a
+    few per processor at a time)."""
     exe = _dot_exe()
+    batch = 2 * (os.cpu_count() or 1)
+    sizes: list[tuple[float, float]] = []
     with tempfile.TemporaryDirectory(prefix="guidec-dot-") as tmp:
-        procs = []
-        try:
-            for i, source in enumerate(sources):
-                path = Path(tmp) / f"{i}.dot"
-                path.write_text(source, encoding="utf-8")
-                procs.append(subprocess.Popen([exe, "-Tplain", str(path)],
-                                              stdout=subprocess.PIPE, stderr=subprocess.PIPE))
-            sizes = []
-            for proc in procs:
-                out, err = proc.communicate(timeout=DOT_TIMEOUT_S)
-                if proc.returncode != 0:
-                    raise DotFailed(f"dot -Tplain failed (exit {proc.returncode}): "
-                                    f"{err.decode('utf-8', 'replace').strip()}")
-                sizes.append(_plain_size(out))
-        except (OSError, subprocess.TimeoutExpired) as exc:
-            raise DotFailed(f"dot -Tplain failed: {exc}") from None
-        finally:
-            for proc in procs:
-                if proc.poll() is None:
-                    proc.kill()
-                    proc.wait()
+        for start in range(0, len(sources), batch):
+            procs: list[subprocess.Popen[bytes]] = []
+            try:
+                for i, source in enumerate(sources[start:start + batch], start):
+                    path = Path(tmp) / f"{i}.dot"
+                    path.write_text(source, encoding="utf-8")
+                    procs.append(subprocess.Popen([exe, "-Tplain", str(path)],
+                                                  stdout=subprocess.PIPE,
+                                                  stderr=subprocess.PIPE))
+                for proc in procs:
+                    out, err = proc.communicate(timeout=DOT_TIMEOUT_S)
+                    if proc.returncode != 0:
+                        raise DotFailed(f"dot -Tplain failed (exit {proc.returncode}): "
+                                        f"{err.decode('utf-8', 'replace').strip()}")
+                    sizes.append(_plain_size(out))
+            except (OSError, subprocess.TimeoutExpired) as exc:
+                raise DotFailed(f"dot -Tplain failed: {exc}") from None
+            finally:
+                for proc in procs:
+                    if proc.poll() is None:
+                        proc.kill()
+                        proc.wait()
     return sizes
 
 
