@@ -19,7 +19,7 @@ def text_report(results: Sequence[CheckResult], color: bool = False) -> str:
         for d in r.diagnostics:
             out.append(render(d, r.source, color))
             out.append("")
-        for allow, d in r.allowed:
+        for allow, d in sorted(r.allowed, key=lambda a: a[0].span.line):
             out.append(f"{allow.span}: accepted[{d.code}] at {allow.node}: {d.message}")
             out.append(f"  = reason: {allow.reason}")
             out.append("")
