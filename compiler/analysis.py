@@ -67,9 +67,16 @@ RLIMIT_PER_UNIT = 5_000
 MAX_REGIONS = 5
 #: Unsat findings explained from a core (the others say so).
 MAX_EXPLAINED = 50
+#: Findings per check shown with a witness (each is re-checked by the interpreter); the others
+#: are still reported, without one.
+MAX_WITNESSES = 100
+#: Solver queries per run: past this, the goals still open are undecided (W510).
+MAX_QUERIES = 3000
 FUZZ_BATCH = 16
 FUZZ_BATCHES = 8
 POLISH_TRIALS = 12
+#: Goals per solver query once a big group turns out to need a patient per goal.
+RESOLVE_BATCH = 256
 
 __all__ = ["CHECKS", "Trace", "analyze", "model_of", "trace"]
 
@@ -359,6 +366,12 @@ class Goal:
     status: str | None = None  # sat, unsat, unknown, error
     values: dict[str, m.Value] | None = None
     formula: Z = None
+    error: str | None = None
+
+    def fail(self, exc: BaseException) -> None:
+        """This goal could not be asked (an internal failure of its check)."""
+        self.status = "error"
+        self.error = f"{type(exc).__name__}: {exc}"
 
 
 class WitnessError(Exception):
@@ -393,6 +406,7 @@ class Analysis:
         self.explanations: list[_Explanation] = []
         self.structural = _structurally_reached(model)
         self.structural_set = set(self.structural)
+        self.witnessed: dict[str, int] = {}
         self._cumulative = _rlimit_is_cumulative()
         self.queries = 0
 
@@ -423,11 +437,18 @@ class Analysis:
                 continue
             rest = []
             for g in bucket:
-                if g.status is None and g.test(tr):
+                if g.status is not None:
+                    continue
+                try:
+                    met = g.test(tr)
+                except Exception as exc:
+                    g.fail(exc)
+                    continue
+                if met:
                     g.status = "sat"
                     g.values = dict(values)
                     settled += 1
-                elif g.status is None:
+                else:
                     rest.append(g)
             self._watch[k] = rest
         return settled
@@ -437,9 +458,14 @@ class Analysis:
         return [g for g in self.goals.values() if g.status is None]
 
     def main_formula(self, g: Goal) -> Z:
-        """The goal over the main pathway (cached)."""
+        """The goal over the main pathway (cached); FALSE when it cannot be built (the goal
+        then fails: an internal failure of its check)."""
         if g.formula is None:
-            g.formula = g.build(self.enc.main)
+            try:
+                g.formula = g.build(self.enc.main)
+            except Exception as exc:
+                g.fail(exc)
+                return self.enc.FALSE
         return g.formula
 
     # ------------------------------------------------------------------ the solver
@@ -461,15 +487,36 @@ class Analysis:
             s.pop()
 
     def resolve(self) -> None:
-        """Settle every open goal with the solver (see the module docstring)."""
-        groups = [self.open_goals()]
+        """Settle every open goal with the solver (see the module docstring).
+
+        Coverage goals (usually possible) and violation goals (usually impossible) are asked
+        about separately, each first all at once: for a sound guideline one "unsat" settles a
+        whole group. When a patient settles only a little of a big group (each finding needs a
+        patient of its own), the rest is asked about in batches, which the solver answers
+        faster than one huge disjunction.
+        """
+        for violation in (False, True):
+            goals = [g for g in self.open_goals() if g.violation is violation]
+            if goals:
+                self._resolve(goals)
+
+    def _resolve(self, goals: list[Goal]) -> None:
+        groups = [goals]
         while groups:
             group = [g for g in groups.pop() if g.status is None]
+            for g in group:
+                self.main_formula(g)
+            group = [g for g in group if g.status is None]
             if not group:
+                continue
+            if self.queries >= MAX_QUERIES:
+                for g in group:
+                    g.status = "unknown"
                 continue
             r, zm = self.query(self.enc.disj(*(self.main_formula(g) for g in group)))
             if r == "sat":
                 values = self.enc.patient(zm)
+                before = len(group)
                 if not self._valid(values) or self.observe(values) == 0 or \
                         all(g.status is None for g in group):
                     # The solver's patient meets a goal that its trace does not: report the
@@ -478,7 +525,12 @@ class Analysis:
                         if g.status is None and z3.is_true(
                                 zm.eval(self.main_formula(g), model_completion=True)):
                             g.status = "error"
-                groups.append(group)
+                rest = [g for g in group if g.status is None]
+                if len(rest) > RESOLVE_BATCH and before - len(rest) < len(group) // 20:
+                    groups += [rest[k:k + RESOLVE_BATCH]
+                               for k in range(0, len(rest), RESOLVE_BATCH)][::-1]
+                else:
+                    groups.append(rest)
             elif r == "unsat":
                 for g in group:
                     g.status = "unsat"
@@ -658,9 +710,13 @@ class Analysis:
                     checks.append(c)
                 except Exception as exc:
                     diags.append(internal(c.name, exc, self.model))
-            self.observe(self.enc.patient(zm))
-            self.seed()
-            self.resolve()
+            try:
+                self.observe(self.enc.patient(zm))
+                self.seed()
+                self.resolve()
+            except Exception as exc:
+                for g in self.open_goals():
+                    g.fail(exc)
             for c in checks:
                 try:
                     diags += c.report(self)
@@ -985,7 +1041,13 @@ class GapCheck(Check):
             g = a.goals.get(("gap", d.id))
             if g is None:
                 continue
-            if g.status == "sat":
+            if g.status == "sat" and a.witnessed.get(self.name, 0) >= MAX_WITNESSES:
+                out.append(Diagnostic(
+                    "E504", Severity.ERROR, f"no branch of `{d.id}` applies to some patients "
+                    "who reach it", d.span, "add a branch for these patients, or `otherwise`",
+                    (f"(regions not described: more than {MAX_WITNESSES} gap findings)",),
+                    node=d.id))
+            elif g.status == "sat":
                 out += _gap_regions(a, d, self.name)
             elif g.status == "unknown":
                 out.append(undecided(f"whether every patient matches a branch of `{d.id}`",
@@ -1254,8 +1316,9 @@ def _structurally_reached(model: m.Model) -> list[str]:
 
 def _errors(goals: list[Goal], check: str, span: Span, node: str | None) -> list[Diagnostic]:
     return [Diagnostic("E511", Severity.ERROR,
-                       f"internal failure in the {check} check: the solver and the interpreter "
-                       f"disagree about {' '.join(str(k) for k in g.key)}", span,
+                       f"internal failure in the {check} check: " + (
+                           g.error or "the solver and the interpreter disagree about "
+                           + " ".join(str(k) for k in g.key)), span,
                        "please report this with the guideline; the other checks ran",
                        node=node) for g in goals if g.status == "error"]
 
@@ -1289,6 +1352,11 @@ def _with_witness(a: Analysis, values: Mapping[str, m.Value], keep: Callable[[Tr
 
     ``node_of``: the node is the step that recommended this action; ``why``: add notes on the
     decisions that were pending or stuck for the witness."""
+    a.witnessed[check] = a.witnessed.get(check, 0) + 1
+    if a.witnessed[check] > MAX_WITNESSES:
+        return Diagnostic(d.code, d.severity, d.message, d.span, d.hint, (
+            *d.notes, f"(no witness shown: more than {MAX_WITNESSES} findings of this check)"),
+            node=d.node)
     try:
         patient, outcome = a.witness(values, keep, confirm)
     except WitnessError as exc:

@@ -507,3 +507,35 @@ def test_same_findings_without_candidate_patients(path: Path) -> None:
     with_fuzz = {(d.code, d.span.line) for d in analysis.analyze(model)}
     without = {(d.code, d.span.line) for d in analysis.analyze(model, fuzz=False)}
     assert with_fuzz == without
+
+
+def test_a_failing_goal_test_is_e511_for_its_check(monkeypatch: pytest.MonkeyPatch) -> None:
+    def boom(self: analysis.Trace, node: str, name: str) -> bool:
+        raise KeyError("broken trace")
+
+    monkeypatch.setattr(analysis.Trace, "pending_on", boom)
+    model = analysis.model_of((FIXTURES / "pending.guide").read_text(), "pending.guide")
+    assert model is not None
+    diags = analysis.analyze(model)
+    assert [d.code for d in diags] == ["E511"]
+    assert "pending check" in diags[0].message and "broken trace" in diags[0].message
+
+
+def test_findings_past_the_cap_have_no_witness(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(analysis, "MAX_WITNESSES", 1)
+    model = analysis.model_of((FIXTURES / "performance_literal.guide").read_text(), "p.guide")
+    assert model is not None
+    diags = analysis.analyze(model)
+    e504 = [d for d in diags if d.code == "E504"]
+    assert len(e504) == 2
+    assert e504[0].witness is not None and e504[1].witness is None
+    assert "no witness shown" in e504[1].notes[-1]
+    assert all(d.witness is not None for d in diags if d.code == "E503")
+
+
+def test_query_cap_leaves_w510(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(analysis, "MAX_QUERIES", 1)
+    model = analysis.model_of((FIXTURES / "unreachable.guide").read_text(), "u.guide")
+    assert model is not None
+    codes = {d.code for d in analysis.analyze(model, fuzz=False)}
+    assert "W510" in codes and "E511" not in codes
