@@ -368,6 +368,17 @@ class Goal:
     formula: Z = None
     error: str | None = None
 
+    def met(self, tr: Trace) -> bool:
+        """Whether this patient meets the goal (its watch condition, then its test)."""
+        if self.watch == "reached" and self.node not in tr.reached:
+            return False
+        if self.watch == "pending" and all(n != self.node for n, _ in tr.pending):
+            return False
+        if self.watch == "stuck" and tr.decided.get(self.node or "", ("",))[0] not in (
+                "overlap", "gap"):
+            return False
+        return self.test(tr)
+
     def fail(self, exc: BaseException) -> None:
         """This goal could not be asked (an internal failure of its check)."""
         self.status = "error"

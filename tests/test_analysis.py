@@ -539,3 +539,117 @@ def test_query_cap_leaves_w510(monkeypatch: pytest.MonkeyPatch) -> None:
     assert model is not None
     codes = {d.code for d in analysis.analyze(model, fuzz=False)}
     assert "W510" in codes and "E511" not in codes
+
+
+# ----------------------------------------------------------------------------- random guidelines
+
+_CONDS = [
+    "k < 50", "k >= 70", "k == 70", "k > 30 and k < 80", "x < 2.5", "x >= 5", "x * 2 + k > 60",
+    "k - x * 10 <= 20", "b1", "not b2", "b1 == b2", "e == a", "e != c", "e in (a, b)",
+    "e is unknown", "b1 is known", "k is known", "(k + x) is unknown",
+]
+
+
+def _cond(rng: random.Random, depth: int = 0) -> str:
+    if depth < 2 and rng.random() < 0.35:
+        op = rng.choice([" and ", " or "])
+        return "(" + op.join(_cond(rng, depth + 1) for _ in range(rng.randint(2, 3))) + ")"
+    if depth < 2 and rng.random() < 0.15:
+        return f"not ({_cond(rng, depth + 1)})"
+    return rng.choice(_CONDS)
+
+
+def random_guideline(seed: int) -> str:
+    """A small random guideline: a forward-only pathway of decisions (both policies, with and
+    without `otherwise`) and steps, optional inputs, and rules that may ask `is recommended`."""
+    rng = random.Random(seed)
+    out = ['guideline rnd "Random"', "  version 1.0.0", "  status draft", "  updated 2026-01-01",
+           '  owner "T"', 'reference r1 guideline "R"',
+           'input b1 "B1": optional boolean', 'input b2 "B2": boolean',
+           'input k "K": optional integer 0..100 step 10', 'input x "X": number 0..10',
+           'input e "E": optional one of a, b, c']
+    actions = [f"a{i}" for i in range(4)]
+    out += [f'action {a} other "{a}" cite r1' for a in actions]
+    n = rng.randint(3, 7)
+    names = [("d" if rng.random() < 0.6 else "s") + str(i) for i in range(n)]
+    out += ["pathway", f"  start -> {names[0]}"]
+    for i, name in enumerate(names):
+        later = [*names[i + 1:], "done"]
+
+        def targets(later: list[str] = later) -> str:
+            return ", ".join(sorted(set(rng.sample(later, min(len(later), rng.randint(1, 2))))))
+        if name.startswith("d"):
+            policy = rng.choice(["", " first"])
+            out.append(f'  decide {name} "Q"{policy}')
+            for _ in range(rng.randint(1, 3)):
+                out.append(f"    when {_cond(rng)} -> {targets()}")
+            if rng.random() < 0.6:
+                out.append(f"    otherwise -> {targets()}")
+        else:
+            out.append(f'  step {name} "S"')
+            for _ in range(rng.randint(1, 2)):
+                when = f" when {_cond(rng)}" if rng.random() < 0.7 else ""
+                out.append(f"    recommend {rng.choice(actions)}{when}")
+            out.append(f"    then -> {targets()}")
+    out.append('  end done "Done"')
+    for _ in range(rng.randint(0, 3)):
+        kind = rng.choice(["never", "require", "conflict"])
+        a, b = rng.sample(actions, 2)
+        if kind == "never":
+            out.append(f'never {a} when {_cond(rng)} "r" cite r1')
+        elif kind == "require":
+            cond = rng.choice([_cond(rng), f"{b} is recommended and {_cond(rng)}"])
+            out.append(f'require {a} when {cond} "r" cite r1')
+        else:
+            out.append(f'conflict {a}, {b} "r" cite r1')
+    return "\n".join(out) + "\n"
+
+
+def _random_patients(model: m.Model, count: int, seed: int) -> list[dict[str, m.Value]]:
+    rng = random.Random(seed)
+    pools = analysis._pools(model)
+    out = []
+    for _ in range(count):
+        values: dict[str, m.Value] = {name: rng.choice(pool) for name, pool in pools.items()}
+        if rng.random() < 0.5:
+            values["x"] = Fraction(rng.randint(0, 40), 4)
+        out.append(values)
+    return out
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_random_guidelines_agree_and_unsat_is_sound(seed: int) -> None:
+    text = random_guideline(seed)
+    result = check_text(text, "rnd.guide", analyze=False)
+    assert not result.errors, [d.message for d in result.errors]
+    model = result.model
+    assert model is not None
+    a = analysis.Analysis(model)
+    diags = a.run()
+    assert not [d for d in diags if d.code in ("E511", "W510")], diags
+    patients = _random_patients(model, 40, seed)
+    enc = a.enc
+    s = enc.solver
+    for values in patients:
+        outcome = evaluate_values(model, values)
+        tr = analysis.trace(model, values)
+        assert tr.reached == set(outcome.path)
+        assert tr.recommended == set(outcome.actions)
+        for g in a.goals.values():
+            if g.status == "unsat":
+                assert not g.met(tr), (g.key, values)
+    # The encoding, pinned to a few patients, says what the interpreter says.
+    for values in patients[:8]:
+        outcome = evaluate_values(model, values)
+        s.push()
+        s.add(*enc.domain_literals(), enc.pin(values))
+        assert s.check() == z3.sat
+        zm = s.model()
+        for nid, r in enc.main.reached.items():
+            assert z3.is_true(zm.eval(r, model_completion=True)) == (nid in outcome.path), nid
+        for act, r in enc.recommended.items():
+            assert z3.is_true(zm.eval(r, model_completion=True)) == (act in outcome.actions)
+        for g in a.goals.values():
+            met = z3.is_true(zm.eval(a.main_formula(g), model_completion=True))
+            assert met == g.met(analysis.trace(model, values)), g.key
+        s.pop()
