@@ -70,8 +70,10 @@ MAX_EXPLAINED = 50
 #: Findings per check shown with a witness (each is re-checked by the interpreter); the others
 #: are still reported, without one.
 MAX_WITNESSES = 100
-#: Solver queries per run: past this, the goals still open are undecided (W510).
+#: Solver queries per run, and queries that may run out of resources (each costs a whole
+#: budget): past either, the goals still open are undecided (W510), so a run always ends soon.
 MAX_QUERIES = 3000
+MAX_UNKNOWN = 16
 FUZZ_BATCH = 16
 FUZZ_BATCHES = 8
 POLISH_TRIALS = 12
@@ -212,6 +214,7 @@ def _walker(model: m.Model) -> _Walker:
     hit = _WALKERS.get(id(model))
     if hit is None or hit[0] is not model:
         _WALKERS.clear()
+        _COMPILED.clear()
         hit = (model, _Walker(model))
         _WALKERS[id(model)] = hit
     return hit[1]
@@ -420,6 +423,7 @@ class Analysis:
         self.witnessed: dict[str, int] = {}
         self._cumulative = _rlimit_is_cumulative()
         self.queries = 0
+        self.unknowns = 0
 
     # ------------------------------------------------------------------ goals
     def goal(self, key: tuple[object, ...], build: Callable[[Paths], Z],
@@ -493,6 +497,8 @@ class Analysis:
             s.add(formula)
             r = s.check(*assumptions)
             zm = s.model() if r == z3.sat else None
+            if r == z3.unknown:
+                self.unknowns += 1
             return str(r), zm
         finally:
             s.pop()
@@ -520,7 +526,7 @@ class Analysis:
             group = [g for g in group if g.status is None]
             if not group:
                 continue
-            if self.queries >= MAX_QUERIES:
+            if self.queries >= MAX_QUERIES or self.unknowns >= MAX_UNKNOWN:
                 for g in group:
                     g.status = "unknown"
                 continue
@@ -671,6 +677,8 @@ class Analysis:
             limit += int(s.statistics().get_key_value("rlimit count"))
         s.set("rlimit", limit)
         r = s.check(*assumptions)
+        if r == z3.unknown:
+            self.unknowns += 1
         return str(r), None
 
     def run_explanations(self) -> list[Diagnostic]:
@@ -688,7 +696,7 @@ class Analysis:
             for i, ex in enumerate(self.explanations):
                 try:
                     found = self.core(ex.build(tracked), lits, by_id) \
-                        if i < MAX_EXPLAINED else None
+                        if i < MAX_EXPLAINED and self.unknowns < MAX_UNKNOWN else None
                     out.append(ex.make(found))
                 except Exception as exc:
                     out.append(internal(ex.check, exc, self.model))
@@ -1464,6 +1472,9 @@ def _gap_regions(a: Analysis, d: m.Decision, check: str) -> list[Diagnostic]:
     out: list[Diagnostic] = []
     more = False
     for _ in range(a.max_regions + 1):
+        if a.unknowns >= MAX_UNKNOWN:
+            out.append(undecided(f"every gap region of `{d.id}`", check, d.span, d.id))
+            break
         r, zm = a.query(enc.conj(gap, *(enc.neg(x) for x in found)))
         if r == "unsat":
             break

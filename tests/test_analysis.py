@@ -653,3 +653,24 @@ def test_random_guidelines_agree_and_unsat_is_sound(seed: int) -> None:
             met = z3.is_true(zm.eval(a.main_formula(g), model_completion=True))
             assert met == g.met(analysis.trace(model, values)), g.key
         s.pop()
+
+
+def test_undecided_answers_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    """However many goals are open, only a few queries may run out of resources."""
+    model = analysis.model_of(FLAGSHIP.read_text(encoding="utf-8"), str(FLAGSHIP))
+    assert model is not None
+    real = analysis.Analysis.query
+    calls = []
+
+    def limited(self: analysis.Analysis, formula: object, assumptions: object = ()) -> object:
+        calls.append(1)
+        if self.queries >= 1:
+            self.queries += 1
+            self.unknowns += 1
+            return "unknown", None
+        return real(self, formula, assumptions)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(analysis.Analysis, "query", limited)
+    diags = analysis.analyze(model, fuzz=False)
+    assert len(calls) <= analysis.MAX_UNKNOWN + 1
+    assert diags and all(d.code in ("W510", "I509", "E503", "E504") for d in diags)
