@@ -24,11 +24,11 @@ from compiler import interpreter as it
 from compiler import model as m
 from compiler.check import check_file
 from targets.python import load
+from tests.guides import buildable
 
 ROOT = Path(__file__).resolve().parent.parent
 FLAGSHIP = ROOT / "guidelines" / "leptomeningeal.guide"
-OTHERS = sorted({*ROOT.glob("guidelines/*.guide"), *ROOT.glob("tests/fixtures/**/*.guide")}
-                - {FLAGSHIP})
+OTHERS = [p for p in buildable(analyzed=True) if p != FLAGSHIP]
 
 ABSENT = object()
 
@@ -36,10 +36,8 @@ ABSENT = object()
 @cache
 def subject(path: Path) -> tuple[m.Model, Any, tuple[Fraction, ...]]:
     """The model (when the guideline checks clean), its compiled module and its constants."""
-    result = check_file(path)
-    if result.model is None:
-        pytest.skip(f"{path.name} does not check clean")
-    model = result.model
+    model = check_file(path).model
+    assert model is not None, f"{path.name} does not check clean"
     return model, load(model), constants(model)
 
 

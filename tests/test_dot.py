@@ -20,6 +20,7 @@ import pytest
 from compiler.check import check_file
 from compiler.model import Model
 from targets import BuildRequest, Emitted, dot
+from tests.guides import buildable
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures"
@@ -57,7 +58,7 @@ def request(*formats: str, paper: str = "a4", orientation: str = "landscape") ->
 
 
 def every_guideline() -> list[Path]:
-    return sorted({*(ROOT / "guidelines").rglob("*.guide"), *FIXTURES.rglob("*.guide")})
+    return list(buildable())
 
 
 def svg_text(svg: bytes | str) -> str:
@@ -122,9 +123,7 @@ def test_wrap_respects_width_and_breaks_long_words() -> None:
 @pytest.mark.parametrize("layout", [dot.DEFAULT_LAYOUT, dot.Layout("TB", 36, "first", 2)],
                          ids=["LR", "TB"])
 def test_dot_accepts_every_guideline(path: Path, layout: dot.Layout) -> None:
-    model = load(path)
-    if model is None:
-        pytest.skip(f"{path.name} does not check clean")
+    model = model_of(path)
     proc = subprocess.run(["dot", "-Tsvg"], input=dot.build_source(model, layout).encode(),
                           capture_output=True, timeout=60)
     assert proc.returncode == 0, proc.stderr.decode()
