@@ -1149,9 +1149,11 @@ class NeverCheck(Check):
                     r.condition.expr, v, frozenset(o.actions)) is not False)
 
             notes = [f"the rule: {r.reason}"]
-            if r.condition is not None:
-                notes.append(f"`{r.condition.text}` holds or is unknown for the witness")
             assert g.values is not None
+            if r.condition is not None:
+                held = trace(a.model, g.values).rule(r.condition)
+                notes.append(f"`{r.condition.text}` holds for the witness" if held is True else
+                             f"`{r.condition.text}` is unknown for the witness, so it may hold")
             out.append(_with_witness(a, g.values, g.test, confirm, Diagnostic(
                 "E506", Severity.ERROR, f"`{r.action}` is recommended where "
                 f"`never {r.action}{when}` forbids it", r.span,
