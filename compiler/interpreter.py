@@ -315,6 +315,19 @@ class Outcome:
         return d
 
 
+#: The wording that led to a node, innermost first, as a linked chain (words, parent): sharing
+#: the parent keeps a long pathway linear; the tuple is built only where a recommendation is made.
+Why = tuple[str, "Why"] | None
+
+
+def _because(why: Why) -> tuple[str, ...]:
+    out: list[str] = []
+    while why is not None:
+        out.append(why[0])
+        why = why[1]
+    return tuple(reversed(out))
+
+
 def _branch_words(b: m.Branch) -> str:
     return b.label or b.condition.words
 
@@ -343,9 +356,9 @@ class _Run:
             inputs.extend(i for i in unknown_inputs(c.expr, self.values) if i not in inputs)
         self.pending.append({"decision": node, "inputs": inputs})
 
-    def visit(self, node_id: str, because: tuple[str, ...]) -> None:
+    def visit(self, node_id: str, because: Why) -> None:
         # Parts are walked depth first in source order; a node reached twice runs once.
-        stack: list[tuple[str, tuple[str, ...]]] = [(node_id, because)]
+        stack: list[tuple[str, Why]] = [(node_id, because)]
         while stack:
             nid, why = stack.pop()
             if nid in self.visited:
@@ -356,7 +369,7 @@ class _Run:
             nxt = self.step(node, why)
             stack.extend(reversed(nxt))
 
-    def step(self, node: m.PathNode, why: tuple[str, ...]) -> list[tuple[str, tuple[str, ...]]]:
+    def step(self, node: m.PathNode, why: Why) -> list[tuple[str, Why]]:
         if isinstance(node, m.End):
             return []
         if isinstance(node, m.Step):
@@ -370,16 +383,16 @@ class _Run:
                         continue
                     if held is False:
                         continue
-                    reason = (*why, site.condition.words)
+                    reason = (site.condition.words, why)
                 for a in site.actions:
                     if a not in self.recs:
                         act = self.model.actions[a]
                         self.recs[a] = Recommendation(a, act.text, act.kind, act.strength,
-                                                      act.citations, node.id, reason)
+                                                      act.citations, node.id, _because(reason))
             return [(t, why) for t in node.next]
         return self.decide(node, why)
 
-    def decide(self, d: m.Decision, why: tuple[str, ...]) -> list[tuple[str, tuple[str, ...]]]:
+    def decide(self, d: m.Decision, why: Why) -> list[tuple[str, Why]]:
         self.note(d.id, d.notes)
         results = [evaluate_expr(b.condition.expr, self.values) for b in d.branches]
         taken: m.Branch | None = None
@@ -405,12 +418,12 @@ class _Run:
         if taken is not None:
             self.branches.append((d.id, taken.index))
             self.note(d.id, taken.notes)
-            return [(t, (*why, _branch_words(taken))) for t in taken.targets]
+            return [(t, (_branch_words(taken), why)) for t in taken.targets]
         if d.otherwise is not None:
             self.branches.append((d.id, None))
             self.note(d.id, d.otherwise.notes)
             words = d.otherwise.label or "none of the branches apply"
-            return [(t, (*why, words)) for t in d.otherwise.targets]
+            return [(t, (words, why)) for t in d.otherwise.targets]
         self.stuck.append({"decision": d.id, "reason": "gap", "branches": []})
         return []
 
@@ -419,7 +432,7 @@ def evaluate_values(model: m.Model, values: Mapping[str, m.Value]) -> Outcome:
     """Evaluate already validated values (see :func:`validate`)."""
     run = _Run(model, values)
     for t in model.pathway.start:
-        run.visit(t, ())
+        run.visit(t, None)
     recommended = frozenset(run.recs)
     cautions: tuple[dict[str, object], ...] = tuple(
         {"id": c.id, "text": c.text, "citations": list(c.citations)}

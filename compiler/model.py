@@ -8,6 +8,7 @@ clinical wording used by the flowchart, the handout and the interpreter's "becau
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from fractions import Fraction
 
@@ -496,50 +497,31 @@ class Model:
         return tuple(n for n in self.pathway.nodes.values() if isinstance(n, Step))
 
 
+def subexpressions(expr: Expr) -> Iterator[Expr]:
+    """Every expression in ``expr``, itself first, through the definitions of lets."""
+    stack = [expr]
+    while stack:
+        e = stack.pop()
+        yield e
+        if isinstance(e, LetRef):
+            stack.append(e.expr)
+        elif isinstance(e, Cmp | Arith):
+            stack += [e.right, e.left]
+        elif isinstance(e, Scale | Not | Known | Member):
+            stack.append(e.operand)
+        elif isinstance(e, And | Or):
+            stack += reversed(e.operands)
+
+
 def inputs_of(expr: Expr) -> tuple[str, ...]:
     """The inputs an expression reads (through lets too), in first-use order."""
-    out: list[str] = []
-
-    def visit(e: Expr) -> None:
-        if isinstance(e, InputRef):
-            if e.name not in out:
-                out.append(e.name)
-        elif isinstance(e, LetRef):
-            visit(e.expr)
-        elif isinstance(e, (Cmp, Arith)):
-            visit(e.left)
-            visit(e.right)
-        elif isinstance(e, (Scale, Not, Known, Member)):
-            visit(e.operand)
-        elif isinstance(e, (And, Or)):
-            for o in e.operands:
-                visit(o)
-
-    visit(expr)
-    return tuple(out)
+    return tuple(dict.fromkeys(e.name for e in subexpressions(expr) if isinstance(e, InputRef)))
 
 
 def actions_of(expr: Expr) -> tuple[str, ...]:
     """The actions an expression asks about with `is recommended`."""
-    out: list[str] = []
-
-    def visit(e: Expr) -> None:
-        if isinstance(e, Recommended):
-            if e.action not in out:
-                out.append(e.action)
-        elif isinstance(e, LetRef):
-            visit(e.expr)
-        elif isinstance(e, (Cmp, Arith)):
-            visit(e.left)
-            visit(e.right)
-        elif isinstance(e, (Scale, Not, Known, Member)):
-            visit(e.operand)
-        elif isinstance(e, (And, Or)):
-            for o in e.operands:
-                visit(o)
-
-    visit(expr)
-    return tuple(out)
+    return tuple(dict.fromkeys(e.action for e in subexpressions(expr)
+                               if isinstance(e, Recommended)))
 
 
 ACTION_KINDS = (
