@@ -29,14 +29,27 @@ class Span:
 NO_SPAN = Span("<none>", 0, 0, 0, 0)
 
 
-@dataclass(frozen=True, slots=True, repr=False)
+@dataclass(frozen=True, slots=True, repr=False, eq=False)
 class Node:
     """Base class of every syntax node."""
 
     span: Span = field(compare=False, repr=False)
 
+    # Equality, hashing and repr are shared here rather than generated for each of the ~45 node
+    # classes: dataclasses compiles every generated method, which dominated start-up.
+    def _key(self) -> tuple[object, ...]:
+        return tuple(getattr(self, f.name) for f in fields(self) if f.compare)
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not type(self):
+            return NotImplemented
+        assert isinstance(other, Node)
+        return self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash((type(self).__name__, self._key()))
+
     def __repr__(self) -> str:
-        # One shared repr: generating one per node class would slow every start-up.
         args = ", ".join(f"{f.name}={getattr(self, f.name)!r}" for f in fields(self)
                          if f.name != "span")
         return f"{type(self).__name__}({args})"
@@ -61,7 +74,7 @@ class Node:
             yield from child.walk()
 
 
-@dataclass(frozen=True, slots=True, repr=False)
+@dataclass(frozen=True, slots=True, repr=False, eq=False)
 class Ident(Node):
     """A name as written where it is used or declared (with its own span)."""
 
@@ -71,14 +84,14 @@ class Ident(Node):
 # ----------------------------------------------------------------------------- expressions
 
 
-@dataclass(frozen=True, slots=True, repr=False)
+@dataclass(frozen=True, slots=True, repr=False, eq=False)
 class Name(Node):
     """A reference to an input, a `let`, or (right of a comparison) an enum value."""
 
     name: str
 
 
-@dataclass(frozen=True, slots=True, repr=False)
+@dataclass(frozen=True, slots=True, repr=False, eq=False)
 class Number(Node):
     """A decimal literal, kept exact."""
 
@@ -86,14 +99,14 @@ class Number(Node):
     text: str
 
 
-@dataclass(frozen=True, slots=True, repr=False)
+@dataclass(frozen=True, slots=True, repr=False, eq=False)
 class Bool(Node):
     """`true` or `false`."""
 
     value: bool
 
 
-@dataclass(frozen=True, slots=True, repr=False)
+@dataclass(frozen=True, slots=True, repr=False, eq=False)
 class Compare(Node):
     """`left OP right` with OP one of == != < <= > >=."""
 
@@ -102,7 +115,7 @@ class Compare(Node):
     right: Expr
 
 
-@dataclass(frozen=True, slots=True, repr=False)
+@dataclass(frozen=True, slots=True, repr=False, eq=False)
 class Arith(Node):
     """`left + right` or `left - right`."""
 
@@ -111,7 +124,7 @@ class Arith(Node):
     right: Expr
 
 
-@dataclass(frozen=True, slots=True, repr=False)
+@dataclass(frozen=True, slots=True, repr=False, eq=False)
 class Scale(Node):
     """`operand * factor`, multiplication by a literal."""
 
@@ -119,28 +132,28 @@ class Scale(Node):
     factor: Number
 
 
-@dataclass(frozen=True, slots=True, repr=False)
+@dataclass(frozen=True, slots=True, repr=False, eq=False)
 class And(Node):
     """Kleene conjunction of two or more operands."""
 
     operands: tuple[Expr, ...]
 
 
-@dataclass(frozen=True, slots=True, repr=False)
+@dataclass(frozen=True, slots=True, repr=False, eq=False)
 class Or(Node):
     """Kleene disjunction of two or more operands."""
 
     operands: tuple[Expr, ...]
 
 
-@dataclass(frozen=True, slots=True, repr=False)
+@dataclass(frozen=True, slots=True, repr=False, eq=False)
 class Not(Node):
     """Kleene negation."""
 
     operand: Expr
 
 
-@dataclass(frozen=True, slots=True, repr=False)
+@dataclass(frozen=True, slots=True, repr=False, eq=False)
 class IsKnown(Node):
     """`x is known` (known=True) or `x is unknown` (known=False); never itself unknown."""
 
@@ -148,7 +161,7 @@ class IsKnown(Node):
     known: bool
 
 
-@dataclass(frozen=True, slots=True, repr=False)
+@dataclass(frozen=True, slots=True, repr=False, eq=False)
 class In(Node):
     """`x in (a, b, c)`: membership of an enum value."""
 
@@ -156,7 +169,7 @@ class In(Node):
     values: tuple[Ident, ...]
 
 
-@dataclass(frozen=True, slots=True, repr=False)
+@dataclass(frozen=True, slots=True, repr=False, eq=False)
 class IsRecommended(Node):
     """`A is recommended`: only in rule conditions (never, require, caution)."""
 
@@ -171,7 +184,7 @@ Expr = (
 # ----------------------------------------------------------------------------- declarations
 
 
-@dataclass(frozen=True, slots=True, repr=False)
+@dataclass(frozen=True, slots=True, repr=False, eq=False)
 class Header(Node):
     """`guideline ID "title"` and its fields."""
 
@@ -185,7 +198,7 @@ class Header(Node):
     disclaimer: str | None
 
 
-@dataclass(frozen=True, slots=True, repr=False)
+@dataclass(frozen=True, slots=True, repr=False, eq=False)
 class Changelog(Node):
     """`changelog VERSION DATE "text"`."""
 
@@ -194,7 +207,7 @@ class Changelog(Node):
     text: str
 
 
-@dataclass(frozen=True, slots=True, repr=False)
+@dataclass(frozen=True, slots=True, repr=False, eq=False)
 class Note(Node):
     """`note "text" [cite ...]`, a committee note shown with its node."""
 
@@ -202,7 +215,7 @@ class Note(Node):
     citations: tuple[Ident, ...]
 
 
-@dataclass(frozen=True, slots=True, repr=False)
+@dataclass(frozen=True, slots=True, repr=False, eq=False)
 class Reference(Node):
     """`reference ID KIND "title" [source "..."] [year N] [url "..."] [note ...]`."""
 
@@ -215,12 +228,12 @@ class Reference(Node):
     notes: tuple[Note, ...]
 
 
-@dataclass(frozen=True, slots=True, repr=False)
+@dataclass(frozen=True, slots=True, repr=False, eq=False)
 class BooleanType(Node):
     """`boolean`."""
 
 
-@dataclass(frozen=True, slots=True, repr=False)
+@dataclass(frozen=True, slots=True, repr=False, eq=False)
 class IntegerType(Node):
     """`integer [LOW..HIGH | >= LOW | <= HIGH] [step N]`."""
 
@@ -229,7 +242,7 @@ class IntegerType(Node):
     step: Number | None
 
 
-@dataclass(frozen=True, slots=True, repr=False)
+@dataclass(frozen=True, slots=True, repr=False, eq=False)
 class NumberType(Node):
     """`number [range] [unit "..."]`."""
 
@@ -238,7 +251,7 @@ class NumberType(Node):
     unit: str | None
 
 
-@dataclass(frozen=True, slots=True, repr=False)
+@dataclass(frozen=True, slots=True, repr=False, eq=False)
 class EnumType(Node):
     """`one of a, b, c`."""
 
@@ -248,7 +261,7 @@ class EnumType(Node):
 InputType = BooleanType | IntegerType | NumberType | EnumType
 
 
-@dataclass(frozen=True, slots=True, repr=False)
+@dataclass(frozen=True, slots=True, repr=False, eq=False)
 class Input(Node):
     """`input ID "label": TYPE [optional]`."""
 
@@ -258,7 +271,7 @@ class Input(Node):
     optional: bool
 
 
-@dataclass(frozen=True, slots=True, repr=False)
+@dataclass(frozen=True, slots=True, repr=False, eq=False)
 class Assume(Node):
     """`assume C [unless D] ["text"]`: C holds for every valid patient (unless D holds)."""
 
@@ -267,7 +280,7 @@ class Assume(Node):
     text: str | None
 
 
-@dataclass(frozen=True, slots=True, repr=False)
+@dataclass(frozen=True, slots=True, repr=False, eq=False)
 class Let(Node):
     """`let ID ["label"] = EXPR`, a named condition or quantity."""
 
@@ -276,7 +289,7 @@ class Let(Node):
     expr: Expr
 
 
-@dataclass(frozen=True, slots=True, repr=False)
+@dataclass(frozen=True, slots=True, repr=False, eq=False)
 class Action(Node):
     """`action ID KIND "text" [strong|conditional] [detail "..."] [cite ...]`."""
 
@@ -288,7 +301,7 @@ class Action(Node):
     citations: tuple[Ident, ...]
 
 
-@dataclass(frozen=True, slots=True, repr=False)
+@dataclass(frozen=True, slots=True, repr=False, eq=False)
 class Paragraph(Node):
     """`text "..." [cite ...]` inside a section."""
 
@@ -296,7 +309,7 @@ class Paragraph(Node):
     citations: tuple[Ident, ...]
 
 
-@dataclass(frozen=True, slots=True, repr=False)
+@dataclass(frozen=True, slots=True, repr=False, eq=False)
 class Section(Node):
     """`section ID "title"` followed by paragraphs: prose that is not a decision."""
 
@@ -308,7 +321,7 @@ class Section(Node):
 # ----------------------------------------------------------------------------- pathway
 
 
-@dataclass(frozen=True, slots=True, repr=False)
+@dataclass(frozen=True, slots=True, repr=False, eq=False)
 class Recommend(Node):
     """`recommend A[, B] [when C]` inside a step."""
 
@@ -316,7 +329,7 @@ class Recommend(Node):
     condition: Expr | None
 
 
-@dataclass(frozen=True, slots=True, repr=False)
+@dataclass(frozen=True, slots=True, repr=False, eq=False)
 class Step(Node):
     """`step ID "title"` with recommendations, notes and `then -> targets`."""
 
@@ -326,7 +339,7 @@ class Step(Node):
     then: tuple[Ident, ...] | None
 
 
-@dataclass(frozen=True, slots=True, repr=False)
+@dataclass(frozen=True, slots=True, repr=False, eq=False)
 class Branch(Node):
     """`when C ["label"] -> targets` with its notes."""
 
@@ -336,7 +349,7 @@ class Branch(Node):
     notes: tuple[Note, ...]
 
 
-@dataclass(frozen=True, slots=True, repr=False)
+@dataclass(frozen=True, slots=True, repr=False, eq=False)
 class Otherwise(Node):
     """`otherwise ["label"] -> targets` with its notes."""
 
@@ -345,7 +358,7 @@ class Otherwise(Node):
     notes: tuple[Note, ...]
 
 
-@dataclass(frozen=True, slots=True, repr=False)
+@dataclass(frozen=True, slots=True, repr=False, eq=False)
 class Decide(Node):
     """`decide ID "question" [unique|first]` with branches and an optional otherwise."""
 
@@ -357,7 +370,7 @@ class Decide(Node):
     otherwise: Otherwise | None
 
 
-@dataclass(frozen=True, slots=True, repr=False)
+@dataclass(frozen=True, slots=True, repr=False, eq=False)
 class End(Node):
     """`end ID ["title"]`."""
 
@@ -368,7 +381,7 @@ class End(Node):
 PathNode = Step | Decide | End
 
 
-@dataclass(frozen=True, slots=True, repr=False)
+@dataclass(frozen=True, slots=True, repr=False, eq=False)
 class Pathway(Node):
     """`pathway start -> targets` followed by its nodes."""
 
@@ -379,7 +392,7 @@ class Pathway(Node):
 # ----------------------------------------------------------------------------- rules
 
 
-@dataclass(frozen=True, slots=True, repr=False)
+@dataclass(frozen=True, slots=True, repr=False, eq=False)
 class Never(Node):
     """`never A [when C] "reason" [cite ...]`."""
 
@@ -389,7 +402,7 @@ class Never(Node):
     citations: tuple[Ident, ...]
 
 
-@dataclass(frozen=True, slots=True, repr=False)
+@dataclass(frozen=True, slots=True, repr=False, eq=False)
 class Require(Node):
     """`require A when C "reason" [cite ...]`."""
 
@@ -399,7 +412,7 @@ class Require(Node):
     citations: tuple[Ident, ...]
 
 
-@dataclass(frozen=True, slots=True, repr=False)
+@dataclass(frozen=True, slots=True, repr=False, eq=False)
 class Conflict(Node):
     """`conflict A, B "reason" [cite ...]`."""
 
@@ -409,7 +422,7 @@ class Conflict(Node):
     citations: tuple[Ident, ...]
 
 
-@dataclass(frozen=True, slots=True, repr=False)
+@dataclass(frozen=True, slots=True, repr=False, eq=False)
 class Caution(Node):
     """`caution ID "text" when C [cite ...]`: a warning shown with the result."""
 
@@ -422,7 +435,7 @@ class Caution(Node):
 # ----------------------------------------------------------------------------- patients
 
 
-@dataclass(frozen=True, slots=True, repr=False)
+@dataclass(frozen=True, slots=True, repr=False, eq=False)
 class Assignment(Node):
     """`key = value` in a patient or a case; an enum value or `unknown` is a Name."""
 
@@ -430,7 +443,7 @@ class Assignment(Node):
     value: Number | Bool | Name
 
 
-@dataclass(frozen=True, slots=True, repr=False)
+@dataclass(frozen=True, slots=True, repr=False, eq=False)
 class Patient(Node):
     """`patient ID ["description"] key = value, ...`: a named example patient."""
 
@@ -439,7 +452,7 @@ class Patient(Node):
     values: tuple[Assignment, ...]
 
 
-@dataclass(frozen=True, slots=True, repr=False)
+@dataclass(frozen=True, slots=True, repr=False, eq=False)
 class Expect(Node):
     """One expectation of a case.
 
@@ -452,7 +465,7 @@ class Expect(Node):
     names: tuple[Ident, ...]
 
 
-@dataclass(frozen=True, slots=True, repr=False)
+@dataclass(frozen=True, slots=True, repr=False, eq=False)
 class Case(Node):
     """`case "title" [from PATIENT] [with key = value, ...]` and its expectations."""
 
@@ -462,7 +475,7 @@ class Case(Node):
     expectations: tuple[Expect, ...]
 
 
-@dataclass(frozen=True, slots=True, repr=False)
+@dataclass(frozen=True, slots=True, repr=False, eq=False)
 class Allow(Node):
     """`allow CODE at NODE "reason"`: an accepted warning, listed in the check output."""
 
@@ -477,14 +490,14 @@ Item = (
 )
 
 
-@dataclass(frozen=True, slots=True, repr=False)
+@dataclass(frozen=True, slots=True, repr=False, eq=False)
 class Comment(Node):
     """A `#` comment; kept by the parser for the formatter."""
 
     text: str
 
 
-@dataclass(frozen=True, slots=True, repr=False)
+@dataclass(frozen=True, slots=True, repr=False, eq=False)
 class Guideline(Node):
     """A whole `.guide` file."""
 

@@ -7,8 +7,6 @@ then the hint, the notes and (for the analysis) a witness patient.
 
 from __future__ import annotations
 
-import difflib
-import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -83,6 +81,8 @@ def warning(code: str, message: str, span: Span, hint: str | None = None,
 
 def did_you_mean(word: str, candidates: Iterable[str]) -> str | None:
     """The candidate nearest to ``word`` (a misspelling), or None when nothing is close."""
+    import difflib
+
     pool = sorted(set(candidates))
     prefixed = [c for c in pool if len(word) >= 3 and c.lower().startswith(word.lower())]
     if len(prefixed) == 1:
@@ -120,6 +120,8 @@ def render(diag: Diagnostic, source: str | None, color: bool = False) -> str:
     if diag.path:
         out.append(f"  = path: {' -> '.join(diag.path)}")
     if diag.witness is not None:
+        import json
+
         out.append("  = witness patient:")
         text = json.dumps(diag.witness, indent=2, sort_keys=True, ensure_ascii=False)
         out.extend("    " + line for line in text.splitlines())
