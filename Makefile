@@ -36,6 +36,17 @@ endef
 
 graphviz:
 	$(call apt_install,dot,graphviz)
+	@# The flowchart's print font (its metrics decide the layout and the printed size).
+	@if ! fc-list 2>/dev/null | grep -q "Liberation Sans Narrow"; then \
+	  if [ -z "$$GUIDEC_NO_APT" ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing fonts-liberation with apt-get"; \
+	    $(SUDO) apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq fonts-liberation \
+	      fonts-dejavu-core >/dev/null; \
+	  else \
+	    echo "note: the flowchart font is missing: apt-get install fonts-liberation"; \
+	  fi; \
+	fi
 
 chromium:
 	$(call apt_install,chromium,chromium)
