@@ -132,7 +132,7 @@ def source_excerpt(source: str | None, span: Span) -> list[str]:
     """The source line of ``span`` with a line-number gutter and a caret under the span."""
     if source is None or span.line < 1:
         return []
-    lines = source.splitlines()
+    lines = source.split("\n")  # lines end at line feeds only, as the parser counts them
     if span.line > len(lines):
         return []
     text = lines[span.line - 1].replace("\t", " ")

@@ -141,13 +141,36 @@ def expr_text(e: ast.Expr) -> str:
     return f"{wrap(e.operand, 7)} * {e.factor.text}"
 
 
+def _wrapped(e: ast.Expr, least: int) -> list[Piece]:
+    pieces = expr_pieces(e)
+    if _prec(e) >= least:
+        return pieces
+    return [w("(" + pieces[0].text), *pieces[1:-1], w(pieces[-1].text + ")")] \
+        if len(pieces) > 1 else [w(f"({pieces[0].text})")]
+
+
 def expr_pieces(e: ast.Expr) -> list[Piece]:
-    """An expression as pieces that may break before a top-level `and` or `or`."""
+    """An expression as pieces that may break before `and`/`or`, `+`/`-`, comparison operators
+    and after commas, at any depth; joined with spaces they read as :func:`expr_text`."""
     if isinstance(e, (ast.Or, ast.And)):
         word = "or" if isinstance(e, ast.Or) else "and"
         least = 2 if isinstance(e, ast.Or) else 3
-        texts = [expr_text(o) if _prec(o) >= least else f"({expr_text(o)})" for o in e.operands]
-        return [w(texts[0])] + [w(f"{word} {t}") for t in texts[1:]]
+        out = _wrapped(e.operands[0], least)
+        for o in e.operands[1:]:
+            more = _wrapped(o, least)
+            out += lead(word, more)
+        return out
+    if isinstance(e, ast.Not):
+        return lead("not", _wrapped(e.operand, 3))
+    if isinstance(e, ast.Compare):
+        return [*_wrapped(e.left, 5), *lead(e.op, _wrapped(e.right, 5))]
+    if isinstance(e, ast.Arith):
+        return [*_wrapped(e.left, 5), *lead(e.op, _wrapped(e.right, 6))]
+    if isinstance(e, ast.In):
+        names = [v.name for v in e.values]
+        return [*_wrapped(e.operand, 5), *listed(names, "in (", ")")]
+    if isinstance(e, ast.IsKnown):
+        return [*_wrapped(e.operand, 5), w("is known" if e.known else "is unknown")]
     return [w(expr_text(e))]
 
 
@@ -160,8 +183,18 @@ def _names(idents: Iterable[ast.Ident]) -> str:
     return ", ".join(i.name for i in idents)
 
 
+def listed(words: list[str], before: str = "", after: str = "") -> list[Piece]:
+    """A comma-separated list as pieces that may break after any comma."""
+    out = [w(x + ("," if i + 1 < len(words) else "")) for i, x in enumerate(words)]
+    if not out:
+        return [w(before + after)] if before or after else []
+    out[0] = w(before + out[0].text)
+    out[-1] = w(out[-1].text + after)
+    return out
+
+
 def _cite(citations: tuple[ast.Ident, ...]) -> list[Piece]:
-    return [w(f"cite {_names(citations)}")] if citations else []
+    return listed([c.name for c in citations], "cite ") if citations else []
 
 
 def _value(v: ast.Number | ast.Bool | ast.Name) -> str:
@@ -180,7 +213,7 @@ class Formatter:
 
     def __init__(self, comments: tuple[ast.Comment, ...], source: str | None) -> None:
         self.out: list[tuple[str, int, int]] = []  # text, source start line, end line
-        lines = source.splitlines() if source is not None else []
+        lines = source.split("\n") if source is not None else []  # as the parser counts
         self.lines = lines
         self.own: list[ast.Comment] = []
         self.trailing: dict[int, ast.Comment] = {}
@@ -205,19 +238,46 @@ class Formatter:
             if after < len(self.lines) and not self.lines[after].strip() and after + 1 < upto:
                 self.blank()
 
-    def emit(self, node: ast.Node, depth: int, lines: list[str]) -> None:
-        """Emit the lines of one clause (already laid out) for ``node``."""
-        indent = INDENT * depth
-        self.flush(node.span.line, indent)
+    def emit(self, node: ast.Node, depth: int, lines: list[str],
+             at: tuple[int, int] | None = None) -> None:
+        """Emit the lines of one clause (already laid out) for ``node``; ``at`` is the source
+        lines of a sub-clause (a header field, an action's `cite`, a step's `then`)."""
+        start, end = at or (node.span.line, node.span.end_line)
+        self.flush(start, INDENT * depth)
         for text in lines:
-            self.out.append((text, node.span.line, node.span.end_line))
+            self.out.append((text, start, end))
 
     def clause(self, node: ast.Node, depth: int, head: str, pieces: list[Piece],
-               cont_depth: int | None = None) -> None:
+               cont_depth: int | None = None, at: tuple[int, int] | None = None) -> None:
         """Lay out and emit ``head`` followed by ``pieces``."""
         indent = INDENT * depth
         cont = INDENT * (cont_depth if cont_depth is not None else max(depth + 1, 2))
-        self.emit(node, depth, fill(indent + head, pieces, cont))
+        self.emit(node, depth, fill(indent + head, pieces, cont), at)
+
+    def line_of(self, node: ast.Node, starts: str) -> int | None:
+        """The source line, within ``node``, of the sub-clause that starts with ``starts``:
+        sub-clauses carry no span of their own, and comments must stay beside them."""
+        for ln in range(node.span.line + 1, node.span.end_line + 1):
+            if ln <= len(self.lines) and self.lines[ln - 1].lstrip().startswith(starts):
+                return ln
+        return None
+
+    def parts(self, node: ast.Node, starts: list[str]) -> list[tuple[int, int]]:
+        """Source line ranges of ``node``'s head and of each sub-clause in ``starts`` (in order;
+        a sub-clause not on a line of its own shares the line range before it)."""
+        found = [self.line_of(node, s) for s in starts]
+        bounds = [node.span.line] + [x for x in found if x is not None] + [node.span.end_line + 1]
+        out: list[tuple[int, int]] = []
+        current = (node.span.line, (sorted(bounds)[1] - 1) if len(bounds) > 2 else
+                   node.span.end_line)
+        out.append(current)
+        for x in found:
+            if x is None:
+                out.append(out[-1])
+                continue
+            later = [b for b in bounds if b > x]
+            out.append((x, (min(later) - 1) if later else node.span.end_line))
+        return out
 
     def blank(self) -> None:
         """A blank line (never two in a row, never at the start)."""
@@ -227,15 +287,30 @@ class Formatter:
     def text(self) -> str:
         """The formatted file, with trailing comments placed at the end of their clause."""
         rows = [[text, start, end] for text, start, end in self.out]
+        taken: set[int] = set()
         for line, c in sorted(self.trailing.items()):
             # The clause that starts latest while covering the comment's line owns it.
             owners = [i for i, (_, start, end) in enumerate(rows)
                       if isinstance(start, int) and isinstance(end, int)
                       and 0 < start <= line <= max(end, start)]
+            owners = [i for i in owners if not str(rows[i][0]).lstrip().startswith("#")]
             if not owners:
                 rows.append([f"#{c.text}".rstrip(), line, line])
                 continue
             best = max(owners, key=lambda i: (rows[i][1], i))
+            if best in taken:
+                # A clause laid out anew keeps one trailing comment; the others follow it on
+                # their own lines, indented like the next line (where a second pass puts them).
+                where = max(i for i in owners if rows[i][1] == rows[best][1]) + 1
+                while where < len(rows) and str(rows[where][0]).lstrip().startswith("#") and \
+                        rows[where][1] == rows[where][2] and int(str(rows[where][1])) < line:
+                    where += 1
+                below = next((str(r[0]) for r in rows[where:] if str(r[0]).strip()), "")
+                indent = below[: len(below) - len(below.lstrip())]
+                rows.insert(where, [f"{indent}#{c.text}".rstrip(), line, line])
+                taken = {i + 1 if i >= where else i for i in taken}
+                continue
+            taken.add(best)
             rows[best][0] = f"{rows[best][0]}  #{c.text}".rstrip()
         while rows and rows[-1][0] == "":
             rows.pop()
@@ -260,7 +335,10 @@ class Formatter:
         self.flush(10**9, "")
 
     def visit_Header(self, h: ast.Header, depth: int) -> None:
-        self.clause(h, depth, f"guideline {h.name.name}", [s(h.title)])
+        names = [n for n in ("version", "status", "updated", "owner", "scope", "disclaimer")
+                 if getattr(h, n) is not None]
+        self.clause(h, depth, f"guideline {h.name.name}", [s(h.title)],
+                    at=self.parts(h, names)[0])
         sub = depth + 1
         fields: list[tuple[str, list[Piece]]] = []
         if h.version is not None:
@@ -273,23 +351,25 @@ class Formatter:
             value = getattr(h, name)
             if value is not None:
                 fields.append((name, [s(value)]))
-        for name, pieces in fields:
-            self.clause(h, sub, name, pieces, sub + 1)
+        spans = self.parts(h, [name for name, _ in fields])
+        for (name, pieces), at in zip(fields, spans[1:], strict=True):
+            self.clause(h, sub, name, pieces, sub + 1, at)
 
     def visit_Changelog(self, c: ast.Changelog, depth: int) -> None:
         self.clause(c, depth, f"changelog {c.version} {c.date}", [s(c.text)])
 
     def visit_Reference(self, r: ast.Reference, depth: int) -> None:
-        self.clause(r, depth, f"reference {r.name.name} {r.kind.name}", [s(r.title)])
+        head, source, url = self.parts(r, ["source" if r.source is not None else "year", "url"])
+        self.clause(r, depth, f"reference {r.name.name} {r.kind.name}", [s(r.title)], at=head)
         pieces: list[Piece] = []
         if r.source is not None:
             pieces += [w("source"), s(r.source)]
         if r.year is not None:
             pieces.append(w(f"year {r.year}"))
         if pieces:
-            self.clause(r, depth + 1, pieces[0].text, pieces[1:])
+            self.clause(r, depth + 1, pieces[0].text, pieces[1:], at=source)
         if r.url is not None:
-            self.clause(r, depth + 1, "url", [s(r.url)])
+            self.clause(r, depth + 1, "url", [s(r.url)], at=url)
         for n in r.notes:
             self.visit(n, depth + 1)
 
@@ -302,7 +382,7 @@ class Formatter:
         if isinstance(t, ast.BooleanType):
             typ = [w(opt + "boolean")]
         elif isinstance(t, ast.EnumType):
-            typ = [w(f"{opt}one of {_names(t.values)}")]
+            typ = listed([v.name for v in t.values], f"{opt}one of ")
         else:
             rng = ""
             if t.low is not None and t.high is not None:
@@ -347,11 +427,12 @@ class Formatter:
 
     def visit_Action(self, a: ast.Action, depth: int) -> None:
         pieces = [s(a.text)] + ([w(a.strength)] if a.strength else [])
-        self.clause(a, depth, f"action {a.name.name} {a.kind.name}", pieces)
+        head, detail, cite = self.parts(a, ["detail", "cite"])
+        self.clause(a, depth, f"action {a.name.name} {a.kind.name}", pieces, at=head)
         if a.detail is not None:
-            self.clause(a, depth + 1, "detail", [s(a.detail)])
+            self.clause(a, depth + 1, "detail", [s(a.detail)], at=detail)
         if a.citations:
-            self.clause(a, depth + 1, f"cite {_names(a.citations)}", [])
+            self.clause(a, depth + 1, "cite", listed([c.name for c in a.citations]), at=cite)
 
     def visit_Section(self, sec: ast.Section, depth: int) -> None:
         self.clause(sec, depth, f"section {sec.name.name}", [s(sec.title)])
@@ -359,22 +440,26 @@ class Formatter:
             self.clause(p, depth + 1, "text", [s(p.text), *_cite(p.citations)])
 
     def visit_Pathway(self, p: ast.Pathway, depth: int) -> None:
-        self.emit(p, depth, ["pathway"])
-        self.clause(p, depth + 1, f"start -> {_names(p.start)}", [])
+        head, start = self.parts(p, ["start"])
+        self.emit(p, depth, ["pathway"], head)
+        self.clause(p, depth + 1, "start ->", listed([t.name for t in p.start]), at=start)
         for node in p.nodes:
             self.blank()
             self.visit(node, depth + 1)
 
     def visit_Step(self, st: ast.Step, depth: int) -> None:
-        self.clause(st, depth, f"step {st.name.name}", [s(st.title)])
+        head, then = self.parts(st, ["then"])
+        first_item = st.items[0].span.line - 1 if st.items else head[1]
+        self.clause(st, depth, f"step {st.name.name}", [s(st.title)],
+                    at=(head[0], min(head[1], first_item)))
         for it in st.items:
             self.visit(it, depth + 1)
         if st.then is not None:
-            self.clause(st, depth + 1, f"then -> {_names(st.then)}", [])
+            self.clause(st, depth + 1, "then ->", listed([t.name for t in st.then]), at=then)
 
     def visit_Recommend(self, r: ast.Recommend, depth: int) -> None:
         pieces = lead("when", expr_pieces(r.condition)) if r.condition is not None else []
-        self.clause(r, depth, f"recommend {_names(r.actions)}", pieces)
+        self.clause(r, depth, "recommend", [*listed([a.name for a in r.actions]), *pieces])
 
     def visit_Decide(self, d: ast.Decide, depth: int) -> None:
         pieces = [s(d.question)] + ([w(d.policy)] if d.policy else [])
@@ -390,13 +475,14 @@ class Formatter:
         pieces = [*expr_pieces(b.condition)]
         if b.label is not None:
             pieces.append(s(b.label))
-        pieces.append(w(f"-> {_names(b.targets)}"))
+        pieces += listed([t.name for t in b.targets], "-> ")
         self.clause(b, depth, "when", pieces)
         for n in b.notes:
             self.visit(n, depth + 1)
 
     def visit_Otherwise(self, o: ast.Otherwise, depth: int) -> None:
-        pieces = ([s(o.label)] if o.label is not None else []) + [w(f"-> {_names(o.targets)}")]
+        pieces = [*([s(o.label)] if o.label is not None else []),
+                  *listed([t.name for t in o.targets], "-> ")]
         self.clause(o, depth, "otherwise", pieces)
         for n in o.notes:
             self.visit(n, depth + 1)
@@ -406,8 +492,9 @@ class Formatter:
 
     def _rule(self, node: ast.Node, depth: int, head: list[Piece], reason: str,
               citations: tuple[ast.Ident, ...]) -> None:
-        self.clause(node, depth, head[0].text, head[1:])
-        self.clause(node, depth + 1, "", [s(reason), *_cite(citations)])
+        first, second = self.parts(node, ['"'])
+        self.clause(node, depth, head[0].text, head[1:], at=first)
+        self.clause(node, depth + 1, "", [s(reason), *_cite(citations)], at=second)
 
     def visit_Never(self, n: ast.Never, depth: int) -> None:
         head = [w(f"never {n.action.name}")]
@@ -432,9 +519,12 @@ class Formatter:
         return [w(t + ("," if i + 1 < len(texts) else "")) for i, t in enumerate(texts)]
 
     def visit_Patient(self, p: ast.Patient, depth: int) -> None:
+        first = p.values[0].span.line if p.values else p.span.end_line
         self.clause(p, depth, f"patient {p.name.name}",
-                    [s(p.description)] if p.description is not None else [])
-        self.clause(p, depth + 1, "", self._assignments(p.values))
+                    [s(p.description)] if p.description is not None else [],
+                    at=(p.span.line, max(p.span.line, first - 1)))
+        self.clause(p, depth + 1, "", self._assignments(p.values),
+                    at=(first, p.span.end_line))
 
     def visit_Case(self, c: ast.Case, depth: int) -> None:
         pieces = [s(c.title)]

@@ -43,6 +43,9 @@ KEYWORDS = (
 
 _CODE = re.compile(r"[EWI]\d{3}")
 
+#: Keywords that cannot be names (`unknown` can be an enum value, so it is not reserved).
+_RESERVED = frozenset(KEYWORDS) - {"unknown"}
+
 
 class _Comments:
     """Collects `#` comments during one parse (Lark calls back for ignored terminals)."""
@@ -82,6 +85,8 @@ def parse(text: str, filename: str = "<input>") -> ast.Guideline:
         tree = parser.parse(text)
     except UnexpectedInput as exc:
         raise GuidecError([_syntax_error(exc, text, filename)]) from None
+    except RecursionError:
+        raise GuidecError([_too_deep(text, filename)]) from None
     comments = tuple(
         ast.Comment(_token_span(t, filename), str(t)[1:].rstrip()) for t in _COMMENTS.tokens
     )
@@ -90,9 +95,22 @@ def parse(text: str, filename: str = "<input>") -> ast.Guideline:
     except VisitError as exc:
         if isinstance(exc.orig_exc, GuidecError):
             raise exc.orig_exc from None
+        if isinstance(exc.orig_exc, RecursionError):
+            raise GuidecError([_too_deep(text, filename)]) from None
         raise
+    except RecursionError:
+        raise GuidecError([_too_deep(text, filename)]) from None
     assert isinstance(guideline, ast.Guideline)
     return ast.Guideline(guideline.span, guideline.header, guideline.items, comments)
+
+
+def _too_deep(text: str, filename: str) -> Diagnostic:
+    """A condition nested beyond what can be parsed: pointed at its deepest line."""
+    lines = text.split("\n")
+    line = max(range(len(lines)), key=lambda i: lines[i].count("(") + lines[i].count("not "))
+    return error("E008", "this condition is nested too deeply", ast.Span(
+        filename, line + 1, 1, line + 1, len(lines[line]) + 1),
+        hint="split it into named conditions with `let`")
 
 
 def parse_file(path: str | Path) -> ast.Guideline:
@@ -119,6 +137,12 @@ def _decode_string(tok: Token, filename: str) -> str:
                  "or \\uXXXX",
         )]) from None
     assert isinstance(value, str)
+    if any("\ud800" <= ch <= "\udfff" for ch in value):
+        raise GuidecError([error(
+            "E003", "this text has a lone surrogate escape (\\ud800-\\udfff)",
+            _token_span(tok, filename),
+            hint="write the character itself, or a surrogate pair for characters beyond "
+                 "U+FFFF")])
     return value
 
 
@@ -141,6 +165,17 @@ class _Builder(Transformer[Token, Any]):
         return ast.Span(self.filename, meta.line, meta.column, meta.end_line, meta.end_column)
 
     def _ident(self, tok: Token) -> ast.Ident:
+        if tok.type == "NAME" and str(tok) in _RESERVED:
+            # Lark's contextual lexer would accept a keyword where only a name can stand;
+            # the language reserves them, so that every name can be used everywhere.
+            raise GuidecError([error(
+                "E002", f"unexpected keyword `{tok}`", _token_span(tok, self.filename),
+                hint=f"choose another name, e.g. `{tok}_`",
+                notes=[f"`{tok}` is a keyword of the language and cannot be a name"])])
+        return ast.Ident(_token_span(tok, self.filename), str(tok))
+
+    def _word(self, tok: Token) -> ast.Ident:
+        """A kind, status or code: a fixed word, not a name, so keywords are fine here."""
         return ast.Ident(_token_span(tok, self.filename), str(tok))
 
     def _idents(self, items: list[Any]) -> tuple[ast.Ident, ...]:
@@ -194,7 +229,7 @@ class _Builder(Transformer[Token, Any]):
         return ("version", str(toks[0]), self._span(meta))
 
     def h_status(self, meta: Any, toks: list[Token]) -> tuple[str, Any, ast.Span]:
-        return ("status", self._ident(toks[0]), self._span(meta))
+        return ("status", self._word(toks[0]), self._span(meta))
 
     def h_updated(self, meta: Any, toks: list[Token]) -> tuple[str, Any, ast.Span]:
         return ("updated", str(toks[0]), self._span(meta))
@@ -224,7 +259,7 @@ class _Builder(Transformer[Token, Any]):
                 year = int(Fraction(str(r[1])))
             else:
                 url = r[1]
-        return ast.Reference(self._span(meta), self._ident(name), self._ident(kind), title,
+        return ast.Reference(self._span(meta), self._ident(name), self._word(kind), title,
                              source, year, url, tuple(notes))
 
     def ref_source(self, meta: Any, items: list[Any]) -> tuple[str, Any]:
@@ -310,7 +345,7 @@ class _Builder(Transformer[Token, Any]):
                 detail = r[1]
             else:
                 cites = cites + r
-        return ast.Action(self._span(meta), self._ident(name), self._ident(kind), text,
+        return ast.Action(self._span(meta), self._ident(name), self._word(kind), text,
                           strength, detail, cites)
 
     def a_detail(self, meta: Any, items: list[Any]) -> tuple[str, str]:
@@ -474,7 +509,7 @@ class _Builder(Transformer[Token, Any]):
         return self._expect("path", meta, toks)
 
     def allow(self, meta: Any, items: list[Any]) -> ast.Allow:
-        code = self._ident(items[0])
+        code = self._word(items[0])
         if not _CODE.fullmatch(code.name):
             raise GuidecError([error(
                 "E006", f"`{code.name}` is not a diagnostic code", code.span,
@@ -572,7 +607,7 @@ _CONTEXTS: tuple[tuple[frozenset[str], str], ...] = (
      "`never`, `require`, `conflict`, `caution`, `patient`, `case` or `section`"),
     (frozenset({"WHEN", "NOTE", "UNIQUE"}),
      "a branch such as `when <condition> -> <step>` (a decision needs at least one)"),
-    (frozenset({"NOT", "LPAR"}),
+    (frozenset({"LPAR", "NAME", "SIGNED"}),
      "a condition such as `kps >= 70`, `egfr == mutant` or `not neuraxis_mri_done`"),
     (frozenset({"STEP", "DECIDE", "END"}),
      "a pathway node: `step <id> \"title\"`, `decide <id> \"question\"` or `end <id>`"),
@@ -652,7 +687,7 @@ def _syntax_error(exc: UnexpectedInput, text: str, filename: str) -> Diagnostic:
             return error("E004", "the file is empty", ast.Span(filename, 1, 1, 1, 1),
                          hint='a guideline starts with `guideline <id> "title"`')
         if tok.type == "$END":
-            last = text.rstrip().splitlines() or [""]
+            last = text.rstrip().split("\n") or [""]
             end_line = max(1, len(last))
             span = ast.Span(filename, end_line, len(last[-1]) + 1, end_line, len(last[-1]) + 2)
             return error("E004", "the file ends too early", span,
@@ -660,6 +695,9 @@ def _syntax_error(exc: UnexpectedInput, text: str, filename: str) -> Diagnostic:
         tok_span = _token_span(tok, filename)
         message = f"unexpected {_describe_token(tok)}"
         hint = f"expected {_expected_words(expected)}"
+        arrows = [t for t in expected if _literal(t) == "->"]
+        if arrows and len(expected) > 1:
+            hint = "expected `->` and where the branch leads, e.g. `when <condition> -> <step>`"
         notes: list[str] = []
         keywords = _expected_keywords(expected)
         if tok.type in ("NAME", "UNKNOWN") or str(tok).isidentifier():

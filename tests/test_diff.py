@@ -102,10 +102,10 @@ def test_new_optional_input_is_not_breaking() -> None:
     old = load_version(*read_spec(str(PAIRS / "base.guide")))
     text = (PAIRS / "base.guide").read_text(encoding="utf-8").replace(
         'input obstructed "CSF flow obstructed": boolean',
-        'input obstructed "CSF flow obstructed": boolean\ninput note "Note": optional boolean')
+        'input obstructed "CSF flow obstructed": boolean\ninput remark "Remark": optional boolean')
     new = load_version("new.guide", text)
     diff = structural_diff(old.model, new.model)
-    assert [(c.kind, c.subject, c.breaking) for c in diff.changes] == [("added", "note", False)]
+    assert [(c.kind, c.subject, c.breaking) for c in diff.changes] == [("added", "remark", False)]
 
 
 def test_json_format_lists_gained_and_lost_with_witnesses() -> None:
