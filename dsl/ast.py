@@ -1,4 +1,4 @@
-"""The guidec syntax tree: small frozen dataclasses, each carrying the span it came from.
+"""The guidec syntax tree: small frozen records, each carrying the span it came from.
 
 The tree records what the author wrote, not what it means: names are plain identifiers and are
 resolved by ``compiler.names``. Every node has a :class:`Span`, so a diagnostic, a flowchart
@@ -8,8 +8,9 @@ node or a handout paragraph can point back at a source line.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field, fields
+from dataclasses import MISSING, Field, FrozenInstanceError, dataclass, field
 from fractions import Fraction
+from typing import Any, ClassVar, dataclass_transform
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -29,16 +30,71 @@ class Span:
 NO_SPAN = Span("<none>", 0, 0, 0, 0)
 
 
-@dataclass(frozen=True, slots=True, repr=False, eq=False)
-class Node:
-    """Base class of every syntax node."""
+@dataclass_transform(frozen_default=True, eq_default=False, field_specifiers=(field,))
+class _NodeMeta(type):
+    """Makes each node class a frozen, slotted record with a generated ``__init__``.
 
-    span: Span = field(compare=False, repr=False)
+    This does what ``@dataclass(frozen=True, slots=True)`` did, at a fraction of the cost:
+    dataclasses compiled three methods per class and re-created every slotted class, which
+    dominated the start-up of ``guidec fmt``. Fields are the class's annotations, after its
+    bases' fields; a default is a plain value or ``dataclasses.field(default=..., compare=...)``.
+    """
 
-    # Equality, hashing and repr are shared here rather than generated for each of the ~45 node
-    # classes: dataclasses compiles every generated method, which dominated start-up.
+    def __new__(mcls, name: str, bases: tuple[type, ...],
+                ns: dict[str, Any]) -> _NodeMeta:
+        inherited: tuple[str, ...] = ()
+        defaults: dict[str, object] = {}
+        uncompared: frozenset[str] = frozenset()
+        for base in bases:
+            inherited += getattr(base, "_fields", ())
+            defaults.update(getattr(base, "_defaults", {}))
+            uncompared |= getattr(base, "_uncompared", frozenset())
+        own = tuple(k for k in ns.get("__annotations__", {}) if not k.startswith("_"))
+        for key in own:
+            if key in ns:
+                value = ns.pop(key)
+                if isinstance(value, Field):
+                    if not value.compare:
+                        uncompared |= {key}
+                    if value.default is MISSING:
+                        continue
+                    value = value.default
+                defaults[key] = value
+        ns["__slots__"] = own
+        ns["_fields"] = inherited + own
+        ns["_defaults"] = defaults
+        ns["_uncompared"] = uncompared
+        ns["_compared"] = tuple(f for f in inherited + own if f not in uncompared)
+        cls = super().__new__(mcls, name, bases, ns)
+        fields_ = inherited + own
+        params = ", ".join(f"{f}=_d[{f!r}]" if f in defaults else f for f in fields_)
+        body = "".join(f"\n _set(self, {f!r}, {f})" for f in fields_) or "\n pass"
+        scope: dict[str, Any] = {"_set": object.__setattr__, "_d": defaults}
+        exec(f"def __init__(self, {params}):{body}", scope)
+        init = scope["__init__"]
+        init.__qualname__ = f"{name}.__init__"
+        cls.__init__ = init  # type: ignore[misc]
+        return cls
+
+
+class Node(metaclass=_NodeMeta):
+    """Base class of every syntax node: frozen, with a span that equality ignores."""
+
+    span: Span = field(compare=False)
+
+    _fields: ClassVar[tuple[str, ...]]
+    _defaults: ClassVar[dict[str, object]]
+    _uncompared: ClassVar[frozenset[str]]
+    _compared: ClassVar[tuple[str, ...]]
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise FrozenInstanceError(f"cannot assign to field {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        raise FrozenInstanceError(f"cannot delete field {name!r}")
+
     def _key(self) -> tuple[object, ...]:
-        return tuple(getattr(self, f.name) for f in fields(self) if f.compare)
+        return tuple(getattr(self, f) for f in self._compared)
 
     def __eq__(self, other: object) -> bool:
         if type(other) is not type(self):
@@ -50,16 +106,24 @@ class Node:
         return hash((type(self).__name__, self._key()))
 
     def __repr__(self) -> str:
-        args = ", ".join(f"{f.name}={getattr(self, f.name)!r}" for f in fields(self)
-                         if f.name != "span")
+        args = ", ".join(f"{f}={getattr(self, f)!r}" for f in self._fields if f != "span")
         return f"{type(self).__name__}({args})"
+
+    def replace(self, **changes: object) -> Node:
+        """A copy with some fields changed (``dataclasses.replace`` for nodes)."""
+        values = {f: getattr(self, f) for f in self._fields}
+        unknown = set(changes) - set(values)
+        if unknown:
+            raise TypeError(f"{type(self).__name__} has no field {sorted(unknown)[0]!r}")
+        values.update(changes)
+        return type(self)(**values)
 
     def children(self) -> Iterator[Node]:
         """Yield the direct child nodes, in source order."""
-        for f in fields(self):
-            if f.name == "span":
+        for f in self._fields:
+            if f == "span":
                 continue
-            value = getattr(self, f.name)
+            value = getattr(self, f)
             if isinstance(value, Node):
                 yield value
             elif isinstance(value, tuple):
@@ -74,7 +138,6 @@ class Node:
             yield from child.walk()
 
 
-@dataclass(frozen=True, slots=True, repr=False, eq=False)
 class Ident(Node):
     """A name as written where it is used or declared (with its own span)."""
 
@@ -84,14 +147,12 @@ class Ident(Node):
 # ----------------------------------------------------------------------------- expressions
 
 
-@dataclass(frozen=True, slots=True, repr=False, eq=False)
 class Name(Node):
     """A reference to an input, a `let`, or (right of a comparison) an enum value."""
 
     name: str
 
 
-@dataclass(frozen=True, slots=True, repr=False, eq=False)
 class Number(Node):
     """A decimal literal, kept exact."""
 
@@ -99,14 +160,12 @@ class Number(Node):
     text: str
 
 
-@dataclass(frozen=True, slots=True, repr=False, eq=False)
 class Bool(Node):
     """`true` or `false`."""
 
     value: bool
 
 
-@dataclass(frozen=True, slots=True, repr=False, eq=False)
 class Compare(Node):
     """`left OP right` with OP one of == != < <= > >=."""
 
@@ -115,7 +174,6 @@ class Compare(Node):
     right: Expr
 
 
-@dataclass(frozen=True, slots=True, repr=False, eq=False)
 class Arith(Node):
     """`left + right` or `left - right`."""
 
@@ -124,7 +182,6 @@ class Arith(Node):
     right: Expr
 
 
-@dataclass(frozen=True, slots=True, repr=False, eq=False)
 class Scale(Node):
     """`operand * factor`, multiplication by a literal."""
 
@@ -132,28 +189,24 @@ class Scale(Node):
     factor: Number
 
 
-@dataclass(frozen=True, slots=True, repr=False, eq=False)
 class And(Node):
     """Kleene conjunction of two or more operands."""
 
     operands: tuple[Expr, ...]
 
 
-@dataclass(frozen=True, slots=True, repr=False, eq=False)
 class Or(Node):
     """Kleene disjunction of two or more operands."""
 
     operands: tuple[Expr, ...]
 
 
-@dataclass(frozen=True, slots=True, repr=False, eq=False)
 class Not(Node):
     """Kleene negation."""
 
     operand: Expr
 
 
-@dataclass(frozen=True, slots=True, repr=False, eq=False)
 class IsKnown(Node):
     """`x is known` (known=True) or `x is unknown` (known=False); never itself unknown."""
 
@@ -161,7 +214,6 @@ class IsKnown(Node):
     known: bool
 
 
-@dataclass(frozen=True, slots=True, repr=False, eq=False)
 class In(Node):
     """`x in (a, b, c)`: membership of an enum value."""
 
@@ -169,7 +221,6 @@ class In(Node):
     values: tuple[Ident, ...]
 
 
-@dataclass(frozen=True, slots=True, repr=False, eq=False)
 class IsRecommended(Node):
     """`A is recommended`: only in rule conditions (never, require, caution)."""
 
@@ -184,7 +235,6 @@ Expr = (
 # ----------------------------------------------------------------------------- declarations
 
 
-@dataclass(frozen=True, slots=True, repr=False, eq=False)
 class Header(Node):
     """`guideline ID "title"` and its fields."""
 
@@ -198,7 +248,6 @@ class Header(Node):
     disclaimer: str | None
 
 
-@dataclass(frozen=True, slots=True, repr=False, eq=False)
 class Changelog(Node):
     """`changelog VERSION DATE "text"`."""
 
@@ -207,7 +256,6 @@ class Changelog(Node):
     text: str
 
 
-@dataclass(frozen=True, slots=True, repr=False, eq=False)
 class Note(Node):
     """`note "text" [cite ...]`, a committee note shown with its node."""
 
@@ -215,7 +263,6 @@ class Note(Node):
     citations: tuple[Ident, ...]
 
 
-@dataclass(frozen=True, slots=True, repr=False, eq=False)
 class Reference(Node):
     """`reference ID KIND "title" [source "..."] [year N] [url "..."] [note ...]`."""
 
@@ -226,14 +273,14 @@ class Reference(Node):
     year: int | None
     url: str | None
     notes: tuple[Note, ...]
+    #: Where the year was written (an ``int`` cannot carry it as a :class:`Text` does).
+    year_at: Span = field(default=NO_SPAN, compare=False)
 
 
-@dataclass(frozen=True, slots=True, repr=False, eq=False)
 class BooleanType(Node):
     """`boolean`."""
 
 
-@dataclass(frozen=True, slots=True, repr=False, eq=False)
 class IntegerType(Node):
     """`integer [LOW..HIGH | >= LOW | <= HIGH] [step N]`."""
 
@@ -242,7 +289,6 @@ class IntegerType(Node):
     step: Number | None
 
 
-@dataclass(frozen=True, slots=True, repr=False, eq=False)
 class NumberType(Node):
     """`number [range] [unit "..."]`."""
 
@@ -251,7 +297,6 @@ class NumberType(Node):
     unit: str | None
 
 
-@dataclass(frozen=True, slots=True, repr=False, eq=False)
 class EnumType(Node):
     """`one of a, b, c`."""
 
@@ -261,7 +306,6 @@ class EnumType(Node):
 InputType = BooleanType | IntegerType | NumberType | EnumType
 
 
-@dataclass(frozen=True, slots=True, repr=False, eq=False)
 class Input(Node):
     """`input ID "label": TYPE [optional]`."""
 
@@ -271,7 +315,6 @@ class Input(Node):
     optional: bool
 
 
-@dataclass(frozen=True, slots=True, repr=False, eq=False)
 class Assume(Node):
     """`assume C [unless D] ["text"]`: C holds for every valid patient (unless D holds)."""
 
@@ -280,7 +323,6 @@ class Assume(Node):
     text: str | None
 
 
-@dataclass(frozen=True, slots=True, repr=False, eq=False)
 class Let(Node):
     """`let ID ["label"] = EXPR`, a named condition or quantity."""
 
@@ -289,7 +331,6 @@ class Let(Node):
     expr: Expr
 
 
-@dataclass(frozen=True, slots=True, repr=False, eq=False)
 class Action(Node):
     """`action ID KIND "text" [strong|conditional] [detail "..."] [cite ...]`."""
 
@@ -301,7 +342,6 @@ class Action(Node):
     citations: tuple[Ident, ...]
 
 
-@dataclass(frozen=True, slots=True, repr=False, eq=False)
 class Paragraph(Node):
     """`text "..." [cite ...]` inside a section."""
 
@@ -309,7 +349,6 @@ class Paragraph(Node):
     citations: tuple[Ident, ...]
 
 
-@dataclass(frozen=True, slots=True, repr=False, eq=False)
 class Section(Node):
     """`section ID "title"` followed by paragraphs: prose that is not a decision."""
 
@@ -321,7 +360,6 @@ class Section(Node):
 # ----------------------------------------------------------------------------- pathway
 
 
-@dataclass(frozen=True, slots=True, repr=False, eq=False)
 class Recommend(Node):
     """`recommend A[, B] [when C]` inside a step."""
 
@@ -329,7 +367,6 @@ class Recommend(Node):
     condition: Expr | None
 
 
-@dataclass(frozen=True, slots=True, repr=False, eq=False)
 class Step(Node):
     """`step ID "title"` with recommendations, notes and `then -> targets`."""
 
@@ -339,7 +376,6 @@ class Step(Node):
     then: tuple[Ident, ...] | None
 
 
-@dataclass(frozen=True, slots=True, repr=False, eq=False)
 class Branch(Node):
     """`when C ["label"] -> targets` with its notes."""
 
@@ -349,7 +385,6 @@ class Branch(Node):
     notes: tuple[Note, ...]
 
 
-@dataclass(frozen=True, slots=True, repr=False, eq=False)
 class Otherwise(Node):
     """`otherwise ["label"] -> targets` with its notes."""
 
@@ -358,7 +393,6 @@ class Otherwise(Node):
     notes: tuple[Note, ...]
 
 
-@dataclass(frozen=True, slots=True, repr=False, eq=False)
 class Decide(Node):
     """`decide ID "question" [unique|first]` with branches and an optional otherwise."""
 
@@ -370,7 +404,6 @@ class Decide(Node):
     otherwise: Otherwise | None
 
 
-@dataclass(frozen=True, slots=True, repr=False, eq=False)
 class End(Node):
     """`end ID ["title"]`."""
 
@@ -381,7 +414,6 @@ class End(Node):
 PathNode = Step | Decide | End
 
 
-@dataclass(frozen=True, slots=True, repr=False, eq=False)
 class Pathway(Node):
     """`pathway start -> targets` followed by its nodes."""
 
@@ -392,7 +424,6 @@ class Pathway(Node):
 # ----------------------------------------------------------------------------- rules
 
 
-@dataclass(frozen=True, slots=True, repr=False, eq=False)
 class Never(Node):
     """`never A [when C] "reason" [cite ...]`."""
 
@@ -402,7 +433,6 @@ class Never(Node):
     citations: tuple[Ident, ...]
 
 
-@dataclass(frozen=True, slots=True, repr=False, eq=False)
 class Require(Node):
     """`require A when C "reason" [cite ...]`."""
 
@@ -412,7 +442,6 @@ class Require(Node):
     citations: tuple[Ident, ...]
 
 
-@dataclass(frozen=True, slots=True, repr=False, eq=False)
 class Conflict(Node):
     """`conflict A, B "reason" [cite ...]`."""
 
@@ -422,7 +451,6 @@ class Conflict(Node):
     citations: tuple[Ident, ...]
 
 
-@dataclass(frozen=True, slots=True, repr=False, eq=False)
 class Caution(Node):
     """`caution ID "text" when C [cite ...]`: a warning shown with the result."""
 
@@ -435,7 +463,6 @@ class Caution(Node):
 # ----------------------------------------------------------------------------- patients
 
 
-@dataclass(frozen=True, slots=True, repr=False, eq=False)
 class Assignment(Node):
     """`key = value` in a patient or a case; an enum value or `unknown` is a Name."""
 
@@ -443,7 +470,6 @@ class Assignment(Node):
     value: Number | Bool | Name
 
 
-@dataclass(frozen=True, slots=True, repr=False, eq=False)
 class Patient(Node):
     """`patient ID ["description"] key = value, ...`: a named example patient."""
 
@@ -452,7 +478,6 @@ class Patient(Node):
     values: tuple[Assignment, ...]
 
 
-@dataclass(frozen=True, slots=True, repr=False, eq=False)
 class Expect(Node):
     """One expectation of a case.
 
@@ -465,7 +490,6 @@ class Expect(Node):
     names: tuple[Ident, ...]
 
 
-@dataclass(frozen=True, slots=True, repr=False, eq=False)
 class Case(Node):
     """`case "title" [from PATIENT] [with key = value, ...]` and its expectations."""
 
@@ -475,7 +499,6 @@ class Case(Node):
     expectations: tuple[Expect, ...]
 
 
-@dataclass(frozen=True, slots=True, repr=False, eq=False)
 class Allow(Node):
     """`allow CODE at NODE "reason"`: an accepted warning, listed in the check output."""
 
@@ -490,14 +513,12 @@ Item = (
 )
 
 
-@dataclass(frozen=True, slots=True, repr=False, eq=False)
 class Comment(Node):
     """A `#` comment; kept by the parser for the formatter."""
 
     text: str
 
 
-@dataclass(frozen=True, slots=True, repr=False, eq=False)
 class Guideline(Node):
     """A whole `.guide` file."""
 
@@ -508,3 +529,21 @@ class Guideline(Node):
     def of_type(self, kind: type[Item]) -> tuple[Item, ...]:
         """The top-level items of one class, in source order."""
         return tuple(i for i in self.items if isinstance(i, kind))
+
+
+class Text(str):
+    """A text, version, date or keyword value as the parser read it, with the span of its
+    literal(s) (``NO_SPAN`` when built elsewhere).
+
+    It is equal to, and hashed like, the plain string, so the tree's equality ignores where a
+    text was written, as it ignores every node's span; the formatter uses the span to keep a
+    comment beside the text it was written beside.
+    """
+
+    span: Span
+
+    def __new__(cls, value: str, span: Span = NO_SPAN) -> Text:
+        """A string ``value`` that remembers its ``span``."""
+        self = super().__new__(cls, value)
+        self.span = span
+        return self
