@@ -332,7 +332,8 @@ class Let(Node):
 
 
 class Action(Node):
-    """`action ID KIND "text" [strong|conditional] [detail "..."] [cite ...]`."""
+    """`action ID KIND "text" [strong|conditional] [short "..."] [detail "..."] [cite ...]`;
+    ``short`` is the wording for print (the flowchart), ``text`` the full recommendation."""
 
     name: Ident
     kind: Ident
@@ -340,6 +341,7 @@ class Action(Node):
     strength: str | None
     detail: str | None
     citations: tuple[Ident, ...]
+    short: str | None = None
 
 
 class Paragraph(Node):
@@ -361,10 +363,12 @@ class Section(Node):
 
 
 class Recommend(Node):
-    """`recommend A[, B] [when C]` inside a step."""
+    """`recommend A[, B] [when C ["label"]]` inside a step; the label says C in clinical
+    words."""
 
     actions: tuple[Ident, ...]
     condition: Expr | None
+    label: str | None = None
 
 
 class Step(Node):

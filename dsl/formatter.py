@@ -1,24 +1,51 @@
 """The canonical layout of guideline sources (`guidec fmt`).
 
 ``format_source(text)`` parses and prints a file so that ``parse(fmt(x)) == parse(x)``,
-``fmt(fmt(x)) == fmt(x)`` and every comment is kept. The layout: two-space indentation, one
-clause a line, lines of at most 100 columns where possible (a long text becomes adjacent
-literals ``"..." "..."`` on continuation lines; a long condition breaks before a top-level
-``and``/``or``). Comments on their own line stay before the clause that followed them; a
-comment at the end of a line stays at the end of the clause that was on that line.
+``fmt(fmt(x)) == fmt(x)`` and every comment is kept, in its order. The layout: two-space
+indentation, one clause a line, lines of at most 100 columns where possible (a long text
+becomes adjacent literals ``"..." "..."`` on continuation lines; a long condition breaks
+before ``and``/``or`` and other operators).
+
+Comments are placed by source position, not by source line. Each printed line is made of
+pieces (a keyword, a name, a text, part of a condition), and each piece knows the span of
+the source tokens it prints (a text's span comes with it: :class:`dsl.ast.Text`); a piece
+that prints only keywords may know none. Taking the comments in source order:
+
+1. a comment inside a piece (between two literals of one text, inside a parenthesised
+   condition printed as one piece) goes on its own line before the line that piece starts on;
+2. a comment after code on its source line ends the line that prints the last piece before
+   it, unless that line also prints code written after the comment (a clause joined onto one
+   line): then it goes on its own line before that line;
+3. any other comment goes on its own line before the line that prints the first piece after
+   it (at the end of the file if there is none);
+4. no comment goes between two lines of one text split over lines, nor after a line of
+   keywords only (`detail` when its text does not fit beside it): it moves before the first
+   of those lines;
+5. a comment never goes before one placed earlier: it moves down, onto its own line, just
+   after that one (so a line keeps one end-of-line comment; the next follows on its own line).
+
+The output satisfies these rules with every comment where it is, which makes formatting
+idempotent. An own-line comment is indented like the line it precedes and keeps one blank
+line the author left before or after it; the blank lines between items come first.
 """
 
 from __future__ import annotations
 
 import json
+from bisect import bisect_left
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from dsl import ast
 from dsl.parser import parse
 
 WIDTH = 100
 INDENT = "  "
+
+#: A source position (line, column), as spans count them.
+Pos = tuple[int, int]
+#: The source positions a piece prints, start and end (exclusive), when known.
+At = tuple[Pos, Pos] | None
 
 # ----------------------------------------------------------------------------- pieces
 
@@ -44,58 +71,109 @@ def _chunks(text: str) -> list[str]:
     return out
 
 
+def at(x: ast.Node | ast.Span | str | None) -> At:
+    """Where a node, a span or a parsed text was written (None when not known)."""
+    span = x if isinstance(x, ast.Span) else getattr(x, "span", None)
+    if not isinstance(span, ast.Span) or span.line <= 0:
+        return None
+    return (span.line, span.column), (span.end_line, span.end_column)
+
+
+def first_word(node: ast.Node, word: str) -> At:
+    """Where the keyword ``word`` that starts ``node`` was written."""
+    span = node.span
+    if span.line <= 0:
+        return None
+    return (span.line, span.column), (span.line, span.column + len(word))
+
+
+def last_word(node: ast.Node, word: str) -> At:
+    """Where the keyword ``word`` that ends ``node`` was written."""
+    span = node.span
+    if span.line <= 0:
+        return None
+    return (span.end_line, span.end_column - len(word)), (span.end_line, span.end_column)
+
+
 @dataclass
 class Piece:
-    """One unit of a clause: ``text`` placed as a whole, or a splittable string."""
+    """One unit of a clause: ``text`` placed as a whole, or a splittable string; ``at`` is
+    where its tokens were in the source."""
 
     text: str
     string: str | None = None
+    at: At = None
 
 
 def s(value: str) -> Piece:
     """A splittable string piece."""
-    return Piece(quote(value), value)
+    return Piece(quote(value), value, at(value))
 
 
-def w(text: str) -> Piece:
+def w(text: str, where: At = None) -> Piece:
     """An atomic piece (keyword, name, list, expression part)."""
-    return Piece(text)
+    return Piece(text, None, where)
 
 
-def fill(first: str, pieces: list[Piece], cont: str) -> list[str]:
-    """Lay ``pieces`` out after the prefix ``first``, wrapping onto lines that start with
-    ``cont``; a text that does not fit is split at spaces into adjacent literals."""
-    lines = [first]
+@dataclass
+class Line:
+    """One printed line: its text, where its pieces were in the source, and whether it is
+    bound to the next line (a text split over both, or keywords only), with no comment
+    between them."""
+
+    text: str
+    ats: list[tuple[Pos, Pos]] = field(default_factory=list)
+    crosses: bool = False
+
+
+def fill(first: str, pieces: list[Piece], cont: str, head: At = None) -> list[Line]:
+    """Lay ``pieces`` out after the prefix ``first`` (whose source position is ``head``),
+    wrapping onto lines that start with ``cont``; a text that does not fit is split at spaces
+    into adjacent literals."""
+    lines = [Line(first, [head] if head else [])]
 
     def sep(line: str) -> str:
         return "" if not line.strip() or line.endswith(("(", " ")) else " "
 
     def room() -> int:
-        line = lines[-1]
+        line = lines[-1].text
         return WIDTH - len(line) - len(sep(line))
 
-    def place(text: str) -> None:
-        if len(text) > room() and lines[-1].strip() and lines[-1] != cont:
-            lines.append(cont)
-        lines[-1] += sep(lines[-1]) + text
+    def wrap() -> None:
+        if lines[-1].text.strip() and lines[-1].text != cont:
+            lines.append(Line(cont))
+
+    def put(text: str, where: At) -> None:
+        line = lines[-1]
+        line.text += sep(line.text) + text
+        if where and where not in line.ats:
+            line.ats.append(where)
 
     for p in pieces:
         if p.string is None or len(p.text) <= room() or len(cont) + len(p.text) <= WIDTH:
-            place(p.text)
+            if len(p.text) > room():
+                wrap()
+            put(p.text, p.at)
             continue
         parts = _chunks(p.string) or [""]
-        if len(quote(parts[0])) > room() and lines[-1].strip() and lines[-1] != cont:
-            lines.append(cont)
+        if len(quote(parts[0])) > room():
+            wrap()
         current = ""
         for chunk in parts:
             if current and len(quote(current + chunk)) > room():
-                lines[-1] += sep(lines[-1]) + quote(current)
-                lines.append(cont)
+                put(quote(current), p.at)
+                lines[-1].crosses = True
+                lines.append(Line(cont))
                 current = chunk
             else:
                 current += chunk
-        lines[-1] += sep(lines[-1]) + quote(current)
-    return [ln.rstrip() for ln in lines]
+        put(quote(current), p.at)
+    for i, line in enumerate(lines):
+        line.text = line.text.rstrip()
+        # A line of keywords only (`detail` when its text does not fit beside it) holds no
+        # comment of its own: it stays with the line that follows.
+        line.crosses = line.crosses or (not line.ats and i + 1 < len(lines))
+    return lines
 
 
 # ----------------------------------------------------------------------------- expressions
@@ -145,8 +223,10 @@ def _wrapped(e: ast.Expr, least: int) -> list[Piece]:
     pieces = expr_pieces(e)
     if _prec(e) >= least:
         return pieces
-    return [w("(" + pieces[0].text), *pieces[1:-1], w(pieces[-1].text + ")")] \
-        if len(pieces) > 1 else [w(f"({pieces[0].text})")]
+    if len(pieces) == 1:
+        return [w(f"({pieces[0].text})", pieces[0].at)]
+    return [w("(" + pieces[0].text, pieces[0].at), *pieces[1:-1],
+            w(pieces[-1].text + ")", pieces[-1].at)]
 
 
 def expr_pieces(e: ast.Expr) -> list[Piece]:
@@ -167,34 +247,35 @@ def expr_pieces(e: ast.Expr) -> list[Piece]:
     if isinstance(e, ast.Arith):
         return [*_wrapped(e.left, 5), *lead(e.op, _wrapped(e.right, 6))]
     if isinstance(e, ast.In):
-        names = [v.name for v in e.values]
-        return [*_wrapped(e.operand, 5), *listed(names, "in (", ")")]
+        return [*_wrapped(e.operand, 5), *listed(e.values, "in (", ")")]
     if isinstance(e, ast.IsKnown):
-        return [*_wrapped(e.operand, 5), w("is known" if e.known else "is unknown")]
-    return [w(expr_text(e))]
+        word = "known" if e.known else "unknown"
+        return [*_wrapped(e.operand, 5), w(f"is {word}", last_word(e, word))]
+    return [w(expr_text(e), at(e))]
 
 
 def lead(word: str, pieces: list[Piece]) -> list[Piece]:
     """``pieces`` with ``word`` glued to the first, so a keyword never ends a line alone."""
-    return [w(f"{word} {pieces[0].text}"), *pieces[1:]]
+    return [w(f"{word} {pieces[0].text}", pieces[0].at), *pieces[1:]]
 
 
 def _names(idents: Iterable[ast.Ident]) -> str:
     return ", ".join(i.name for i in idents)
 
 
-def listed(words: list[str], before: str = "", after: str = "") -> list[Piece]:
-    """A comma-separated list as pieces that may break after any comma."""
-    out = [w(x + ("," if i + 1 < len(words) else "")) for i, x in enumerate(words)]
+def listed(idents: Iterable[ast.Ident], before: str = "", after: str = "") -> list[Piece]:
+    """A comma-separated list of names as pieces that may break after any comma."""
+    names = list(idents)
+    out = [w(x.name + ("," if i + 1 < len(names) else ""), at(x)) for i, x in enumerate(names)]
     if not out:
         return [w(before + after)] if before or after else []
-    out[0] = w(before + out[0].text)
-    out[-1] = w(out[-1].text + after)
+    out[0] = w(before + out[0].text, out[0].at)
+    out[-1] = w(out[-1].text + after, out[-1].at)
     return out
 
 
 def _cite(citations: tuple[ast.Ident, ...]) -> list[Piece]:
-    return listed([c.name for c in citations], "cite ") if citations else []
+    return listed(citations, "cite ") if citations else []
 
 
 def _value(v: ast.Number | ast.Bool | ast.Name) -> str:
@@ -209,112 +290,111 @@ def _value(v: ast.Number | ast.Bool | ast.Name) -> str:
 
 
 class Formatter:
-    """Prints a guideline; comments are woven in by source line."""
+    """Prints a guideline line by line; :meth:`text` then places the comments (see the
+    module's docstring)."""
 
     def __init__(self, comments: tuple[ast.Comment, ...], source: str | None) -> None:
-        self.out: list[tuple[str, int, int]] = []  # text, source start line, end line
-        lines = source.split("\n") if source is not None else []  # as the parser counts
-        self.lines = lines
-        self.own: list[ast.Comment] = []
-        self.trailing: dict[int, ast.Comment] = {}
-        for c in comments:
-            before = lines[c.span.line - 1][: c.span.column - 1] if c.span.line <= len(lines) \
-                else ""
-            if before.strip():
-                self.trailing[c.span.line] = c
-            else:
-                self.own.append(c)
+        self.out: list[Line] = []
+        self.comments = comments
+        self.lines = source.split("\n") if source is not None else []  # as the parser counts
 
     # -- output
-    def flush(self, upto: int, indent: str) -> None:
-        """Emit the own-line comments that come before source line ``upto``."""
-        while self.own and self.own[0].span.line < upto:
-            c = self.own.pop(0)
-            before = c.span.line - 2  # keep one blank line the author left before a comment
-            if 0 <= before < len(self.lines) and not self.lines[before].strip():
-                self.blank()
-            self.out.append((f"{indent}#{c.text}".rstrip(), c.span.line, c.span.line))
-            after = c.span.line  # keep one blank line the author left after a comment
-            if after < len(self.lines) and not self.lines[after].strip() and after + 1 < upto:
-                self.blank()
-
-    def emit(self, node: ast.Node, depth: int, lines: list[str],
-             at: tuple[int, int] | None = None) -> None:
-        """Emit the lines of one clause (already laid out) for ``node``; ``at`` is the source
-        lines of a sub-clause (a header field, an action's `cite`, a step's `then`)."""
-        start, end = at or (node.span.line, node.span.end_line)
-        self.flush(start, INDENT * depth)
-        for text in lines:
-            self.out.append((text, start, end))
+    def add(self, lines: list[Line]) -> None:
+        """Emit laid-out lines."""
+        self.out += lines
 
     def clause(self, node: ast.Node, depth: int, head: str, pieces: list[Piece],
-               cont_depth: int | None = None, at: tuple[int, int] | None = None) -> None:
-        """Lay out and emit ``head`` followed by ``pieces``."""
+               cont_depth: int | None = None, own: bool = True) -> None:
+        """Lay out and emit ``head`` followed by ``pieces``; ``own`` says the head starts with
+        the keyword that starts ``node`` (rather than a sub-clause's keyword)."""
         indent = INDENT * depth
         cont = INDENT * (cont_depth if cont_depth is not None else max(depth + 1, 2))
-        self.emit(node, depth, fill(indent + head, pieces, cont), at)
-
-    def line_of(self, node: ast.Node, starts: str) -> int | None:
-        """The source line, within ``node``, of the sub-clause that starts with ``starts``:
-        sub-clauses carry no span of their own, and comments must stay beside them."""
-        for ln in range(node.span.line + 1, node.span.end_line + 1):
-            if ln <= len(self.lines) and self.lines[ln - 1].lstrip().startswith(starts):
-                return ln
-        return None
-
-    def parts(self, node: ast.Node, starts: list[str]) -> list[tuple[int, int]]:
-        """Source line ranges of ``node``'s head and of each sub-clause in ``starts`` (in order;
-        a sub-clause not on a line of its own shares the line range before it)."""
-        found = [self.line_of(node, s) for s in starts]
-        bounds = [node.span.line] + [x for x in found if x is not None] + [node.span.end_line + 1]
-        out: list[tuple[int, int]] = []
-        current = (node.span.line, (sorted(bounds)[1] - 1) if len(bounds) > 2 else
-                   node.span.end_line)
-        out.append(current)
-        for x in found:
-            if x is None:
-                out.append(out[-1])
-                continue
-            later = [b for b in bounds if b > x]
-            out.append((x, (min(later) - 1) if later else node.span.end_line))
-        return out
+        where = first_word(node, head.split()[0]) if own and head else None
+        self.add(fill(indent + head, pieces, cont, where))
 
     def blank(self) -> None:
-        """A blank line (never two in a row, never at the start)."""
-        if self.out and self.out[-1][0] != "":
-            self.out.append(("", 0, 0))
+        """A blank line between items (never two in a row, never at the start)."""
+        if self.out and self.out[-1].text != "":
+            self.out.append(Line(""))
+
+    def _trailing(self, c: ast.Comment) -> bool:
+        """Whether code precedes the comment on its source line."""
+        line = self.lines[c.span.line - 1] if 0 < c.span.line <= len(self.lines) else ""
+        return bool(line[: c.span.column - 1].strip())
+
+    def _blank_source_line(self, number: int) -> bool:
+        return 0 < number <= len(self.lines) and not self.lines[number - 1].strip()
 
     def text(self) -> str:
-        """The formatted file, with trailing comments placed at the end of their clause."""
-        rows = [[text, start, end] for text, start, end in self.out]
-        taken: set[int] = set()
-        for line, c in sorted(self.trailing.items()):
-            # The clause that starts latest while covering the comment's line owns it.
-            owners = [i for i, (_, start, end) in enumerate(rows)
-                      if isinstance(start, int) and isinstance(end, int)
-                      and 0 < start <= line <= max(end, start)]
-            owners = [i for i in owners if not str(rows[i][0]).lstrip().startswith("#")]
-            if not owners:
-                rows.append([f"#{c.text}".rstrip(), line, line])
+        """The formatted file, with the comments placed (the module's rules 1-5)."""
+        rows = self.out
+        first: dict[tuple[Pos, Pos], int] = {}
+        last: dict[tuple[Pos, Pos], int] = {}
+        for r, row in enumerate(rows):
+            for where in row.ats:
+                first.setdefault(where, r)
+                last[where] = r
+        pieces = sorted(first)
+        starts = [p[0] for p in pieces]
+
+        def before(r: int) -> int:
+            """The row an own-line comment meant to precede row ``r`` goes before: past blank
+            lines (the blank lines between items come first), and not inside a split text."""
+            while r < len(rows) and not rows[r].text:
+                r += 1
+            while 0 < r <= len(rows) and rows[r - 1].crosses:
+                r -= 1
+            return r
+
+        above: dict[int, list[tuple[ast.Comment, bool]]] = {}  # row -> own-line comments
+        ends: dict[int, ast.Comment] = {}  # row -> its end-of-line comment
+        done = (-1, 0)  # the slot of the previous comment: (row, 0 above it | 1 at its end)
+        for c in self.comments:
+            pos = (c.span.line, c.span.column)
+            i = bisect_left(starts, pos)
+            prev = pieces[i - 1] if i else None
+            trailing = self._trailing(c)
+            if prev is not None and pos < prev[1]:
+                slot = (before(first[prev]), 0)
+            elif trailing and prev is not None:
+                r = last[prev]
+                joined = rows[r].crosses or any(pos < where[0] for where in rows[r].ats)
+                slot = (before(r), 0) if joined else (r, 1)
+            else:
+                slot = (before(first[pieces[i]]) if i < len(pieces) else len(rows), 0)
+            if slot < done or (slot == done and slot[1] == 1):
+                slot = done if done[1] == 0 else (before(done[0] + 1), 0)
+            done = slot
+            if slot[1] == 1:
+                ends[slot[0]] = c
+            else:
+                above.setdefault(slot[0], []).append((c, not trailing))
+
+        out: list[str] = []
+
+        def blank() -> None:
+            if out and out[-1] != "":
+                out.append("")
+
+        for r in range(len(rows) + 1):
+            if r < len(rows) and not rows[r].text:
+                blank()
                 continue
-            best = max(owners, key=lambda i: (rows[i][1], i))
-            if best in taken:
-                # A clause laid out anew keeps one trailing comment; the others follow it on
-                # their own lines, indented like the next line (where a second pass puts them).
-                where = max(i for i in owners if rows[i][1] == rows[best][1]) + 1
-                while where < len(rows) and str(rows[where][0]).lstrip().startswith("#") and \
-                        rows[where][1] == rows[where][2] and int(str(rows[where][1])) < line:
-                    where += 1
-                below = next((str(r[0]) for r in rows[where:] if str(r[0]).strip()), "")
-                indent = below[: len(below) - len(below.lstrip())]
-                rows.insert(where, [f"{indent}#{c.text}".rstrip(), line, line])
-                taken = {i + 1 if i >= where else i for i in taken}
-                continue
-            taken.add(best)
-            rows[best][0] = f"{rows[best][0]}  #{c.text}".rstrip()
-        while rows and rows[-1][0] == "":
-            rows.pop()
-        return "\n".join(str(r[0]) for r in rows) + "\n"
+            code = rows[r].text if r < len(rows) else ""
+            indent = code[: len(code) - len(code.lstrip())]
+            for c, alone in above.get(r, ()):
+                # One blank line the author left before or after an own-line comment stays.
+                if alone and self._blank_source_line(c.span.line - 1):
+                    blank()
+                out.append(f"{indent}#{c.text}".rstrip())
+                if alone and self._blank_source_line(c.span.line + 1):
+                    blank()
+            if r < len(rows):
+                c_end = ends.get(r)
+                out.append(f"{code}  #{c_end.text}".rstrip() if c_end is not None else code)
+        while out and out[-1] == "":
+            out.pop()
+        return "\n".join(out) + "\n"
 
     # -- dispatch (one visitor method per node class)
     def visit(self, node: ast.Node, depth: int = 0) -> None:
@@ -332,44 +412,38 @@ class Formatter:
                 self.blank()
             self.visit(item, depth)
             previous = type(item)
-        self.flush(10**9, "")
 
     def visit_Header(self, h: ast.Header, depth: int) -> None:
-        names = [n for n in ("version", "status", "updated", "owner", "scope", "disclaimer")
-                 if getattr(h, n) is not None]
-        self.clause(h, depth, f"guideline {h.name.name}", [s(h.title)],
-                    at=self.parts(h, names)[0])
+        self.clause(h, depth, f"guideline {h.name.name}", [s(h.title)])
         sub = depth + 1
         fields: list[tuple[str, list[Piece]]] = []
         if h.version is not None:
-            fields.append(("version", [w(h.version)]))
+            fields.append(("version", [w(h.version, at(h.version))]))
         if h.status is not None:
-            fields.append(("status", [w(h.status.name)]))
+            fields.append(("status", [w(h.status.name, at(h.status))]))
         if h.updated is not None:
-            fields.append(("updated", [w(h.updated)]))
+            fields.append(("updated", [w(h.updated, at(h.updated))]))
         for name in ("owner", "scope", "disclaimer"):
             value = getattr(h, name)
             if value is not None:
                 fields.append((name, [s(value)]))
-        spans = self.parts(h, [name for name, _ in fields])
-        for (name, pieces), at in zip(fields, spans[1:], strict=True):
-            self.clause(h, sub, name, pieces, sub + 1, at)
+        for name, pieces in fields:
+            self.clause(h, sub, name, pieces, sub + 1, own=False)
 
     def visit_Changelog(self, c: ast.Changelog, depth: int) -> None:
         self.clause(c, depth, f"changelog {c.version} {c.date}", [s(c.text)])
 
     def visit_Reference(self, r: ast.Reference, depth: int) -> None:
-        head, source, url = self.parts(r, ["source" if r.source is not None else "year", "url"])
-        self.clause(r, depth, f"reference {r.name.name} {r.kind.name}", [s(r.title)], at=head)
+        self.clause(r, depth, f"reference {r.name.name} {r.kind.name}", [s(r.title)])
         pieces: list[Piece] = []
         if r.source is not None:
             pieces += [w("source"), s(r.source)]
         if r.year is not None:
-            pieces.append(w(f"year {r.year}"))
+            pieces.append(w(f"year {r.year}", at(r.year_at)))
         if pieces:
-            self.clause(r, depth + 1, pieces[0].text, pieces[1:], at=source)
+            self.clause(r, depth + 1, "", pieces, own=False)
         if r.url is not None:
-            self.clause(r, depth + 1, "url", [s(r.url)], at=url)
+            self.clause(r, depth + 1, "url", [s(r.url)], own=False)
         for n in r.notes:
             self.visit(n, depth + 1)
 
@@ -380,9 +454,9 @@ class Formatter:
         t = i.type
         opt = "optional " if i.optional else ""
         if isinstance(t, ast.BooleanType):
-            typ = [w(opt + "boolean")]
+            typ = [w(opt + "boolean", at(t))]
         elif isinstance(t, ast.EnumType):
-            typ = listed([v.name for v in t.values], f"{opt}one of ")
+            typ = listed(t.values, f"{opt}one of ")
         else:
             rng = ""
             if t.low is not None and t.high is not None:
@@ -393,9 +467,14 @@ class Formatter:
                 rng = f" <= {t.high.text}"
             if isinstance(t, ast.IntegerType):
                 step = f" step {t.step.text}" if t.step is not None else ""
-                typ = [w(f"{opt}integer{rng}{step}")]
+                typ = [w(f"{opt}integer{rng}{step}", at(t))]
             else:
-                typ = [w(f"{opt}number{rng}")]
+                # The unit is a piece of its own, so this one ends with the range.
+                bound = t.high or t.low
+                where = first_word(t, "number")
+                if bound is not None and where is not None and bound.span.line > 0:
+                    where = where[0], (bound.span.end_line, bound.span.end_column)
+                typ = [w(f"{opt}number{rng}", where)]
                 if t.unit is not None:
                     typ += [w("unit"), s(t.unit)]
         label = quote(i.label) + ":"
@@ -403,7 +482,7 @@ class Formatter:
         if len(head) + 1 + len(typ[0].text) <= WIDTH:
             self.clause(i, depth, head, typ)
         else:
-            self.clause(i, depth, f"input {i.name.name}", [Piece(label, None), *typ])
+            self.clause(i, depth, f"input {i.name.name}", [w(label, at(i.label)), *typ])
 
     def visit_Assume(self, a: ast.Assume, depth: int) -> None:
         pieces = expr_pieces(a.condition)
@@ -411,28 +490,30 @@ class Formatter:
             pieces += lead("unless", expr_pieces(a.unless))
         self.clause(a, depth, "assume", pieces)
         if a.text is not None:
-            self.clause(a, depth + 1, "", [s(a.text)])
+            self.clause(a, depth + 1, "", [s(a.text)], own=False)
 
     def visit_Let(self, lt: ast.Let, depth: int) -> None:
         head = f"let {lt.name.name}"
         label = [s(lt.label)] if lt.label is not None else []
-        one = fill(INDENT * depth + head, [*label, w("="), *expr_pieces(lt.expr)], INDENT)
+        where = first_word(lt, "let")
+        one = fill(INDENT * depth + head, [*label, w("="), *expr_pieces(lt.expr)], INDENT, where)
         if len(one) == 1:
-            self.emit(lt, depth, one)
+            self.add(one)
             return
         indent = INDENT * depth
-        first = fill(indent + head, [*label, w("=")], indent + INDENT)
+        first = fill(indent + head, [*label, w("=")], indent + INDENT, where)
         rest = fill(indent + INDENT, expr_pieces(lt.expr), indent + INDENT * 2)
-        self.emit(lt, depth, first + rest)
+        self.add(first + rest)
 
     def visit_Action(self, a: ast.Action, depth: int) -> None:
-        pieces = [s(a.text)] + ([w(a.strength)] if a.strength else [])
-        head, detail, cite = self.parts(a, ["detail", "cite"])
-        self.clause(a, depth, f"action {a.name.name} {a.kind.name}", pieces, at=head)
+        pieces = [s(a.text)] + ([w(a.strength, at(a.strength))] if a.strength else [])
+        self.clause(a, depth, f"action {a.name.name} {a.kind.name}", pieces)
+        if a.short is not None:
+            self.clause(a, depth + 1, "short", [s(a.short)], own=False)
         if a.detail is not None:
-            self.clause(a, depth + 1, "detail", [s(a.detail)], at=detail)
+            self.clause(a, depth + 1, "detail", [s(a.detail)], own=False)
         if a.citations:
-            self.clause(a, depth + 1, "cite", listed([c.name for c in a.citations]), at=cite)
+            self.clause(a, depth + 1, "cite", listed(a.citations), own=False)
 
     def visit_Section(self, sec: ast.Section, depth: int) -> None:
         self.clause(sec, depth, f"section {sec.name.name}", [s(sec.title)])
@@ -440,29 +521,27 @@ class Formatter:
             self.clause(p, depth + 1, "text", [s(p.text), *_cite(p.citations)])
 
     def visit_Pathway(self, p: ast.Pathway, depth: int) -> None:
-        head, start = self.parts(p, ["start"])
-        self.emit(p, depth, ["pathway"], head)
-        self.clause(p, depth + 1, "start ->", listed([t.name for t in p.start]), at=start)
+        self.clause(p, depth, "pathway", [])
+        self.clause(p, depth + 1, "start ->", listed(p.start), own=False)
         for node in p.nodes:
             self.blank()
             self.visit(node, depth + 1)
 
     def visit_Step(self, st: ast.Step, depth: int) -> None:
-        head, then = self.parts(st, ["then"])
-        first_item = st.items[0].span.line - 1 if st.items else head[1]
-        self.clause(st, depth, f"step {st.name.name}", [s(st.title)],
-                    at=(head[0], min(head[1], first_item)))
+        self.clause(st, depth, f"step {st.name.name}", [s(st.title)])
         for it in st.items:
             self.visit(it, depth + 1)
         if st.then is not None:
-            self.clause(st, depth + 1, "then ->", listed([t.name for t in st.then]), at=then)
+            self.clause(st, depth + 1, "then ->", listed(st.then), own=False)
 
     def visit_Recommend(self, r: ast.Recommend, depth: int) -> None:
         pieces = lead("when", expr_pieces(r.condition)) if r.condition is not None else []
-        self.clause(r, depth, "recommend", [*listed([a.name for a in r.actions]), *pieces])
+        if r.label is not None:
+            pieces.append(s(r.label))
+        self.clause(r, depth, "recommend", [*listed(r.actions), *pieces])
 
     def visit_Decide(self, d: ast.Decide, depth: int) -> None:
-        pieces = [s(d.question)] + ([w(d.policy)] if d.policy else [])
+        pieces = [s(d.question)] + ([w(d.policy, at(d.policy))] if d.policy else [])
         self.clause(d, depth, f"decide {d.name.name}", pieces)
         for n in d.notes:
             self.visit(n, depth + 1)
@@ -475,14 +554,14 @@ class Formatter:
         pieces = [*expr_pieces(b.condition)]
         if b.label is not None:
             pieces.append(s(b.label))
-        pieces += listed([t.name for t in b.targets], "-> ")
+        pieces += listed(b.targets, "-> ")
         self.clause(b, depth, "when", pieces)
         for n in b.notes:
             self.visit(n, depth + 1)
 
     def visit_Otherwise(self, o: ast.Otherwise, depth: int) -> None:
         pieces = [*([s(o.label)] if o.label is not None else []),
-                  *listed([t.name for t in o.targets], "-> ")]
+                  *listed(o.targets, "-> ")]
         self.clause(o, depth, "otherwise", pieces)
         for n in o.notes:
             self.visit(n, depth + 1)
@@ -492,9 +571,8 @@ class Formatter:
 
     def _rule(self, node: ast.Node, depth: int, head: list[Piece], reason: str,
               citations: tuple[ast.Ident, ...]) -> None:
-        first, second = self.parts(node, ['"'])
-        self.clause(node, depth, head[0].text, head[1:], at=first)
-        self.clause(node, depth + 1, "", [s(reason), *_cite(citations)], at=second)
+        self.clause(node, depth, head[0].text, head[1:])
+        self.clause(node, depth + 1, "", [s(reason), *_cite(citations)], own=False)
 
     def visit_Never(self, n: ast.Never, depth: int) -> None:
         head = [w(f"never {n.action.name}")]
@@ -512,24 +590,22 @@ class Formatter:
 
     def visit_Caution(self, c: ast.Caution, depth: int) -> None:
         self.clause(c, depth, f"caution {c.name.name}", [s(c.text)])
-        self.clause(c, depth + 1, "when", [*expr_pieces(c.condition), *_cite(c.citations)])
+        self.clause(c, depth + 1, "when", [*expr_pieces(c.condition), *_cite(c.citations)],
+                    own=False)
 
     def _assignments(self, values: tuple[ast.Assignment, ...]) -> list[Piece]:
-        texts = [f"{a.key.name} = {_value(a.value)}" for a in values]
-        return [w(t + ("," if i + 1 < len(texts) else "")) for i, t in enumerate(texts)]
+        return [w(f"{a.key.name} = {_value(a.value)}" + ("," if i + 1 < len(values) else ""),
+                  at(a)) for i, a in enumerate(values)]
 
     def visit_Patient(self, p: ast.Patient, depth: int) -> None:
-        first = p.values[0].span.line if p.values else p.span.end_line
         self.clause(p, depth, f"patient {p.name.name}",
-                    [s(p.description)] if p.description is not None else [],
-                    at=(p.span.line, max(p.span.line, first - 1)))
-        self.clause(p, depth + 1, "", self._assignments(p.values),
-                    at=(first, p.span.end_line))
+                    [s(p.description)] if p.description is not None else [])
+        self.clause(p, depth + 1, "", self._assignments(p.values), own=False)
 
     def visit_Case(self, c: ast.Case, depth: int) -> None:
         pieces = [s(c.title)]
         if c.base is not None:
-            pieces.append(w(f"from {c.base.name}"))
+            pieces.append(w(f"from {c.base.name}", at(c.base)))
         if c.values:
             pieces += lead("with", self._assignments(c.values))
         self.clause(c, depth, "case", pieces, depth + 2)
@@ -540,10 +616,10 @@ class Formatter:
         words = {"some": "expect", "none": "expect no", "only": "expect only",
                  "pending": "expect pending", "pending_at": "expect pending at",
                  "caution": "expect caution", "path": "expect path"}[e.kind]
-        names = [w(n.name + ("," if i + 1 < len(e.names) else ""))
+        names = [w(n.name + ("," if i + 1 < len(e.names) else ""), at(n))
                  for i, n in enumerate(e.names)]
         if e.kind == "only" and not e.names:
-            names = [w("nothing")]
+            names = [w("nothing", last_word(e, "nothing"))]
         self.clause(e, depth, words, names, depth + 2)
 
     def visit_Allow(self, a: ast.Allow, depth: int) -> None:

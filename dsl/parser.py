@@ -35,7 +35,7 @@ KEYWORDS = (
     "guideline", "version", "status", "updated", "owner", "scope", "disclaimer", "changelog",
     "reference", "source", "year", "url", "note", "input", "optional", "boolean", "integer",
     "number", "one", "of", "step", "unit", "assume", "unless", "let", "action", "strong",
-    "conditional", "detail", "section", "text", "cite", "pathway", "start", "recommend",
+    "conditional", "short", "detail", "section", "text", "cite", "pathway", "start", "recommend",
     "when", "then", "decide", "unique", "first", "otherwise", "end", "never", "require",
     "conflict", "caution", "patient", "with", "case", "from", "expect", "no", "only",
     "nothing", "pending", "at", "path", "allow", "and", "or", "not", "is", "known", "unknown",
@@ -184,8 +184,12 @@ class _Builder(Transformer[Token, Any]):
         return tuple(self._ident(t) if isinstance(t, Token) else t for t in items)
 
     # -- small pieces
+    def _text(self, tok: Token) -> ast.Text:
+        return ast.Text(str(tok), _token_span(tok, self.filename))
+
     def string(self, meta: Any, toks: list[Token]) -> str:
-        return "".join(_decode_string(t, self.filename) for t in toks)
+        return ast.Text("".join(_decode_string(t, self.filename) for t in toks),
+                        self._span(meta))
 
     def number(self, meta: Any, toks: list[Token]) -> ast.Number:
         return _number(toks[0], self.filename)
@@ -204,10 +208,10 @@ class _Builder(Transformer[Token, Any]):
         return ast.Note(self._span(meta), items[0], cites)
 
     def strength(self, meta: Any, toks: list[Token]) -> str:
-        return str(toks[0])
+        return self._text(toks[0])
 
     def policy(self, meta: Any, toks: list[Token]) -> str:
-        return str(toks[0])
+        return self._text(toks[0])
 
     # -- header
     def start(self, meta: Any, items: list[Any]) -> ast.Guideline:
@@ -228,13 +232,13 @@ class _Builder(Transformer[Token, Any]):
             values.get("scope"), values.get("disclaimer"))
 
     def h_version(self, meta: Any, toks: list[Token]) -> tuple[str, Any, ast.Span]:
-        return ("version", str(toks[0]), self._span(meta))
+        return ("version", self._text(toks[0]), self._span(meta))
 
     def h_status(self, meta: Any, toks: list[Token]) -> tuple[str, Any, ast.Span]:
         return ("status", self._word(toks[0]), self._span(meta))
 
     def h_updated(self, meta: Any, toks: list[Token]) -> tuple[str, Any, ast.Span]:
-        return ("updated", str(toks[0]), self._span(meta))
+        return ("updated", self._text(toks[0]), self._span(meta))
 
     def h_owner(self, meta: Any, items: list[Any]) -> tuple[str, Any, ast.Span]:
         return ("owner", items[0], self._span(meta))
@@ -246,11 +250,13 @@ class _Builder(Transformer[Token, Any]):
         return ("disclaimer", items[0], self._span(meta))
 
     def changelog(self, meta: Any, items: list[Any]) -> ast.Changelog:
-        return ast.Changelog(self._span(meta), str(items[0]), str(items[1]), items[2])
+        return ast.Changelog(self._span(meta), self._text(items[0]), self._text(items[1]),
+                             items[2])
 
     def reference(self, meta: Any, items: list[Any]) -> ast.Reference:
         name, kind, title, *rest = items
         source = year = url = None
+        year_at = ast.NO_SPAN
         notes: list[ast.Note] = []
         for r in rest:
             if isinstance(r, ast.Note):
@@ -259,10 +265,11 @@ class _Builder(Transformer[Token, Any]):
                 source = r[1]
             elif r[0] == "year":
                 year = int(Fraction(str(r[1])))
+                year_at = _token_span(r[1], self.filename)
             else:
                 url = r[1]
         return ast.Reference(self._span(meta), self._ident(name), self._word(kind), title,
-                             source, year, url, tuple(notes))
+                             source, year, url, tuple(notes), year_at=year_at)
 
     def ref_source(self, meta: Any, items: list[Any]) -> tuple[str, Any]:
         return ("source", items[0])
@@ -339,19 +346,25 @@ class _Builder(Transformer[Token, Any]):
         name, kind, text, *rest = items
         strength = None
         detail = None
+        short = None
         cites: tuple[ast.Ident, ...] = ()
         for r in rest:
             if isinstance(r, str):
                 strength = r
             elif isinstance(r, tuple) and r and r[0] == "detail":
                 detail = r[1]
+            elif isinstance(r, tuple) and r and r[0] == "short":
+                short = r[1]
             else:
                 cites = cites + r
         return ast.Action(self._span(meta), self._ident(name), self._word(kind), text,
-                          strength, detail, cites)
+                          strength, detail, cites, short)
 
     def a_detail(self, meta: Any, items: list[Any]) -> tuple[str, str]:
         return ("detail", items[0])
+
+    def a_short(self, meta: Any, items: list[Any]) -> tuple[str, str]:
+        return ("short", items[0])
 
     def section(self, meta: Any, items: list[Any]) -> ast.Section:
         return ast.Section(self._span(meta), self._ident(items[0]), items[1], tuple(items[2:]))
@@ -383,9 +396,10 @@ class _Builder(Transformer[Token, Any]):
 
     def recommend(self, meta: Any, items: list[Any]) -> ast.Recommend:
         actions = [i for i in items if isinstance(i, Token)]
-        conds = [i for i in items if not isinstance(i, Token)]
+        conds = [i for i in items if not isinstance(i, (Token, str))]
+        labels = [i for i in items if isinstance(i, str) and not isinstance(i, Token)]
         return ast.Recommend(self._span(meta), self._idents(actions),
-                             conds[0] if conds else None)
+                             conds[0] if conds else None, labels[0] if labels else None)
 
     def decide(self, meta: Any, items: list[Any]) -> ast.Decide:
         name, question, *rest = items
