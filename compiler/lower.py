@@ -195,7 +195,7 @@ class Lowerer:
                 actions[ac.name.name] = m.Action(
                     ac.name.name, ac.kind.name, ac.text, ac.strength or "strong", ac.detail,
                     self._cites(ac.citations, f"the action `{ac.name.name}`", ac.name.span),
-                    ac.span)
+                    ac.span, str(ac.short) if ac.short is not None else None)
         sections = tuple(
             m.Section(s.name.name, s.title, tuple(
                 m.Paragraph(p.text, tuple(c.name for c in p.citations), p.span)
@@ -269,7 +269,9 @@ class Lowerer:
                         continue
                     cond = self.resolver.condition(it.condition) if it.condition else None
                     sites.append(m.RecommendSite(tuple(a.name for a in it.actions), cond,
-                                                 n.name.name, len(sites), it.span))
+                                                 n.name.name, len(sites), it.span,
+                                                 str(it.label) if it.label is not None
+                                                 else None))
                 nodes[n.name.name] = m.Step(n.name.name, n.title, tuple(sites), tuple(notes),
                                             tuple(t.name for t in n.then or ()), n.span)
             elif isinstance(n, ast.Decide):

@@ -258,6 +258,13 @@ class Action:
     detail: str | None
     citations: tuple[str, ...]
     span: Span = field(compare=False, repr=False)
+    #: The wording for print (the flowchart); None: print ``text``.
+    short: str | None = None
+
+    @property
+    def print_text(self) -> str:
+        """What a printed chart says: the short wording when there is one."""
+        return self.short or self.text
 
 
 @dataclass(frozen=True, slots=True)
@@ -291,6 +298,8 @@ class RecommendSite:
     step: str
     index: int
     span: Span = field(compare=False, repr=False)
+    #: The author's words for the condition (`recommend A when C "label"`).
+    label: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -167,6 +167,14 @@ def _para(text: str, width: int) -> str:
     return "<BR/>".join(esc(line) for line in wrap(text, width))
 
 
+def _if(words: str) -> str:
+    """A condition as the head of a recommendation: "If ...:" (an author's label may already
+    start with "if")."""
+    if re.match(r"(?i)if\b", words):
+        return words[0].upper() + words[1:] + ":"
+    return "If " + _lower_first(words) + ":"
+
+
 def _lower_first(words: str) -> str:
     # "If lung mass biopsied", but "If CSF flow" and "If EGFR mutant" keep their capitals.
     first = words.split(" ", 1)[0]
@@ -245,10 +253,10 @@ class _Chart:
 
     def action_text(self, action: m.Action) -> str:
         if action.strength == "conditional":
-            lines = [esc(x) for x in wrap("Consider: " + action.text, self.w)]
+            lines = [esc(x) for x in wrap("Consider: " + action.print_text, self.w)]
             lines[0] = lines[0].replace("Consider:", "<B>Consider:</B>", 1)
             return "<I>" + "<BR/>".join(lines) + "</I>"
-        return "<B>" + _para(action.text, self.w) + "</B>"
+        return "<B>" + _para(action.print_text, self.w) + "</B>"
 
     def tag(self, kind: Kind) -> str:
         return f'<B>{self.font(esc(kind.tag), color=kind.ink)}</B>'
@@ -331,7 +339,7 @@ class _Chart:
                 kind = KINDS.get(action.kind, KINDS["other"])
                 text = ""
                 if site.condition is not None:
-                    words = "If " + _lower_first(site.condition.words) + ":"
+                    words = _if(site.label or site.condition.words)
                     text = _para(words, self.w) + "<BR/>"
                 text += self.action_text(action) + self.cites(action.citations)
                 rows.append(f'<TR><TD BGCOLOR="{kind.fill}" VALIGN="TOP">{self.tag(kind)}</TD>'

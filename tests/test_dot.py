@@ -163,6 +163,28 @@ def test_chart_content() -> None:
     assert model.source_sha256[:12] in source and "For tests only" in source
 
 
+def test_chart_prints_short_wordings_and_condition_labels(tmp_path: Path) -> None:
+    """`short` replaces an action's text on the chart (the handout keeps the full text), and a
+    recommendation's label replaces its condition's generated words."""
+    guide = tmp_path / "short.guide"
+    guide.write_text(
+        'guideline brief "Short" version 1.0.0 status draft updated 2026-01-01 owner "T"\n'
+        'input fit "Fit for treatment": boolean\n'
+        'action treat systemic "A long recommendation the chart has no room for" strong\n'
+        '  short "Treat"\n'
+        'action rest supportive "Rest and fluids" conditional\n'
+        'pathway\n  start -> s\n'
+        '  step s "Care"\n'
+        '    recommend treat when fit "if fit enough"\n'
+        '    recommend rest when not fit\n'
+        '    then -> done\n'
+        '  end done\n', encoding="utf-8")
+    source = dot.build_source(model_of(guide)).replace("<BR/>", " ")
+    assert "<B>Treat</B>" in source and "no room for" not in source
+    assert "If if fit enough:" not in source and "If fit enough:" in source
+    assert "<B>Consider:</B> Rest and fluids" in source and "If not fit for treatment:" in source
+
+
 def test_pitfalls_with_the_same_reason_are_shown_once() -> None:
     model = model_of(FLAGSHIP)
     rows = dot.pitfalls(model)

@@ -380,6 +380,7 @@ def test_declarations() -> None:
         ast.Compare(sp, "!=", _name("biopsied"), ast.Bool(sp, False))))
 
     actions = {a.name.name: a for a in of(g, ast.Action) if isinstance(a, ast.Action)}
+    assert (actions["treat"].short, actions["watch"].short) == ("Systemic", None)
     assert (actions["treat"].kind.name, actions["treat"].strength, actions["treat"].detail,
             actions["treat"].citations) == ("systemic", "strong", "First line.", _ids("r1", "r2"))
     assert (actions["watch"].strength, actions["watch"].citations) == ("conditional", _ids("c1"))
@@ -404,6 +405,10 @@ def test_pathway() -> None:
     r1, r2, n1, n2 = workup.items
     sp = ast.NO_SPAN
     assert r1 == ast.Recommend(sp, _ids("scan"), None)
+    assert r1.label is None
+    [treat_rec] = treat_step.items
+    assert isinstance(treat_rec, ast.Recommend)
+    assert (treat_rec.label, treat_rec.condition) == ("if fit", _name("fit"))
     assert r2 == ast.Recommend(sp, _ids("scan", "biopsy"), ast.Or(sp, (
         ast.Compare(sp, "==", _name("histology"), _name("unknown")),
         ast.IsKnown(sp, _name("egfr"), False))))
