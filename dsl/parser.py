@@ -258,27 +258,43 @@ class _Builder(Transformer[Token, Any]):
         source = year = url = None
         year_at = ast.NO_SPAN
         notes: list[ast.Note] = []
+        self._once([r for r in rest if not isinstance(r, ast.Note)],
+                   f"the reference `{name}`")
         for r in rest:
             if isinstance(r, ast.Note):
                 notes.append(r)
             elif r[0] == "source":
                 source = r[1]
             elif r[0] == "year":
-                year = int(Fraction(str(r[1])))
                 year_at = _token_span(r[1], self.filename)
+                value = Fraction(str(r[1]))
+                if value.denominator != 1:
+                    raise GuidecError([error(
+                        "E009", f"the year `{r[1]}` is not a whole number", year_at,
+                        hint="write the year of publication, e.g. `year 2026`")])
+                year = int(value)
             else:
                 url = r[1]
         return ast.Reference(self._span(meta), self._ident(name), self._word(kind), title,
                              source, year, url, tuple(notes), year_at=year_at)
 
-    def ref_source(self, meta: Any, items: list[Any]) -> tuple[str, Any]:
-        return ("source", items[0])
+    def _once(self, fields_: list[tuple[Any, ...]], where: str) -> None:
+        """E005 for a field (``(key, value, span)``) given twice in one clause."""
+        seen: set[str] = set()
+        for key, _, span in fields_:
+            if key in seen:
+                raise GuidecError([error("E005", f"`{key}` is given twice in {where}", span,
+                                         hint=f"keep one `{key}`")])
+            seen.add(key)
 
-    def ref_year(self, meta: Any, toks: list[Token]) -> tuple[str, Any]:
-        return ("year", toks[0])
+    def ref_source(self, meta: Any, items: list[Any]) -> tuple[str, Any, ast.Span]:
+        return ("source", items[0], self._span(meta))
 
-    def ref_url(self, meta: Any, items: list[Any]) -> tuple[str, Any]:
-        return ("url", items[0])
+    def ref_year(self, meta: Any, toks: list[Token]) -> tuple[str, Any, ast.Span]:
+        return ("year", toks[0], self._span(meta))
+
+    def ref_url(self, meta: Any, items: list[Any]) -> tuple[str, Any, ast.Span]:
+        return ("url", items[0], self._span(meta))
 
     # -- inputs
     def input(self, meta: Any, items: list[Any]) -> ast.Input:
@@ -348,6 +364,8 @@ class _Builder(Transformer[Token, Any]):
         detail = None
         short = None
         cites: tuple[ast.Ident, ...] = ()
+        self._once([r for r in rest if isinstance(r, tuple) and r and r[0] in ("detail", "short")],
+                   f"the action `{name}`")
         for r in rest:
             if isinstance(r, str):
                 strength = r
@@ -360,11 +378,11 @@ class _Builder(Transformer[Token, Any]):
         return ast.Action(self._span(meta), self._ident(name), self._word(kind), text,
                           strength, detail, cites, short)
 
-    def a_detail(self, meta: Any, items: list[Any]) -> tuple[str, str]:
-        return ("detail", items[0])
+    def a_detail(self, meta: Any, items: list[Any]) -> tuple[str, str, ast.Span]:
+        return ("detail", items[0], self._span(meta))
 
-    def a_short(self, meta: Any, items: list[Any]) -> tuple[str, str]:
-        return ("short", items[0])
+    def a_short(self, meta: Any, items: list[Any]) -> tuple[str, str, ast.Span]:
+        return ("short", items[0], self._span(meta))
 
     def section(self, meta: Any, items: list[Any]) -> ast.Section:
         return ast.Section(self._span(meta), self._ident(items[0]), items[1], tuple(items[2:]))
