@@ -700,6 +700,23 @@ def _describe_token(tok: Token) -> str:
     return f"`{tok}`"
 
 
+def _accepted(exc: UnexpectedToken) -> set[str]:
+    """The terminals the parser would really accept where it stopped.
+
+    LALR merges states, so ``exc.expected`` can list terminals that only a reduction would
+    reject (``->`` after an input's range, say); trying each on a copy of the parser is exact.
+    """
+    expected = set(exc.expected)
+    interactive = getattr(exc, "interactive_parser", None)
+    if interactive is None:
+        return expected
+    try:
+        accepts = set(interactive.accepts())
+    except Exception:  # the plain expected set is still a good answer
+        return expected
+    return accepts or expected
+
+
 def _syntax_error(exc: UnexpectedInput, text: str, filename: str) -> Diagnostic:
     line = getattr(exc, "line", 0) or 0
     column = getattr(exc, "column", 0) or 0
@@ -716,7 +733,7 @@ def _syntax_error(exc: UnexpectedInput, text: str, filename: str) -> Diagnostic:
                      hint=f"expected {_expected_words(set(exc.allowed or ()))}")
     if isinstance(exc, UnexpectedToken):
         tok = exc.token
-        expected: set[str] = set(exc.expected)
+        expected: set[str] = _accepted(exc)
         if tok.type == "$END" and not text.strip():
             return error("E004", "the file is empty", ast.Span(filename, 1, 1, 1, 1),
                          hint='a guideline starts with `guideline <id> "title"`')
@@ -732,6 +749,9 @@ def _syntax_error(exc: UnexpectedInput, text: str, filename: str) -> Diagnostic:
         arrows = [t for t in expected if _literal(t) == "->"]
         if arrows and len(expected) > 1:
             hint = "expected `->` and where the branch leads, e.g. `when <condition> -> <step>`"
+        if tok.type == "COMPARE" and any(_literal(t) == ">=" for t in expected):
+            hint = ("a range is written `0..100`, `>= 0` or `<= 10` (then `step 10` for an "
+                    "integer, `unit \"...\"` for a number)")
         notes: list[str] = []
         keywords = _expected_keywords(expected)
         if tok.type in ("NAME", "UNKNOWN") or str(tok).isidentifier():

@@ -533,3 +533,17 @@ def test_unicode_names_are_not_names() -> None:
     [d] = check_syntax('guideline g "t"\ninput caf\u00e9 "x": boolean\n')
     assert (d.code, d.span.line, d.span.column) == ("E001", 2, 10)
     assert d.message == "unexpected character `\u00e9`"
+
+
+def test_hints_use_what_the_parser_really_accepts() -> None:
+    """LALR's merged states list `->` after an input's range; the hint must not."""
+    head = 'guideline g "G"\n  version 1.0.0 status draft updated 2026-01-01 owner "T"\n'
+    with pytest.raises(GuidecError) as info:
+        parse(head + 'input x "X": integer 0..10 stp 1\n')
+    [d] = info.value.diagnostics
+    assert "did you mean `step`?" in d.message
+    assert d.hint is not None and "->" not in d.hint
+    with pytest.raises(GuidecError) as info:
+        parse(head + 'input x "X": number > 0\n')
+    [d] = info.value.diagnostics
+    assert d.hint is not None and "`>= 0`" in d.hint
