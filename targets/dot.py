@@ -167,12 +167,12 @@ def _para(text: str, width: int) -> str:
     return "<BR/>".join(esc(line) for line in wrap(text, width))
 
 
-def _if(words: str) -> str:
-    """A condition as the head of a recommendation: "If ...:" (an author's label may already
-    start with "if")."""
+def _if(words: str, as_written: bool = False) -> str:
+    """A condition as the head of a recommendation: "If ...:". An author's label keeps its
+    capitals ("If Ommaya reservoir feasible") and may already start with "if"."""
     if re.match(r"(?i)if\b", words):
         return words[0].upper() + words[1:] + ":"
-    return "If " + _lower_first(words) + ":"
+    return "If " + (words if as_written else _lower_first(words)) + ":"
 
 
 def _lower_first(words: str) -> str:
@@ -339,7 +339,8 @@ class _Chart:
                 kind = KINDS.get(action.kind, KINDS["other"])
                 text = ""
                 if site.condition is not None:
-                    words = _if(site.label or site.condition.words)
+                    words = (_if(site.label, as_written=True) if site.label
+                             else _if(site.condition.words))
                     text = _para(words, self.w) + "<BR/>"
                 text += self.action_text(action) + self.cites(action.citations)
                 rows.append(f'<TR><TD BGCOLOR="{kind.fill}" VALIGN="TOP">{self.tag(kind)}</TD>'

@@ -177,11 +177,13 @@ def test_chart_prints_short_wordings_and_condition_labels(tmp_path: Path) -> Non
         '  step s "Care"\n'
         '    recommend treat when fit "if fit enough"\n'
         '    recommend rest when not fit\n'
+        '    recommend treat when not fit "Ommaya placed"\n'
         '    then -> done\n'
         '  end done\n', encoding="utf-8")
     source = dot.build_source(model_of(guide)).replace("<BR/>", " ")
     assert "<B>Treat</B>" in source and "no room for" not in source
     assert "If if fit enough:" not in source and "If fit enough:" in source
+    assert "If Ommaya placed:" in source
     assert "<B>Consider:</B> Rest and fluids" in source and "If not fit for treatment:" in source
 
 
