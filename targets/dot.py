@@ -94,7 +94,9 @@ class Layout:
     ``rankdir`` LR (left to right) or TB (top to bottom); ``wrap`` the line length of box text
     in characters; ``pitfalls`` where the panel goes: ``end`` (after the last rank), ``start``
     (beside the start) or ``first`` (beside the first step); ``pitfall_columns`` its columns;
-    ``line`` the line length of the header and footer; ``font`` the font family list.
+    ``line`` the line length of the header and footer; ``font`` the font family list;
+    ``decisions`` ``hexagon`` (the question, each branch's conditions in a box on its own
+    arrow) or ``table`` (the question over one row per branch, each arrow leaving its row).
     """
 
     rankdir: str = "LR"
@@ -103,6 +105,7 @@ class Layout:
     pitfall_columns: int = 1
     line: int = 100
     font: str = PRINT_FONT
+    decisions: str = "hexagon"
 
 
 DEFAULT_LAYOUT = Layout()
@@ -111,6 +114,9 @@ LAYOUTS = tuple(
      for c in (1, 2)]
     + [Layout("TB", w, p, c) for w in (30, 36, 44) for p in ("end", "start", "first")
        for c in (1, 2)])
+#: Tried when no layout in :data:`LAYOUTS` prints at 8 pt: decisions as tables save the
+#: column of condition boxes.
+TABLE_LAYOUTS = tuple(replace(layout, decisions="table") for layout in LAYOUTS)
 
 
 def default_layout(request: BuildRequest) -> Layout:
@@ -302,8 +308,10 @@ class _Chart:
                 + "".join(rows) + "</TABLE>")
 
     def key(self) -> str:
+        decision = ("hexagon: decision" if self.layout.decisions == "hexagon"
+                    else "grey heading: a decision, its branches below")
         key = ("Bold: strong recommendation · Consider (italic): conditional · 1 (raised): "
-               "reference number · hexagon: decision · bar: in parallel · dashed: waits for a "
+               f"reference number · {decision} · bar: in parallel · dashed: waits for a "
                "result")
         return (_para(key, self.layout.line)
                 .replace("Bold:", "<B>Bold:</B>", 1)
@@ -363,12 +371,13 @@ class _Chart:
         return (f'<TABLE BORDER="1" CELLBORDER="0" CELLSPACING="0" CELLPADDING="2" '
                 f'COLOR="{INK}" BGCOLOR="{WHITE}">' + "".join(rows) + "</TABLE>")
 
-    def decision_label(self, decision: m.Decision) -> str:
-        text = "<B>" + _para(decision.question, max(18, self.w - 6)) + "</B>"
+    def decision_label(self, decision: m.Decision, width: int | None = None) -> str:
+        width = width or max(18, self.w - 6)
+        text = "<B>" + _para(decision.question, width) + "</B>"
         if decision.policy == "first":
             text += "<BR/>" + self.font("<I>first match, in order</I>", color=MUTED)
         for note in decision.notes:
-            text += ("<BR/><I>" + _para(note.text, max(18, self.w - 6)) + "</I>"
+            text += ("<BR/><I>" + _para(note.text, width) + "</I>"
                      + self.cites(note.citations))
         return self.font(text)
 
@@ -445,6 +454,8 @@ class _Chart:
                 # A step's ends are its last row (see step_label): no edges cross the chart.
                 self.fan_out(g, nid, tuple(t for t in node.next if not self.is_end(t)),
                              node.id)
+            elif isinstance(node, m.Decision) and self.layout.decisions == "table":
+                self.decision_table(g, node, where)
             elif isinstance(node, m.Decision):
                 g.node(nid, label=f"<{self.decision_label(node)}>", shape="hexagon",
                        style="filled", fillcolor=DECISION_FILL, margin="0.02,0.04",
@@ -491,11 +502,13 @@ class _Chart:
             g.edge(fork, self.target(g, t, source))
         return fork
 
-    def decision_edges(self, g: graphviz.Digraph, decision: m.Decision) -> None:
-        nid = f"n_{decision.id}"
-        width = max(16, self.w - 4)
-        # Branches that lead to the same place share one edge: fewer crossings, and the
-        # alternatives are read together.
+    def branch_labels(self, g: graphviz.Digraph, decision: m.Decision,
+                      width: int) -> dict[str, list[str]]:
+        """Destination node -> the markup of the branches that lead there, in order.
+
+        Branches that lead to the same place share one edge: fewer crossings, and the
+        alternatives are read together.
+        """
         labels: dict[str, list[str]] = {}
         for branch in decision.branches:
             words = branch.label or branch.condition.words
@@ -514,10 +527,16 @@ class _Chart:
             dest = self.branch_target(g, other.targets, f"{decision.id}-otherwise",
                                       decision.id)
             labels.setdefault(dest, []).append(text)
+        return labels
+
+    def decision_edges(self, g: graphviz.Digraph, decision: m.Decision) -> None:
+        """The hexagon's arrows, each through a box with its branches' conditions."""
+        nid = f"n_{decision.id}"
+        width = max(16, self.w - 4)
         joiner = "<BR/>" if decision.policy == "first" else "<BR/><I>or</I> "
         # Each condition is a node on its own path, so no label can be read as belonging to
         # the neighbouring arrow.
-        for i, (dest, texts) in enumerate(labels.items()):
+        for i, (dest, texts) in enumerate(self.branch_labels(g, decision, width).items()):
             lid = f"x-when-{decision.id}-{i}"
             cell = f'<TD ALIGN="LEFT" BALIGN="LEFT">{self.font(joiner.join(texts))}</TD>'
             table = f'<TABLE BORDER="0" CELLPADDING="0" CELLSPACING="0"><TR>{cell}</TR></TABLE>'
@@ -526,6 +545,38 @@ class _Chart:
                    margin="0.04,0.02")
             g.edge(nid, lid, arrowhead="none")
             g.edge(lid, dest)
+        self.pending_note(g, decision, width)
+
+    def decision_table(self, g: graphviz.Digraph, decision: m.Decision, where: str) -> None:
+        """The decision as a table: the question over one row per destination, each arrow
+        leaving its row. The same words as the hexagon's boxes, a column and many lines
+        fewer."""
+        nid = f"n_{decision.id}"
+        width = max(16, self.w + 4)
+        side = "e" if self.layout.rankdir == "LR" else "s"
+        joiner = "<BR/>" if decision.policy == "first" else "<BR/><I>or</I> "
+        rows = [f'<TR><TD ALIGN="LEFT" BALIGN="LEFT" BGCOLOR="{DECISION_FILL}">'
+                f"{self.decision_label(decision, width)}</TD></TR>"]
+        for i, (dest, texts) in enumerate(self.branch_labels(g, decision, width).items()):
+            rows.append(f'<TR><TD ALIGN="LEFT" BALIGN="LEFT" PORT="b{i}">'
+                        f"{self.font(joiner.join(texts))}</TD></TR>")
+            g.edge(f"{nid}:b{i}:{side}", dest)
+        waits = pending_inputs(self.model, decision)
+        if waits:
+            # The table's last row, dashed like the hexagon's note: what the decision waits for.
+            text = _para("Pending until known: " + ", ".join(
+                self.model.inputs[n].label for n in waits), width)
+            rows.append(f'<TR><TD ALIGN="LEFT" BALIGN="LEFT" STYLE="dashed" COLOR="{MUTED}">'
+                        f"{self.font(text.replace('Pending', '<B>Pending</B>', 1), color=MUTED)}"
+                        "</TD></TR>")
+        table = (f'<TABLE BORDER="2" CELLBORDER="1" CELLSPACING="0" CELLPADDING="3" '
+                 f'COLOR="{INK}" BGCOLOR="{WHITE}" STYLE="rounded">' + "".join(rows)
+                 + "</TABLE>")
+        g.node(nid, label=f"<{table}>", comment=where)
+
+    def pending_note(self, g: graphviz.Digraph, decision: m.Decision, width: int) -> None:
+        """A dashed note beside a decision that can wait for results, naming them."""
+        nid = f"n_{decision.id}"
         waits = pending_inputs(self.model, decision)
         if waits:
             names = ", ".join(self.model.inputs[n].label for n in waits)
@@ -677,18 +728,30 @@ def place(model: m.Model, layout: Layout, paper: tuple[float, float],
 
 
 def poster(model: m.Model, request: BuildRequest) -> Poster:
-    """Measure every layout and keep the one whose text prints largest on the paper asked for.
+    """Measure every layout and keep the one whose text prints largest on the paper asked for
+    (the conventional hexagons when several reach 8 pt; decision tables are tried only when no
+    layout with hexagons does).
 
     The header and footer lines are then fitted to the chosen drawing's width. Raises
     :class:`~targets.MissingTool` without Graphviz and :class:`DotFailed` when it fails.
     """
     paper = paper_inches(request)
-    sizes = measure_all([build_source(model, layout) for layout in LAYOUTS])
+    layouts = list(LAYOUTS)
+    sizes = measure_all([build_source(model, layout) for layout in layouts])
+    if max(fit(size, paper).scale for size in sizes) * BODY_PT < MIN_PRINTED_PT:
+        layouts += TABLE_LAYOUTS
+        sizes += measure_all([build_source(model, layout) for layout in TABLE_LAYOUTS])
     scales = [fit(size, paper).scale for size in sizes]
-    best = max(range(len(LAYOUTS)), key=lambda i: (round(scales[i], 6), -i))
+
+    def rank(i: int) -> tuple[float, bool, float, int]:
+        # 8 pt first; then the conventional hexagons; then the largest text.
+        pt = round(scales[i] * BODY_PT, 6)
+        return (min(pt, MIN_PRINTED_PT), layouts[i].decisions == "hexagon", pt, -i)
+
+    best = max(range(len(layouts)), key=rank)
     width_pt = sizes[best][0] * 72
     line = max(60, int(width_pt / (BODY_PT * CHAR_EM[PRINT_FONT])))
-    layout = replace(LAYOUTS[best], line=line)
+    layout = replace(layouts[best], line=line)
     return place(model, layout, paper, measure(build_source(model, layout)))
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from compiler.check import check_file
-from compiler.model import Model
+from compiler.model import Decision, Model
 from targets import BuildRequest, Emitted, dot
 from tests.guides import buildable
 
@@ -120,8 +120,10 @@ def test_wrap_respects_width_and_breaks_long_words() -> None:
 
 @needs_dot
 @pytest.mark.parametrize("path", every_guideline(), ids=lambda p: str(p.relative_to(ROOT)))
-@pytest.mark.parametrize("layout", [dot.DEFAULT_LAYOUT, dot.Layout("TB", 36, "first", 2)],
-                         ids=["LR", "TB"])
+@pytest.mark.parametrize("layout", [dot.DEFAULT_LAYOUT, dot.Layout("TB", 36, "first", 2),
+                                    dot.Layout("LR", 24, "end", 1, decisions="table"),
+                                    dot.Layout("TB", 36, "first", 2, decisions="table")],
+                         ids=["LR", "TB", "LR-table", "TB-table"])
 def test_dot_accepts_every_guideline(path: Path, layout: dot.Layout) -> None:
     model = model_of(path)
     proc = subprocess.run(["dot", "-Tsvg"], input=dot.build_source(model, layout).encode(),
@@ -185,6 +187,33 @@ def test_chart_prints_short_wordings_and_condition_labels(tmp_path: Path) -> Non
     assert "If if fit enough:" not in source and "If fit enough:" in source
     assert "If Ommaya placed:" in source
     assert "<B>Consider:</B> Rest and fluids" in source and "If not fit for treatment:" in source
+
+
+def test_decision_tables() -> None:
+    """A decision drawn as a table: the question, one row per destination with its port, an
+    arrow from each row, and what it waits for in a dashed last row (no floating note)."""
+    model = model_of(SMALL)
+    source = dot.build_source(model, dot.Layout("LR", 24, "end", 1, decisions="table"))
+    decisions = [n for n in model.pathway.nodes.values() if isinstance(n, Decision)]
+    assert decisions
+    for decision in decisions:
+        destinations = {b.targets for b in decision.branches} | (
+            {decision.otherwise.targets} if decision.otherwise else set())
+        ports = re.findall(rf"\tn_{decision.id}:(b\d+):e -> ", source)
+        assert sorted(ports) == [f"b{i}" for i in range(len(destinations))]
+        assert all(f'PORT="{p}"' in source for p in ports)
+    assert "x-when-" not in source and "x-pending-" not in source
+    assert re.search(r'STYLE="dashed"[^>]*><FONT[^>]*><B>Pending</B>', source)
+    flat = source.replace("<BR/>", " ")
+    assert "grey heading: a decision" in flat and "hexagon" not in flat
+
+
+@needs_dot
+def test_tables_only_when_hexagons_cannot_reach_8pt() -> None:
+    assert dot.poster(model_of(SMALL), request("pdf")).layout.decisions == "hexagon"
+    chosen = dot.poster(model_of(FLAGSHIP), request("pdf"))
+    assert chosen.smallest_pt < dot.MIN_PRINTED_PT
+    assert chosen.layout.decisions == "table"
 
 
 def test_pitfalls_with_the_same_reason_are_shown_once() -> None:
