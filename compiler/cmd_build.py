@@ -29,8 +29,10 @@ TARGETS = {
               help="Directory to write into (created if missing).")
 @click.option("-t", "--target", "targets", multiple=True, type=click.Choice(list(TARGETS)),
               help="A target to build; repeat for several. Default: every target.")
-@click.option("--paper", type=click.Choice(["a4", "letter"]), default="a4", show_default=True,
-              help="Paper size of the flowchart PDF and the handout's print stylesheet.")
+@click.option("--paper", type=click.Choice(["a4", "letter", "a3", "tabloid"]), default="a4",
+              show_default=True,
+              help="Paper size of the flowchart PDF and the handout's print stylesheet "
+                   "(a3 and tabloid, 11x17 in, for wall posters).")
 @click.option("--orientation", type=click.Choice(["landscape", "portrait"]),
               default="landscape", show_default=True, help="Orientation of the flowchart PDF.")
 def build(file: str, outdir: str, targets: tuple[str, ...], paper: str,

@@ -37,7 +37,10 @@ RENDERED = ("svg", "pdf", "png")
 INSTALL_HINT = "apt-get install graphviz; brew install graphviz"
 
 #: Paper sizes in inches, portrait (width, height).
-PAPER = {"a4": (8.27, 11.69), "letter": (8.5, 11.0)}
+PAPER = {"a4": (8.27, 11.69), "letter": (8.5, 11.0), "a3": (11.69, 16.54),
+         "tabloid": (11.0, 17.0)}
+#: The next sheet up, for a chart that does not fit at 8 pt.
+_LARGER = {"a4": "a3", "letter": "tabloid"}
 #: Blank border kept around the drawing on paper, in inches (printers need about 5 mm).
 MARGIN = 0.25
 #: The smallest text allowed on paper, in points.
@@ -849,5 +852,7 @@ def emit(model: m.Model, outdir: Path, request: BuildRequest) -> list[Emitted]:
         out.append(Emitted(None, warning=(
             f"the flowchart is too large for one {request.paper} {request.orientation} page "
             f"at {MIN_PRINTED_PT:g} pt: its smallest text prints at "
-            f"{chosen.smallest_pt:.1f} pt")))
+            f"{chosen.smallest_pt:.1f} pt"
+            + (f"; for a wall poster, --paper {_LARGER[request.paper]} is a larger sheet"
+               if request.paper in _LARGER else ""))))
     return out

@@ -39,7 +39,7 @@ REFERENCE_KIND_WORDS = {
     "consensus": "Committee consensus", "other": "Other",
 }
 STATUS_WORDS = {"draft": "Draft", "under_review": "Under review", "approved": "Approved"}
-PAPER_SIZES = {"a4": "A4", "letter": "letter"}
+PAPER_SIZES = {"a4": "A4", "letter": "letter", "a3": "A3", "tabloid": "ledger"}
 
 #: The handout's colours (CSS custom properties). Every pair in CONTRAST_PAIRS meets WCAG AA.
 PALETTE = {
@@ -625,7 +625,8 @@ def render_html(model: m.Model, svg: str | None, paper: str = "a4") -> str:
     """The handout of ``model`` as one self-contained HTML5 document.
 
     ``svg`` is the flowchart (Graphviz SVG text) to inline, or None for a placeholder with the
-    install hint; ``paper`` is ``a4`` or ``letter`` for the print stylesheet. Raises
+    install hint; ``paper`` (``a4``, ``letter``, ``a3`` or ``tabloid``) is the print
+    stylesheet's. Raises
     :class:`UnsafeSvg` when the SVG holds a script, an event handler or an external reference.
     """
     if paper not in PAPER_SIZES:

@@ -253,6 +253,19 @@ def test_flagship_prints_on_one_page(tmp_path: Path, paper: str, orientation: st
 
 @needs_dot
 @needs_poppler
+@pytest.mark.parametrize(("paper", "size"), [("a3", (1190.55, 841.89)), ("tabloid", (1224, 792))])
+def test_flagship_prints_at_8pt_on_a_wall_poster(tmp_path: Path, paper: str,
+                                                 size: tuple[float, float]) -> None:
+    """A3 or tabloid (11x17 in) landscape: the flagship on one page, no text below 8 pt."""
+    emitted = dot.emit(model_of(FLAGSHIP), tmp_path, request("pdf", paper=paper))
+    assert warnings(emitted) == []
+    pages, width, height = pdf_pages(tmp_path / "leptomeningeal.pdf")
+    assert pages == 1 and abs(width - size[0]) <= 1.5 and abs(height - size[1]) <= 1.5
+    assert smallest_glyph_height_pt(tmp_path / "leptomeningeal.pdf") >= 8.0 * WORD_BOX_EM
+
+
+@needs_dot
+@needs_poppler
 def test_small_pathway_prints_no_text_below_8pt(tmp_path: Path) -> None:
     emitted = dot.emit(model_of(SMALL), tmp_path, request("pdf"))
     assert warnings(emitted) == []

@@ -285,8 +285,10 @@ def test_print_stylesheet_paper_sizes() -> None:
     assert "@page flow { size: letter landscape;" in letter
     assert "counter(page)" in a4
     assert "break-inside: avoid" in a4 and "page: flow" in a4
+    assert re.search(r"@page\s*\{\s*size: A3;", render_html(model, None, paper="a3"))
+    assert "@page flow { size: ledger landscape;" in render_html(model, None, paper="tabloid")
     with pytest.raises(ValueError, match="paper"):
-        render_html(model, None, paper="a3")
+        render_html(model, None, paper="a5")
 
 
 # ----------------------------------------------------------------------------- hostile text
