@@ -1,7 +1,8 @@
 """`make demo`: the main job on the flagship guideline, into build/, saying what it wrote.
 
-It checks the guideline, runs its clinical vignettes, builds every target, and evaluates the
-example patients of guidelines/examples/ with the generated evaluator.
+It checks the guideline, runs its clinical vignettes, builds every target (and the flowchart
+again as an A3 wall poster), and evaluates the example patients of guidelines/examples/ with
+the generated evaluator.
 """
 
 from __future__ import annotations
@@ -48,10 +49,15 @@ def main() -> int:
     build = run(["build", str(GUIDE), "-o", str(BUILD)])
     if build not in (0, 3):
         return build
+    # The wall poster: on A3 every text of the flagship's flowchart prints at 8 pt or more.
+    if build == 0:
+        run(["build", str(GUIDE), "-o", str(BUILD / "a3"), "-t", "pdf", "--paper", "a3"])
     for example in sorted(EXAMPLES.glob("*.json")):
         show_example(example)
     print(f"\nwrote {BUILD}/: " + ", ".join(sorted(p.name for p in (ROOT / BUILD).iterdir()
                                                  if p.is_file())))
+    if (ROOT / BUILD / "a3" / "leptomeningeal.pdf").is_file():
+        print(f"wrote {BUILD}/a3/leptomeningeal.pdf (the flowchart as an A3 wall poster)")
     return status
 
 
