@@ -26,6 +26,7 @@ from collections.abc import Collection, Iterable
 from copy import copy
 from typing import Any
 
+import lark
 from lark import lexer as _lark_lexer
 from lark.common import LexerConf
 from lark.lexer import BasicLexer, ContextualLexer, PatternRE, PatternStr, TerminalDef, Token
@@ -183,4 +184,16 @@ class SharedContextualLexer(ContextualLexer):
         self.lexers = _Lexers(self)
 
 
-__all__ = ["SharedContextualLexer"]
+#: The Lark releases this lexer is tested against (it subclasses Lark's lexer and uses a few
+#: of its internals); with any other, Lark's own lexer is used.
+TESTED_LARK = ("1.3.",)
+
+
+def plugins() -> dict[str, Any]:
+    """The ``_plugins`` option for ``Lark(...)``: this lexer where the Lark release is tested."""
+    if lark.__version__.startswith(TESTED_LARK):
+        return {"ContextualLexer": SharedContextualLexer}
+    return {}
+
+
+__all__ = ["TESTED_LARK", "SharedContextualLexer", "plugins"]

@@ -26,7 +26,7 @@ from lark.exceptions import (
 
 from dsl import ast
 from dsl.diagnostics import Diagnostic, GuidecError, did_you_mean, error
-from dsl.lexer import SharedContextualLexer
+from dsl.lexer import plugins as lexer_plugins
 
 GRAMMAR = Path(__file__).with_name("grammar.lark")
 
@@ -72,7 +72,7 @@ def _lark() -> Lark:
         maybe_placeholders=False,
         lexer_callbacks={"COMMENT": _COMMENTS},
         cache=True,
-        _plugins={"ContextualLexer": SharedContextualLexer},
+        _plugins=lexer_plugins(),
     )
 
 
