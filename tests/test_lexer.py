@@ -18,7 +18,7 @@ from dsl.lexer import TESTED_LARK, SharedContextualLexer
 
 ROOT = Path(__file__).resolve().parents[1]
 #: The comparisons need the shared lexer, which the parser uses only on tested Lark releases.
-tested_lark = pytest.mark.skipif(not lark.__version__.startswith(TESTED_LARK),
+needs_tested_lark = pytest.mark.skipif(not lark.__version__.startswith(TESTED_LARK),
                                  reason=f"no shared lexer with lark {lark.__version__}")
 SOURCES = sorted([*ROOT.glob("guidelines/*.guide"), *ROOT.glob("tests/**/*.guide")])
 
@@ -53,7 +53,7 @@ def test_the_parser_uses_the_shared_lexer_on_tested_lark_releases() -> None:
     assert isinstance(dsl_parser._lark().parser.lexer, SharedContextualLexer) == tested
 
 
-@tested_lark
+@needs_tested_lark
 @pytest.mark.parametrize("path", SOURCES, ids=lambda p: str(p.relative_to(ROOT)))
 def test_same_tokens_as_lark_on_every_guide(path: Path) -> None:
     plain, shared = _pair()
@@ -73,7 +73,7 @@ def _mutants(text: str, n: int, seed: int) -> list[str]:
     return out
 
 
-@tested_lark
+@needs_tested_lark
 def test_same_tokens_and_errors_as_lark_on_mutated_sources() -> None:
     plain, shared = _pair()
     text = (ROOT / "guidelines" / "leptomeningeal.guide").read_text(encoding="utf-8")
@@ -81,7 +81,7 @@ def test_same_tokens_and_errors_as_lark_on_mutated_sources() -> None:
         assert _outcome(shared, mutant) == _outcome(plain, mutant)
 
 
-@tested_lark
+@needs_tested_lark
 def test_keywords_are_told_from_names_by_context() -> None:
     plain, shared = _pair()
     for text in ['guideline first "F"\n', 'guideline g "G" status first\n',
