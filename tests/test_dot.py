@@ -316,7 +316,9 @@ def test_adversarial_strings_are_carried_as_text(tmp_path: Path) -> None:
                    "linetwo\U0001f600{%raw%}",
                    'Treat"><imgsrc=xonerror=alert(1)>\\N\\G',
                    "Ref<b>bold</b>&\"quotes\"",
-                   "Caution\U0001fa7a\\G"]:
+                   "Caution\U0001fa7a\\G",
+                   "Short<script>alert(2)</script>\\N{{6*6}}",
+                   "IfLabel<b>x</b>\\G{y}:"]:
         assert needle in text, needle
     # U+2028 is a line break: the text on each side is on its own line.
     lines = [el.text or "" for el in root.iter() if el.tag.endswith("}text")]
