@@ -93,6 +93,10 @@ class Node(metaclass=_NodeMeta):
     def __delattr__(self, name: str) -> None:
         raise FrozenInstanceError(f"cannot delete field {name!r}")
 
+    def __reduce__(self) -> tuple[type[Node], tuple[object, ...]]:
+        # Pickle and deepcopy rebuild a node through __init__: frozen, it has no setattr.
+        return type(self), tuple(getattr(self, f) for f in self._fields)
+
     def _key(self) -> tuple[object, ...]:
         return tuple(getattr(self, f) for f in self._compared)
 

@@ -3,6 +3,8 @@ syntax tree's records behave like the frozen dataclasses they replace."""
 
 from __future__ import annotations
 
+import copy
+import pickle
 import random
 from dataclasses import FrozenInstanceError
 from functools import lru_cache
@@ -112,3 +114,15 @@ def test_nodes_are_frozen_records() -> None:
     with pytest.raises(TypeError):
         ast.Name(here)  # type: ignore[call-arg]
     assert [type(c).__name__ for c in guideline.walk()] == ["Guideline", "Header", "Ident"]
+
+
+def test_trees_survive_pickle_and_deepcopy() -> None:
+    """Frozen nodes are rebuilt through __init__, spans, comments and text spans included."""
+    tree = dsl_parser.parse((ROOT / "guidelines" / "leptomeningeal.guide").read_text(
+        encoding="utf-8"), "leptomeningeal.guide")
+    for copied in (pickle.loads(pickle.dumps(tree)), copy.deepcopy(tree)):
+        assert copied == tree and copied is not tree
+        assert copied.comments == tree.comments
+        assert [n.span for n in copied.walk()] == [n.span for n in tree.walk()]
+        assert isinstance(copied.header.title, ast.Text)
+        assert copied.header.title.span == tree.header.title.span
