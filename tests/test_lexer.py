@@ -102,7 +102,7 @@ def test_nodes_are_frozen_records() -> None:
     with pytest.raises(FrozenInstanceError):
         name.name = "age"  # type: ignore[misc]
     with pytest.raises(AttributeError):
-        name.other = 1  # type: ignore[attr-defined]
+        name.other = 1
     guideline = ast.Guideline(here, ast.Header(here, ast.Ident(here, "g"), "G", None, None,
                                                None, None, None, None), ())
     assert guideline.comments == ()
@@ -124,5 +124,6 @@ def test_trees_survive_pickle_and_deepcopy() -> None:
         assert copied == tree and copied is not tree
         assert copied.comments == tree.comments
         assert [n.span for n in copied.walk()] == [n.span for n in tree.walk()]
-        assert isinstance(copied.header.title, ast.Text)
-        assert copied.header.title.span == tree.header.title.span
+        title, original = copied.header.title, tree.header.title
+        assert isinstance(title, ast.Text) and isinstance(original, ast.Text)
+        assert title.span == original.span
