@@ -61,7 +61,7 @@ class _NodeMeta(type):
                     value = value.default
                 defaults[key] = value
         ns["__slots__"] = own
-        ns["_fields"] = inherited + own
+        ns["_fields"] = ns["__match_args__"] = inherited + own
         ns["_defaults"] = defaults
         ns["_uncompared"] = uncompared
         ns["_compared"] = tuple(f for f in inherited + own if f not in uncompared)
