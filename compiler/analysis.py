@@ -36,7 +36,6 @@ tracked conditions.
 from __future__ import annotations
 
 import math
-import operator
 import random
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -312,7 +311,7 @@ def compile_condition(e: m.Expr) -> Fn:
             return None if x is None else x in allowed
         return member
     if isinstance(e, m.Cmp):
-        left, right, op = compile_condition(e.left), compile_condition(e.right), _OPS[e.op]
+        left, right, op = compile_condition(e.left), compile_condition(e.right), m.COMPARISONS[e.op]
 
         def cmp(v: Mapping[str, object]) -> object:
             a, b = left(v), right(v)
@@ -343,12 +342,6 @@ def compile_condition(e: m.Expr) -> Fn:
             return x * factor
         return scale
     raise TypeError(f"{type(e).__name__} cannot be compiled for a pathway condition")
-
-
-_OPS: dict[str, Callable[[Any, Any], bool]] = {
-    "==": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le,
-    ">": operator.gt, ">=": operator.ge,
-}
 
 
 # ============================================================================ goals

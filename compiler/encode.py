@@ -279,7 +279,7 @@ class Encoding:
             rv, rk = self.value(e.right)
             k = self.conj(lk, rk)
             definite = k is self.TRUE
-            holds = _compare(e.op, lv, rv)
+            holds: Z = m.COMPARISONS[e.op](lv, rv)
             return self._tf(self.conj(k, holds), definite,
                             lambda: self.conj(k, self.neg(holds)))
         raise TypeError(f"not a boolean expression: {type(e).__name__}")
@@ -448,20 +448,6 @@ class Encoding:
             else:
                 parts.append(iv.value == self.num(v))
         return self.conj(*parts)
-
-
-def _compare(op: str, left: Z, right: Z) -> Z:
-    if op == "==":
-        return left == right
-    if op == "!=":
-        return left != right
-    if op == "<":
-        return left < right
-    if op == "<=":
-        return left <= right
-    if op == ">":
-        return left > right
-    return left >= right
 
 
 def enum_values(t: str) -> tuple[str, ...]:

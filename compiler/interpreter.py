@@ -63,16 +63,6 @@ def _number(raw: object) -> Fraction | None:
     return Fraction(raw)
 
 
-def _kind_words(inp: m.Input) -> str:
-    if inp.kind == "boolean":
-        return "true or false"
-    if inp.kind == "enum":
-        return "one of " + ", ".join(inp.values)
-    if inp.kind == "integer":
-        return "an integer"
-    return "a number"
-
-
 def validate(model: m.Model, patient: Mapping[str, object]) -> dict[str, m.Value]:
     """Check a patient (decoded JSON) against the inputs and assumptions; return its values.
 
@@ -122,37 +112,26 @@ def _convert(inp: m.Input, raw: object, problems: list[Problem]) -> m.Value:
             return raw
         near = did_you_mean(raw, inp.values) if isinstance(raw, str) else None
         hint = f" (did you mean `{near}`?)" if near else ""
-        problems.append(Problem(name, f"must be {_kind_words(inp)}, not {_show(raw)}{hint}"))
+        problems.append(Problem(name, f"must be {inp.kind_words}, not {_show(raw)}{hint}"))
         return None
     if isinstance(raw, float) and not math.isfinite(raw):
         problems.append(Problem(name, "must be a finite number, not NaN or infinity"))
         return None
     value = _number(raw)
     if value is None:
-        problems.append(Problem(name, f"must be {_kind_words(inp)}, not {_show(raw)}"))
+        problems.append(Problem(name, f"must be {inp.kind_words}, not {_show(raw)}"))
         return None
     if inp.kind == "integer" and value.denominator != 1:
         problems.append(Problem(name, f"must be an integer, not {_show(raw)}"))
         return None
     if (inp.low is not None and value < inp.low) or (inp.high is not None and value > inp.high):
-        problems.append(Problem(name, f"{_show(raw)} is out of range ({_range(inp)})"))
+        problems.append(Problem(name, f"{_show(raw)} is out of range ({inp.range_text})"))
         return None
     if inp.step is not None and (value - (inp.low or 0)) % inp.step != 0:
-        problems.append(Problem(name, f"{_show(raw)} is not a multiple of {_num(inp.step)}"))
+        step = m.number_text(inp.step)
+        problems.append(Problem(name, f"{_show(raw)} is not a multiple of {step}"))
         return None
     return value
-
-
-def _num(v: Fraction) -> str:
-    return str(v.numerator) if v.denominator == 1 else str(float(v))
-
-
-def _range(inp: m.Input) -> str:
-    low = _num(inp.low) if inp.low is not None else None
-    high = _num(inp.high) if inp.high is not None else None
-    if low is not None and high is not None:
-        return f"{low} to {high}"
-    return f">= {low}" if low is not None else f"<= {high}"
 
 
 def _show(raw: object) -> str:
@@ -214,7 +193,7 @@ def evaluate_expr(e: m.Expr, values: Mapping[str, m.Value],
         right = evaluate_expr(e.right, values, recommended)
         if left is None or right is None:
             return None
-        return _compare(e.op, left, right)
+        return bool(m.COMPARISONS[e.op](left, right))
     if isinstance(e, m.Arith):
         left = evaluate_expr(e.left, values, recommended)
         right = evaluate_expr(e.right, values, recommended)
@@ -223,21 +202,6 @@ def evaluate_expr(e: m.Expr, values: Mapping[str, m.Value],
         return left + right if e.op == "+" else left - right
     v = evaluate_expr(e.operand, values, recommended)
     return v * e.factor if isinstance(v, Fraction) else None
-
-
-def _compare(op: str, left: object, right: object) -> bool:
-    if op == "==":
-        return left == right
-    if op == "!=":
-        return left != right
-    assert isinstance(left, Fraction) and isinstance(right, Fraction)
-    if op == "<":
-        return left < right
-    if op == "<=":
-        return left <= right
-    if op == ">":
-        return left > right
-    return left >= right
 
 
 def unknown_inputs(e: m.Expr, values: Mapping[str, m.Value]) -> tuple[str, ...]:

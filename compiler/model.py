@@ -8,14 +8,28 @@ clinical wording used by the flowchart, the handout and the interpreter's "becau
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import operator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from fractions import Fraction
+from typing import Any
 
 from dsl.ast import Span
 
 #: A patient value: boolean, exact number, or enum value; ``None`` is unknown.
 Value = bool | Fraction | str | None
+
+#: What each comparison operator of :class:`Cmp` means, for exact numbers (the interpreter),
+#: solver terms (the analysis) and constants (the Python target's folding) alike.
+COMPARISONS: dict[str, Callable[[Any, Any], Any]] = {
+    "==": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le,
+    ">": operator.gt, ">=": operator.ge,
+}
+
+
+def number_text(v: Fraction) -> str:
+    """A number as a patient's data shows it: ``70``, ``0.5``."""
+    return str(v.numerator) if v.denominator == 1 else str(float(v))
 
 # ----------------------------------------------------------------------------- expressions
 #
@@ -225,6 +239,26 @@ class Input:
     def type(self) -> str:
         """The expression type of this input: boolean, number or enum."""
         return "number" if self.kind in ("integer", "number") else self.kind
+
+    @property
+    def kind_words(self) -> str:
+        """What a valid value is, as the patient-data problems say it ("must be ...")."""
+        if self.kind == "boolean":
+            return "true or false"
+        if self.kind == "enum":
+            return "one of " + ", ".join(self.values)
+        return "an integer" if self.kind == "integer" else "a number"
+
+    @property
+    def range_text(self) -> str:
+        """The allowed range as the patient-data problems say it ("0 to 100"); "" for none."""
+        low = number_text(self.low) if self.low is not None else None
+        high = number_text(self.high) if self.high is not None else None
+        if low is not None and high is not None:
+            return f"{low} to {high}"
+        if low is None and high is None:
+            return ""
+        return f">= {low}" if low is not None else f"<= {high}"
 
 
 @dataclass(frozen=True, slots=True)

@@ -55,7 +55,18 @@ class GuideFile(pytest.File):
             yield GuideCase.from_parent(self, name=name, model=result.model, case=case)
 
 
-class GuideCheck(pytest.Item):
+class _GuideItem(pytest.Item):
+    """An item whose failure is a :class:`CaseFailed` explanation, shown as it is."""
+
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException],
+                     style: Any = None) -> str:
+        """The explanation instead of a traceback."""
+        if isinstance(excinfo.value, CaseFailed):
+            return str(excinfo.value)
+        return str(super().repr_failure(excinfo))
+
+
+class GuideCheck(_GuideItem):
     """A guideline that does not check clean: its cases cannot be trusted."""
 
     def __init__(self, *, report: str, **kwargs: Any) -> None:
@@ -66,19 +77,12 @@ class GuideCheck(pytest.Item):
         """Always fails with the check report."""
         raise CaseFailed(f"{self.path.name} has errors; its cases were not run\n{self.report}")
 
-    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException],
-                     style: Any = None) -> str:
-        """The check report instead of a traceback."""
-        if isinstance(excinfo.value, CaseFailed):
-            return str(excinfo.value)
-        return str(super().repr_failure(excinfo))
-
     def reportinfo(self) -> tuple[Path, int, str]:
         """Where: the guideline file."""
         return self.path, 0, f"guidec check {self.path.name}"
 
 
-class GuideCase(pytest.Item):
+class GuideCase(_GuideItem):
     """One case block, run on the reference interpreter."""
 
     def __init__(self, *, model: Any, case: Any, **kwargs: Any) -> None:
@@ -93,13 +97,6 @@ class GuideCase(pytest.Item):
         result = run_case(self.model, self.case)
         if not result.passed:
             raise CaseFailed("\n".join(render_case(result, str(self.path))))
-
-    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException],
-                     style: Any = None) -> str:
-        """Expected against actual, instead of a traceback."""
-        if isinstance(excinfo.value, CaseFailed):
-            return str(excinfo.value)
-        return str(super().repr_failure(excinfo))
 
     def reportinfo(self) -> tuple[Path, int, str]:
         """Where: the case's line in the guideline."""

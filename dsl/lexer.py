@@ -74,6 +74,8 @@ class _Shared:
                 continue
             types: dict[str, str] = {}
             for word in strings:
+                # Lark retypes a flagged word (e.g. "when"i) but never folds it into the
+                # regex; this grammar has none, so flagged words are left to the scanner.
                 if word.priority != regex.priority or word.pattern.flags:
                     continue
                 key = (regex.name, word.name)

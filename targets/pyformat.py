@@ -7,7 +7,7 @@ Used by :mod:`targets.python`; nothing here knows about guidelines.
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 #: The column limit of generated code (the project's ruff setting).
@@ -161,7 +161,7 @@ def wrap_expr(c: Code, indent: int) -> list[str]:
     if width(pad + c.text) <= WIDTH:
         return [pad + c.text]
     if c.op is None:
-        return _wrap_words(c.text, indent)
+        return fill(c.text.split(" "), indent)
     if c.op == "not":
         return [pad + "not (", *wrap_expr(c.parts[0], indent + 4), pad + ")"]
     lines: list[str] = []
@@ -184,14 +184,15 @@ def wrap_expr(c: Code, indent: int) -> list[str]:
     return lines
 
 
-def _wrap_words(text: str, indent: int) -> list[str]:
+def fill(words: Iterable[str], indent: int, limit: int = WIDTH) -> list[str]:
+    """``words`` joined by spaces into lines indented by ``indent`` and at most ``limit``
+    columns wide where they fit (a longer word stands alone on its line)."""
     pad = " " * indent
-    words = text.split(" ")
     lines: list[str] = []
     cur = ""
     for w in words:
         cand = f"{cur} {w}" if cur else w
-        if cur and width(pad + cand) > WIDTH:
+        if cur and width(pad + cand) > limit:
             lines.append(pad + cur)
             cur = w
         else:

@@ -53,6 +53,7 @@ from targets.pyformat import (
     comment,
     conj,
     disj,
+    fill,
     flat,
     layout,
     negate,
@@ -409,7 +410,7 @@ class _Exprs:
         if lv.cls == "const" and rv.cls != "const":
             lv, rv, op = rv, lv, _FLIP[op]
         if lv.cls == "const":
-            held = _compare(op, lv.const, rv.const)
+            held = bool(m.COMPARISONS[op](lv.const, rv.const))
             return _tri2(TRUE, FALSE) if held else _tri2(FALSE, TRUE)
         guards = _union(lv.guards, rv.guards)
         if lv.cls == "str":
@@ -441,15 +442,6 @@ def _intlike(v: _Val) -> bool:
 
 def _union(a: tuple[str, ...], b: tuple[str, ...]) -> tuple[str, ...]:
     return a + tuple(x for x in b if x not in a)
-
-
-def _compare(op: str, a: object, b: object) -> bool:
-    if op == "==":
-        return a == b
-    if op == "!=":
-        return a != b
-    assert isinstance(a, Fraction) and isinstance(b, Fraction)
-    return {"<": a < b, "<=": a <= b, ">": a > b, ">=": a >= b}[op]
 
 
 def _atom(guards: tuple[str, ...], c: Code, cn: Code, none_value: bool | None) -> Tri:
@@ -1161,18 +1153,7 @@ class _Module:
         one = "    " + ", ".join(names) + " = _read(patient)"
         if width(one) <= WIDTH:
             return [one]
-        lines = ["    ("]
-        cur = ""
-        for n in names:
-            cand = f"{cur} {n}," if cur else f"{n},"
-            if cur and width("        " + cand) > WIDTH:
-                lines.append("        " + cur)
-                cur = f"{n},"
-            else:
-                cur = cand
-        lines.append("        " + cur)
-        lines.append("    ) = _read(patient)")
-        return lines
+        return ["    (", *fill([f"{n}," for n in names], 8), "    ) = _read(patient)"]
 
     # -- validation
     def _py_type(self, inp: m.Input) -> str:
@@ -1188,26 +1169,15 @@ class _Module:
             return [f"_Values = tuple[{types[0]}]"]
         if width("_Values = " + text) <= WIDTH:
             return ["_Values = " + text]
-        lines = ["_Values = tuple["]
-        cur = ""
-        for t in types:
-            cand = f"{cur} {t}," if cur else f"{t},"
-            if cur and width("    " + cand) > WIDTH:
-                lines.append("    " + cur)
-                cur = f"{t},"
-            else:
-                cur = cand
-        lines.append("    " + cur)
-        lines.append("]")
-        return lines
+        return ["_Values = tuple[", *fill([f"{t}," for t in types], 4), "]"]
 
     def specs(self) -> list[str]:
         items = []
         for inp in self.m.inputs.values():
             items.append(Call("_Spec", (
                 inp.name, inp.kind, inp.optional, _frac_lit(inp.low), _frac_lit(inp.high),
-                _frac_lit(inp.step), inp.values, _kind_words(inp), _range_text(inp),
-                _num_text(inp.step) if inp.step is not None else "")))
+                _frac_lit(inp.step), inp.values, inp.kind_words, inp.range_text,
+                m.number_text(inp.step) if inp.step is not None else "")))
         return layout(tuple(items), 0, "_SPECS: Final = ")
 
     def fast_check(self, inp: m.Input, name: str) -> list[str]:
@@ -1311,18 +1281,7 @@ class _Module:
         one = head + ", ".join(items) if "=" not in head else head + "(" + ", ".join(items) + ")"
         if width(one) <= WIDTH:
             return [one]
-        lines = [head + "("]
-        cur = ""
-        for n in items:
-            cand = f"{cur} {n}," if cur else f"{n},"
-            if cur and width("        " + cand) > WIDTH:
-                lines.append("        " + cur)
-                cur = f"{n},"
-            else:
-                cur = cand
-        lines.append("        " + cur)
-        lines.append("    )")
-        return lines
+        return [head + "(", *fill([f"{n}," for n in items], 8), "    )"]
 
     # -- the whole text
     def source(self) -> str:
@@ -1472,18 +1431,7 @@ def _module_hint(ident: str) -> str:
 
 
 def _fill(text: str, indent: int) -> list[str]:
-    words = text.split(" ")
-    lines: list[str] = []
-    cur = ""
-    for w in words:
-        cand = f"{cur} {w}" if cur else w
-        if cur and width(" " * indent + cand) > WIDTH - 4:
-            lines.append(" " * indent + cur)
-            cur = w
-        else:
-            cur = cand
-    lines.append(" " * indent + cur)
-    return lines
+    return fill(text.split(" "), indent, WIDTH - 4)
 
 
 def _frac_lit(v: Fraction | None) -> object:
@@ -1492,30 +1440,6 @@ def _frac_lit(v: Fraction | None) -> object:
     if v.denominator == 1:
         return Raw(f"Fraction({v.numerator})")
     return Raw(f"Fraction({v.numerator}, {v.denominator})")
-
-
-def _num_text(v: Fraction) -> str:
-    return str(v.numerator) if v.denominator == 1 else str(float(v))
-
-
-def _kind_words(inp: m.Input) -> str:
-    if inp.kind == "boolean":
-        return "true or false"
-    if inp.kind == "enum":
-        return "one of " + ", ".join(inp.values)
-    if inp.kind == "integer":
-        return "an integer"
-    return "a number"
-
-
-def _range_text(inp: m.Input) -> str:
-    low = _num_text(inp.low) if inp.low is not None else None
-    high = _num_text(inp.high) if inp.high is not None else None
-    if low is not None and high is not None:
-        return f"{low} to {high}"
-    if low is None and high is None:
-        return ""
-    return f">= {low}" if low is not None else f"<= {high}"
 
 
 # ----------------------------------------------------------------------------- schemas
@@ -1554,8 +1478,8 @@ def patient_schema(model: m.Model) -> dict[str, object]:
                     p["enum"] = [_json_num(low + k * inp.step) for k in range(count)] + \
                         ([None] if inp.optional else [])
                 else:
-                    p["$comment"] = f"a multiple of {_num_text(inp.step)} counted from " \
-                                    f"{_num_text(low)}"
+                    p["$comment"] = f"a multiple of {m.number_text(inp.step)} counted from " \
+                                    f"{m.number_text(low)}"
             if inp.unit:
                 p["description"] = f"unit: {inp.unit}"
         props[inp.name] = p
