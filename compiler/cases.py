@@ -7,6 +7,7 @@ A case is a patient (a named patient with changes) and expectations about the re
 - ``expect no A, B``: none of these is recommended;
 - ``expect only A, B`` / ``expect only nothing``: exactly these (in any order);
 - ``expect pending X, Y``: the result waits for these inputs;
+- ``expect pending nothing``: no decision or step of the result is pending;
 - ``expect pending at D``: this decision (or step) is pending;
 - ``expect caution C``: this caution is shown;
 - ``expect path N1, N2, ...``: the path is exactly these nodes.
@@ -74,6 +75,11 @@ def _check(e: m.Expectation, o: it.Outcome) -> Failure | None:
     names = e.names
     if e.kind in ("some", "none", "only"):
         actual = o.actions
+    elif e.kind == "pending" and not names:
+        # `expect pending nothing`: no decision waits, whether or not on an input.
+        actual = tuple(dict.fromkeys((*(str(p["decision"]) for p in o.pending),
+                                      *o.pending_inputs)))
+        return Failure(e, (), actual, (), actual) if actual else None
     elif e.kind == "pending":
         actual = o.pending_inputs
     elif e.kind == "pending_at":
@@ -185,8 +191,8 @@ _KIND_WORDS = {
 
 def expectation_text(e: m.Expectation) -> str:
     """An expectation as written in the source."""
-    if e.kind == "only" and not e.names:
-        return "expect only nothing"
+    if e.kind in ("only", "pending") and not e.names:
+        return f"{_KIND_WORDS[e.kind]} nothing"
     return f"{_KIND_WORDS.get(e.kind, 'expect')} {', '.join(e.names)}"
 
 

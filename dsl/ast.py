@@ -490,7 +490,7 @@ class Expect(Node):
     """One expectation of a case.
 
     kind is ``some`` (expect A, B), ``none`` (expect no A), ``only`` (expect only A, B),
-    ``pending`` (expect pending INPUT, ...), ``pending_at`` (expect pending at DECISION),
+    ``pending`` (expect pending INPUT, ...; no names: expect pending nothing), ``pending_at`` (expect pending at DECISION),
     ``caution`` (expect caution ID) or ``path`` (expect path NODE, ...).
     """
 

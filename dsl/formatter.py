@@ -618,7 +618,7 @@ class Formatter:
                  "caution": "expect caution", "path": "expect path"}[e.kind]
         names = [w(n.name + ("," if i + 1 < len(e.names) else ""), at(n))
                  for i, n in enumerate(e.names)]
-        if e.kind == "only" and not e.names:
+        if e.kind in ("only", "pending") and not e.names:
             names = [w("nothing", last_word(e, "nothing"))]
         self.clause(e, depth, words, names, depth + 2)
 

@@ -69,6 +69,7 @@ case "high" from base
   expect no c
   expect caution flagged
   expect path triage, high, done
+  expect pending nothing
 case "waits for the marker" from base with score = 2, marker = unknown
   expect only nothing
   expect pending marker
@@ -85,6 +86,8 @@ case "wrong" from base with flag = false
   expect pending marker
 case "invalid patient" from base with marker = neg, score = 10
   expect a
+case "nothing should wait" from base with score = 2, marker = unknown
+  expect pending nothing
 """
 
 
@@ -115,6 +118,17 @@ def test_failures_show_expected_and_actual() -> None:
     assert "+ recommended but should not be: a" in text
     assert "expected: triage -> done" in text and "actual:   triage -> high -> done" in text
     assert "path: triage -> high -> done" in text
+
+
+def test_expect_pending_nothing_fails_on_a_pending_decision() -> None:
+    model = model_of(FAILING)
+    r = run_case(model, model.cases[2])
+    assert not r.passed
+    [failure] = r.failures
+    assert (failure.expectation.kind, failure.expectation.names) == ("pending", ())
+    assert failure.unexpected == ("triage", "marker")
+    text = "\n".join(render_case(r))
+    assert "expect pending nothing" in text and "triage" in text
 
 
 def test_case_with_invalid_patient_fails_with_problems() -> None:
