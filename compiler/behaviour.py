@@ -19,7 +19,7 @@ from typing import Any
 import z3
 
 from compiler import model as m
-from compiler.interpreter import InvalidPatient, evaluate_values, validate
+from compiler.interpreter import InvalidPatient, Outcome, evaluate_values, validate
 
 RLIMIT = 2_000_000_000  # per query: deterministic across machines, unlike a timeout
 
@@ -33,12 +33,17 @@ class Witness:
     new_path: tuple[str, ...]
     old_summary: str
     new_summary: str
+    #: The title of the committee's case whose patient this is; None for a solver's patient.
+    case: str | None = None
 
     def to_json(self) -> dict[str, object]:
         """JSON form."""
-        return {"patient": self.patient, "old_path": list(self.old_path),
-                "new_path": list(self.new_path), "old": self.old_summary,
-                "new": self.new_summary}
+        out: dict[str, object] = {
+            "patient": self.patient, "old_path": list(self.old_path),
+            "new_path": list(self.new_path), "old": self.old_summary, "new": self.new_summary}
+        if self.case is not None:
+            out["case"] = self.case
+        return out
 
 
 @dataclass(frozen=True)
@@ -162,7 +167,7 @@ class Space:
         """A constraint excluding exactly this patient."""
         same = []
         for name in self.inputs:
-            if name not in patient:
+            if patient.get(name) is None:
                 same.append(z3.Not(self.known[name]))
                 continue
             v = patient[name]
@@ -398,12 +403,52 @@ def _topological(p: m.Pathway) -> list[str]:
 # ----------------------------------------------------------------------------- the diff
 
 
-def _summary(model: m.Model, values: dict[str, m.Value]) -> tuple[tuple[str, ...], str]:
-    out = evaluate_values(model, values)
+def outcome_summary(out: Outcome) -> str:
+    """What a version does for a patient, in one line: recommendations, pending and path."""
     recs = ", ".join(out.actions) or "nothing"
     pend = "; pending " + ", ".join(f"{p['decision']} on {', '.join(p['inputs'])}"  # type: ignore[arg-type]
                                     for p in out.pending) if out.pending else ""
-    return out.path, f"recommends {recs}{pend} (path {' -> '.join(out.path)})"
+    return f"recommends {recs}{pend} (path {' -> '.join(out.path)})"
+
+
+@dataclass(frozen=True)
+class _Replayed:
+    """A patient evaluated by both versions (each sees only the inputs it declares)."""
+
+    patient: dict[str, object]
+    old: Outcome
+    new: Outcome
+    case: str | None = None
+
+    def witness(self) -> Witness:
+        return Witness(self.patient, self.old.path, self.new.path, outcome_summary(self.old),
+                       outcome_summary(self.new), self.case)
+
+    def shows(self, kind: str, subject: str, new_to_old: dict[str, str]) -> bool:
+        """Whether this patient shows the change ``kind`` of ``subject``."""
+        if kind == "pending":
+            return (subject in _pending_at(self.old)) != (subject in _pending_at(self.new))
+        was = new_to_old.get(subject, subject) in self.old.actions
+        now = subject in self.new.actions
+        return (now and not was) if kind == "gained" else (was and not now)
+
+
+def _pending_at(out: Outcome) -> set[str]:
+    return {str(p["decision"]) for p in out.pending}
+
+
+def case_patients(old: m.Model, new: m.Model) -> list[tuple[str, dict[str, object]]]:
+    """The committee's vignettes as (title, patient): the new version's cases, then the old
+    version's cases it no longer has, each patient once."""
+    out: list[tuple[str, dict[str, object]]] = []
+    seen: set[str] = set()
+    titles = {c.title for c in new.cases}
+    for case in [*new.cases, *(c for c in old.cases if c.title not in titles)]:
+        key = json.dumps(case.patient, sort_keys=True, default=str)
+        if key not in seen:
+            seen.add(key)
+            out.append((case.title, dict(case.patient)))
+    return out
 
 
 def behavioural_diff(old: m.Model, new: m.Model, max_witnesses: int = 3,
@@ -433,10 +478,14 @@ def behavioural_diff(old: m.Model, new: m.Model, max_witnesses: int = 3,
     for d in a.pending:
         if d in b.pending and not a.pending[d].eq(b.pending[d]):
             candidates.append(("pending", d, z3.Xor(a.pending[d], b.pending[d])))
+    # The committee's own vignettes come first as witnesses: a reviewer knows those patients.
+    vignettes = [r for title, patient in case_patients(old, new)
+                 if (r := _replay(patient, old, new, title)) is not None]
     for kind, subject in _changed(solver, candidates, result):
         query = next(q for k, s, q in candidates if k == kind and s == subject)
+        known = [r.witness() for r in vignettes if r.shows(kind, subject, new_to_old)]
         change = _witnesses(solver, space, query, old, new, max_witnesses, kind, subject,
-                            result)
+                            result, known[:max_witnesses])
         if change is not None:
             result.changes.append(change)
     order = {("gained", s): i for i, (_, s, _) in enumerate(candidates)}
@@ -474,13 +523,15 @@ def _changed(solver: z3.Solver, candidates: list[tuple[str, str, Any]],
 
 
 def _witnesses(solver: z3.Solver, space: Space, query: Any, old: m.Model, new: m.Model,
-               limit: int, kind: str, subject: str,
-               result: BehaviourResult) -> BehaviourChange | None:
+               limit: int, kind: str, subject: str, result: BehaviourResult,
+               known: list[Witness]) -> BehaviourChange | None:
     solver.push()
     solver.add(query)
-    found: list[Witness] = []
+    found = list(known)
+    for w in known:  # the solver's patients, if any are needed, differ from the vignettes
+        solver.add(space.block(w.patient))
     try:
-        while True:
+        while len(found) < max(limit, 1):
             verdict, model = _find(solver, space)
             if verdict == z3.unknown:
                 result.undecided.append(f"{kind} {subject} (solver limit reached)")
@@ -488,11 +539,9 @@ def _witnesses(solver: z3.Solver, space: Space, query: Any, old: m.Model, new: m
             if model is None:
                 break
             patient = space.patient(model)
-            w = _replay(patient, old, new)
-            if w is not None:
-                found.append(w)
-            if len(found) >= max(limit, 1):
-                break
+            replayed = _replay(patient, old, new)
+            if replayed is not None:
+                found.append(replayed.witness())
             solver.add(space.block(patient))
     finally:
         solver.pop()
@@ -525,16 +574,15 @@ def _find(solver: z3.Solver, space: Space) -> tuple[Any, z3.ModelRef | None]:
     return verdict, solver.model() if verdict == z3.sat else None
 
 
-def _replay(patient: dict[str, object], old: m.Model, new: m.Model) -> Witness | None:
+def _replay(patient: dict[str, object], old: m.Model, new: m.Model,
+            case: str | None = None) -> _Replayed | None:
     # Each version sees only the inputs it declares (a new input is ignored by the old one).
     try:
         va = validate(old, {k: v for k, v in patient.items() if k in old.inputs})
         vb = validate(new, {k: v for k, v in patient.items() if k in new.inputs})
     except InvalidPatient:
         return None
-    pa, sa = _summary(old, va)
-    pb, sb = _summary(new, vb)
-    return Witness(patient, pa, pb, sa, sb)
+    return _Replayed(patient, evaluate_values(old, va), evaluate_values(new, vb), case)
 
 
 def witness_json(w: Witness) -> str:

@@ -5,8 +5,32 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
-from compiler.behaviour import BehaviourChange, BehaviourResult, behavioural_diff
+from compiler import model as m
+from compiler.behaviour import (
+    BehaviourChange,
+    BehaviourResult,
+    Witness,
+    behavioural_diff,
+    case_patients,
+    outcome_summary,
+)
 from compiler.diff import Change, StructuralDiff, Version, structural_diff
+from compiler.interpreter import InvalidPatient, Outcome, evaluate
+
+
+@dataclass(frozen=True)
+class CaseChange:
+    """A case of the committee's whose patient one version treats differently from the other
+    (or accepts while the other refuses it)."""
+
+    title: str
+    patient: dict[str, object]
+    old: str
+    new: str
+
+    def to_json(self) -> dict[str, object]:
+        """JSON form."""
+        return {"case": self.title, "patient": self.patient, "old": self.old, "new": self.new}
 
 
 @dataclass
@@ -17,6 +41,7 @@ class DiffReport:
     new: Version
     structure: StructuralDiff
     behaviour: BehaviourResult
+    cases: list[CaseChange] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -34,7 +59,42 @@ def compute(old: Version, new: Version, max_witnesses: int = 3) -> DiffReport:
     """Compare two checked versions."""
     structure = structural_diff(old.model, new.model)
     behaviour = behavioural_diff(old.model, new.model, max_witnesses)
-    return DiffReport(old, new, structure, behaviour)
+    return DiffReport(old, new, structure, behaviour, case_changes(old.model, new.model))
+
+
+def case_changes(old: m.Model, new: m.Model) -> list[CaseChange]:
+    """The committee's cases (both versions') whose recommendations, pending decisions or
+    validity differ between the versions: the review's own patients, in the new file's order."""
+    out: list[CaseChange] = []
+    for title, patient in case_patients(old, new):
+        a, b = _outcome(old, patient), _outcome(new, patient)
+        if _essence(a) != _essence(b):
+            out.append(CaseChange(title, patient, _said(a), _said(b)))
+    return out
+
+
+def _outcome(model: m.Model, patient: dict[str, object]) -> Outcome | InvalidPatient:
+    try:
+        return evaluate(model, {k: v for k, v in patient.items() if k in model.inputs})
+    except InvalidPatient as exc:
+        return exc
+
+
+def _essence(o: Outcome | InvalidPatient) -> object:
+    if isinstance(o, InvalidPatient):
+        return None
+    pending = tuple((p["decision"], str(p["inputs"])) for p in o.pending)
+    return o.actions, pending, tuple(c["id"] for c in o.cautions)
+
+
+def _said(o: Outcome | InvalidPatient) -> str:
+    if isinstance(o, InvalidPatient):
+        return "not a valid patient: " + "; ".join(str(p) for p in o.problems)
+    return outcome_summary(o)
+
+
+def _whose(w: Witness) -> str:
+    return f" (case “{w.case}”)" if w.case is not None else ""
 
 
 def _where(c: Change) -> str:
@@ -82,9 +142,17 @@ def render_text(r: DiffReport) -> str:
     for b in r.behaviour.changes:
         out.append(f"  {_behaviour_line(b)}")
         for w in b.witnesses:
-            out.append(f"    patient: {_patient(w.patient)}")
+            out.append(f"    patient{_whose(w)}: {_patient(w.patient)}")
             out.append(f"      old: {w.old_summary}")
             out.append(f"      new: {w.new_summary}")
+    out += ["", "Cases whose outcome changed:"]
+    if not r.cases:
+        out.append("  none")
+    for case in r.cases:
+        out.append(f"  {case.title}")
+        out.append(f"    patient: {_patient(case.patient)}")
+        out.append(f"      old: {case.old}")
+        out.append(f"      new: {case.new}")
     return "\n".join(out)
 
 
@@ -116,9 +184,17 @@ def render_markdown(r: DiffReport) -> str:
     for b in r.behaviour.changes:
         out.append(f"- {_behaviour_line(b)}")
         for w in b.witnesses:
-            out.append(f"  - patient `{_patient(w.patient)}`")
+            out.append(f"  - patient{_md_escape(_whose(w))} `{_patient(w.patient)}`")
             out.append(f"    - old: {w.old_summary}")
             out.append(f"    - new: {w.new_summary}")
+    out += ["", "### Cases whose outcome changed", ""]
+    if not r.cases:
+        out.append("None of the cases of either version.")
+    for case in r.cases:
+        out.append(f"- **{_md_escape(case.title)}**")
+        out.append(f"  - patient `{_patient(case.patient)}`")
+        out.append(f"  - old: {_md_escape(case.old)}")
+        out.append(f"  - new: {_md_escape(case.new)}")
     return "\n".join(out)
 
 
@@ -133,4 +209,5 @@ def render_json(r: DiffReport) -> dict[str, object]:
         "decided": r.behaviour.decided,
         "undecided": list(r.behaviour.undecided),
         "behavioural": [b.to_json() for b in r.behaviour.changes],
+        "cases": [c.to_json() for c in r.cases],
     }

@@ -214,3 +214,48 @@ def test_breaking_change_needs_a_major_version(repo: Path) -> None:
     proc = run("check", "--release", "--since", "HEAD", "triage.guide", cwd=repo)
     assert proc.returncode == 1
     assert "error[E604]: a breaking interface change needs a new major version" in proc.stdout
+
+
+VIGNETTES = """
+patient borderline kps = 70, mutation = mutant, obstructed = false
+case "KPS 70 with a mutation" from borderline
+  expect supportive
+case "KPS 90 with a mutation" from borderline with kps = 90
+  expect targeted
+"""
+
+
+def test_the_committees_cases_are_the_first_witnesses_and_listed_when_they_change() -> None:
+    old = load_version(*read_spec(str(PAIRS / "base.guide")))
+    text = (PAIRS / "tightened_threshold.guide").read_text(encoding="utf-8") + VIGNETTES
+    r = compute(old, load_version("tightened.guide", text), 2)
+    # Patients at KPS 70 with open flow gain supportive care, whatever their mutation.
+    gained = next(b for b in r.behaviour.changes if (b.kind, b.subject) == ("gained", "supportive"))
+    first = gained.witnesses[0]
+    assert first.case == "KPS 70 with a mutation"
+    assert first.patient == {"kps": 70, "mutation": "mutant", "obstructed": False}
+    assert gained.witnesses[1].case is None  # then the solver's own patients, different ones
+    assert gained.witnesses[1].patient.get("mutation") != "mutant"
+    # Only the case whose outcome changed is listed, with both outcomes.
+    assert [(c.title, c.old.split(" (")[0], c.new.split(" (")[0]) for c in r.cases] == [
+        ("KPS 70 with a mutation", "recommends targeted, intrathecal", "recommends supportive")]
+    from compiler.diffreport import render_json, render_markdown, render_text
+
+    md = render_markdown(r)
+    assert "### Cases whose outcome changed" in md
+    assert "- **KPS 70 with a mutation**" in md and "KPS 90 with a mutation" not in md
+    assert "patient (case “KPS 70 with a mutation”) `" in md
+    assert "  KPS 70 with a mutation\n    patient: " in render_text(r)
+    assert render_json(r)["cases"][0]["case"] == "KPS 70 with a mutation"  # type: ignore[index]
+
+
+def test_a_case_the_old_version_refuses_is_listed_as_invalid_there() -> None:
+    old = load_version(*read_spec(str(PAIRS / "base.guide")))
+    text = (PAIRS / "base.guide").read_text(encoding="utf-8").replace(
+        "one of mutant, wild_type", "one of mutant, wild_type, equivocal") + (
+        'patient odd kps = 90, mutation = equivocal, obstructed = false\n'
+        'case "Equivocal mutation result" from odd\n  expect chemo\n')
+    r = compute(old, load_version("new.guide", text), 1)
+    [case] = r.cases
+    assert case.old.startswith("not a valid patient: mutation: must be one of mutant, wild_type")
+    assert case.new.startswith("recommends chemo")
