@@ -12,7 +12,7 @@ from fractions import Fraction
 
 from compiler import model as m
 from compiler.names import Scope
-from compiler.types import Resolver, value_text
+from compiler.types import Resolver, to_words, value_text
 from dsl import ast
 from dsl.diagnostics import Diagnostic, Severity, error, suggestion, warning
 
@@ -174,7 +174,8 @@ class Lowerer:
         for name, lt in self.scope.lets.items():
             ref = self.resolver.let(name)
             if ref is not None:
-                lets[name] = m.Let(name, lt.label, ref.expr, lt.span)
+                words = to_words(ref.expr, self.resolver.inputs, self.resolver.let_labels)
+                lets[name] = m.Let(name, lt.label, ref.expr, lt.span, words)
         assumptions = []
         for a in g.items:
             if isinstance(a, ast.Assume):

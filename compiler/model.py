@@ -279,6 +279,9 @@ class Let:
     label: str | None
     expr: Expr
     span: Span = field(compare=False, repr=False)
+    #: The definition in clinical words (other lets by their labels): what a printed label
+    #: stands for, shown in the glossary of the flowchart and the handout.
+    words: str = ""
 
 
 @dataclass(frozen=True, slots=True)

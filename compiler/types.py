@@ -387,18 +387,37 @@ def _unit(e: m.Expr, inputs: dict[str, m.Input]) -> str:
     return ""
 
 
+def _worded(e: m.And) -> list[m.Expr]:
+    """The operands of a conjunction that its words say: `x is known and x == v` reads as
+    `x: v`, since a value shown is a known one."""
+    compared = {_subject(o) for o in e.operands if not isinstance(o, m.Known)}
+    return [o for o in e.operands
+            if not (isinstance(o, m.Known) and o.known and _subject(o) in compared)]
+
+
+def _subject(e: m.Expr) -> str | None:
+    """The input a comparison, membership or known-test is about (None for anything else)."""
+    if isinstance(e, m.Cmp) and isinstance(e.left, m.InputRef) and isinstance(e.right, m.Const):
+        return e.left.name
+    if isinstance(e, m.Member | m.Known) and isinstance(e.operand, m.InputRef):
+        return e.operand.name
+    return None
+
+
 def to_words(e: m.Expr, inputs: dict[str, m.Input], lets: dict[str, str] | None = None) -> str:
     """The expression in clinical words, from the inputs' labels (lets by their label)."""
     lets = lets or {}
 
     def sub(x: m.Expr, inner: bool = False) -> str:
         w = to_words(x, inputs, lets)
-        if inner and isinstance(x, (m.And, m.Or)):
+        if inner and (isinstance(x, m.Or) or (isinstance(x, m.And) and len(_worded(x)) > 1)):
             return f"({w})"
         return w
 
     def lower_first(s: str) -> str:
         # Mid-sentence a label loses its capital, unless it starts with an acronym (CSF, EGFR).
+        if s.startswith("("):
+            return "(" + lower_first(s[1:])
         return s[:1].lower() + s[1:] if s[:2] != s[:2].upper() else s
 
     def join(parts: list[str], word: str) -> str:
@@ -415,19 +434,27 @@ def to_words(e: m.Expr, inputs: dict[str, m.Input], lets: dict[str, str] | None 
             return "not " + lower_first(sub(e.operand))
         return "not (" + lower_first(sub(e.operand)) + ")"
     if isinstance(e, m.And):
-        return join([sub(o, True) for o in e.operands], "and")
+        kept = _worded(e)
+        if len(kept) == 1:
+            return sub(kept[0])
+        return join([sub(o, True) for o in kept], "and")
     if isinstance(e, m.Or):
         return join([sub(o, True) for o in e.operands], "or")
     if isinstance(e, m.Cmp):
         if e.left.type.startswith("enum") and isinstance(e.right, m.Const):
             value = str(e.right.value).replace("_", " ")
+            if value == "unknown" and e.op == "!=":  # an enum's own `unknown` value
+                return f"{_label(e.left, inputs)} known"
             return f"{_label(e.left, inputs)}: {value}" if e.op == "==" \
                 else f"{_label(e.left, inputs)}: not {value}"
         if e.left.type == "boolean" and isinstance(e.right, m.Const):
             positive = (e.op == "==") == bool(e.right.value)
             return sub(e.left) if positive else "not " + lower_first(sub(e.left))
         op = {"==": "=", "!=": "≠", "<=": "≤", ">=": "≥"}.get(e.op, e.op)
-        return f"{_label(e.left, inputs)} {op} {_label(e.right, inputs)}{_unit(e.left, inputs)}"
+        unit = _unit(e.left, inputs)
+        if isinstance(e.right, m.Const) and e.right.value == 1 and unit.endswith("s"):
+            unit = unit[:-1]  # "1 month", not "1 months"
+        return f"{_label(e.left, inputs)} {op} {_label(e.right, inputs)}{unit}"
     if isinstance(e, m.Known):
         return f"{_label(e.operand, inputs)} {'known' if e.known else 'unknown'}"
     if isinstance(e, m.Member):
