@@ -203,13 +203,15 @@ class Lowerer:
                 for p in s.paragraphs), s.span)
             for s in g.items if isinstance(s, ast.Section))
         pathway = self._pathway()
-        nevers, requires, conflicts, cautions = [], [], [], []
+        nevers: list[m.NeverRule] = []
+        requires, conflicts, cautions = [], [], []
         for r in g.items:
             if isinstance(r, ast.Never):
                 cond = self.resolver.condition(r.condition, True) if r.condition else None
-                nevers.append(m.NeverRule(
-                    r.action.name, cond, r.reason,
-                    self._cites(r.citations, f"`never {r.action.name}`", r.span), r.span))
+                names = ", ".join(a.name for a in r.actions)
+                cites = self._cites(r.citations, f"`never {names}`", r.span)
+                nevers.extend(m.NeverRule(a.name, cond, r.reason, cites, r.span)
+                              for a in r.actions)
             elif isinstance(r, ast.Require):
                 rc = self.resolver.condition(r.condition, True)
                 if rc is not None:

@@ -139,7 +139,10 @@ def check_references(g: ast.Guideline, scope: Scope) -> list[Diagnostic]:
                     if pn.otherwise is not None:
                         for t in pn.otherwise.targets:
                             node(t)
-        elif isinstance(item, (ast.Never, ast.Require)):
+        elif isinstance(item, ast.Never):
+            for a in item.actions:
+                action(a)
+        elif isinstance(item, ast.Require):
             action(item.action)
         elif isinstance(item, ast.Conflict):
             action(item.first)
@@ -181,7 +184,7 @@ def check_unused(g: ast.Guideline, scope: Scope) -> list[Diagnostic]:
         if isinstance(n, ast.Recommend):
             used_actions.update(a.name for a in n.actions)
         if isinstance(n, ast.Never):
-            used_actions.add(n.action.name)
+            used_actions.update(a.name for a in n.actions)
     for item in g.items:
         if isinstance(item, ast.Assume):
             continue

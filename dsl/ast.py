@@ -433,9 +433,9 @@ class Pathway(Node):
 
 
 class Never(Node):
-    """`never A [when C] "reason" [cite ...]`."""
+    """`never A[, B ...] [when C] "reason" [cite ...]`: one rule for each action."""
 
-    action: Ident
+    actions: tuple[Ident, ...]
     condition: Expr | None
     reason: str
     citations: tuple[Ident, ...]
@@ -490,8 +490,9 @@ class Expect(Node):
     """One expectation of a case.
 
     kind is ``some`` (expect A, B), ``none`` (expect no A), ``only`` (expect only A, B),
-    ``pending`` (expect pending INPUT, ...; no names: expect pending nothing), ``pending_at`` (expect pending at DECISION),
-    ``caution`` (expect caution ID) or ``path`` (expect path NODE, ...).
+    ``pending`` (expect pending INPUT, ...; no names: expect pending nothing), ``pending_at``
+    (expect pending at DECISION), ``caution`` (expect caution ID) or ``path`` (expect path
+    NODE, ...).
     """
 
     kind: str

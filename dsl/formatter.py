@@ -575,7 +575,7 @@ class Formatter:
         self.clause(node, depth + 1, "", [s(reason), *_cite(citations)], own=False)
 
     def visit_Never(self, n: ast.Never, depth: int) -> None:
-        head = [w(f"never {n.action.name}")]
+        head = [w("never"), *listed(n.actions)]
         if n.condition is not None:
             head += lead("when", expr_pieces(n.condition))
         self._rule(n, depth, head, n.reason, n.citations)

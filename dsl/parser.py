@@ -460,14 +460,14 @@ class _Builder(Transformer[Token, Any]):
 
     # -- rules
     def never(self, meta: Any, items: list[Any]) -> ast.Never:
-        action = self._ident(items[0])
-        rest = items[1:]
+        actions = self._idents([i for i in items if isinstance(i, Token)])
+        rest = [i for i in items if not isinstance(i, Token)]
         cond = None
         if rest and not isinstance(rest[0], str):
             cond = rest[0]
             rest = rest[1:]
         cites = rest[1] if len(rest) > 1 else ()
-        return ast.Never(self._span(meta), action, cond, rest[0], cites)
+        return ast.Never(self._span(meta), actions, cond, rest[0], cites)
 
     def require(self, meta: Any, items: list[Any]) -> ast.Require:
         cites = items[3] if len(items) > 3 else ()

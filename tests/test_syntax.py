@@ -459,16 +459,19 @@ def test_pathway() -> None:
 def test_rules_and_cases() -> None:
     _, g = parsed("rules_and_cases.guide")
     sp = ast.NO_SPAN
-    never_treat, never_port = of(g, ast.Never)
-    assert never_treat == ast.Never(sp, ast.Ident(sp, "treat"), ast.Not(sp, _name("fit")),
+    never_treat, never_port, never_both = of(g, ast.Never)
+    assert never_treat == ast.Never(sp, _ids("treat"), ast.Not(sp, _name("fit")),
                                     "Not when unfit.", _ids("r1"))
-    assert never_port == ast.Never(sp, ast.Ident(sp, "port"), None, "Never on its own.", ())
+    assert never_port == ast.Never(sp, _ids("port"), None, "Never on its own.", ())
+    assert never_both == ast.Never(
+        sp, _ids("treat", "port"), ast.Compare(sp, "==", _name("histology"), _name("unknown")),
+        "Neither without a histology.", _ids("r1"))
     [req] = of(g, ast.Require)
     assert req == ast.Require(sp, ast.Ident(sp, "port"), ast.And(sp, (
         ast.IsRecommended(sp, ast.Ident(sp, "treat")),
         ast.Compare(sp, "==", _name("marker"), _name("positive")))),
         "A port goes with treatment.", _ids("r1"))
-    assert isinstance(req, ast.Require) and (req.span.line, req.span.end_line) == (38, 39)
+    assert isinstance(req, ast.Require) and (req.span.line, req.span.end_line) == (39, 40)
     [conflict] = of(g, ast.Conflict)
     assert conflict == ast.Conflict(sp, ast.Ident(sp, "treat"), ast.Ident(sp, "comfort"),
                                     "Not both.", ())
