@@ -516,7 +516,7 @@ class _Why:
             return self.words
         if not self.words:
             return Raw("why")
-        return Raw("(*why, " + ", ".join(py_str(w) for w in self.words) + ")")
+        return (Raw("*why"), *self.words)
 
 
 # ----------------------------------------------------------------------------- the module
@@ -1078,7 +1078,10 @@ class _Module:
                 self.flush()
             assigned = self.assigned.pop()
             if assigned:
-                self.lines.insert(mark, " " * 8 + "nonlocal " + ", ".join(sorted(assigned)))
+                # `nonlocal` takes no parentheses: one statement per line that fits.
+                names = sorted(assigned)
+                decls = [ln.rstrip(",") for ln in fill([f"{n}," for n in names], 0, WIDTH - 17)]
+                self.lines[mark:mark] = [" " * 8 + "nonlocal " + d for d in decls]
             closures.extend(self.lines)
             self.lines = saved
         ctx: _Ctx | None = _Ctx()

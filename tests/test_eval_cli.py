@@ -46,15 +46,15 @@ def test_text_for_a_clinician(tmp_path: Path) -> None:
     assert "1. Use: Third-generation EGFR" in out
     assert "why:" in out and "EGFR-mutant lung cancer" in out
     assert "evidence: [1] Treatment of Leptomeningeal Carcinomatosis" in out
-    assert "Notes" in out and "Path: workup → diagnosis" in out
+    assert "Notes" in out and "Path: performance → workup → diagnosis" in out
     assert all(len(line) <= 100 for line in out.splitlines())
 
 
 def test_consider_and_pending(tmp_path: Path) -> None:
-    r = run(FLAGSHIP, write(tmp_path, {**fit(), "alk": None, "lm_pattern": None}))
+    r = run(FLAGSHIP, write(tmp_path, {**fit(), "egfr": None, "lm_pattern": None}))
     assert r.exit_code == 0, r.output
     assert "Waiting for" in r.output
-    assert "ALK rearrangement status (alk)" in r.output
+    assert "EGFR mutation status (egfr)" in r.output
     assert "[systemic]" in r.output and "[intrathecal]" in r.output
 
 
@@ -156,7 +156,7 @@ def test_guideline_that_does_not_resolve_is_refused(tmp_path: Path) -> None:
 
 
 def cohort(tmp_path: Path) -> tuple[Path, list[dict[str, object]]]:
-    patients = [fit(), {**fit(), "alk": None}, {**fit(), "kps": 70}]
+    patients = [fit(), {**fit(), "egfr": None}, {**fit(), "kps": 70}]
     lines = [json.dumps(p) for p in patients]
     lines.insert(1, '{"kps": 75')            # line 2: malformed
     lines.insert(3, "")                      # line 4: blank, skipped
