@@ -268,6 +268,8 @@ def _actions(old: m.Model, new: m.Model) -> list[Change]:
 
 
 def _show(v: object) -> str:
+    if v is None or v == ():
+        return "(none)"
     return ", ".join(str(x) for x in v) if isinstance(v, tuple) else str(v)
 
 
