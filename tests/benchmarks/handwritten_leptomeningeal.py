@@ -97,7 +97,7 @@ ENUMS: dict[str, tuple[str, ...]] = {
     "alk": ("positive", "negative"),
     "braf": ("mutant", "wild_type"),
     "her2": ("positive", "negative"),
-    "lm_pattern": ("linear", "nodular", "mixed"),
+    "lm_pattern": ("linear", "nodular", "mixed", "none"),
     "csf_flow": ("unobstructed", "obstructed", "not_assessed"),
     "csf_cytology_result": ("positive", "negative", "equivocal", "not_done"),
 }
@@ -210,14 +210,10 @@ def validate(patient: Mapping[str, object]) -> dict[str, object]:
             values[name] = _number(name, raw, name == "kps", problems)
     if problems:
         raise InvalidPatient(problems)
-    biopsied = values["lung_mass_biopsied"]
     if not values["neuraxis_mri_done"] and values["lm_pattern"] is not None:
         problems.append(Problem("neuraxis_mri_done, lm_pattern",
                                 "breaks the assumption that the pattern is known only from MRI"))
-    if not biopsied and any(values[m] is not None for m in ("egfr", "alk", "braf", "her2")):
-        problems.append(Problem("lung_mass_biopsied, egfr, alk, braf, her2",
-                                "breaks the assumption that markers need the biopsy"))
-    if not biopsied and values["histology"] != "unknown":
+    if not values["lung_mass_biopsied"] and values["histology"] != "unknown":
         problems.append(Problem("lung_mass_biopsied, histology",
                                 "breaks the assumption that histology needs the biopsy"))
     if problems:
@@ -237,12 +233,15 @@ ACTIONS: dict[str, tuple[str, str, str, tuple[str, ...]]] = {
     "alk_inhibitor": ("ALK inhibitor with CNS penetration", "systemic", "conditional", ("r3",)),
     "platinum_chemotherapy": ("Platinum-based chemotherapy", "systemic", "strong", ("r1",)),
     "focal_radiotherapy": ("Focal radiotherapy", "radiotherapy", "strong", ("r1", "r2")),
-    "csf_flow_study": ("Confirm CSF flow", "diagnostic", "strong", ("r1", "r2")),
-    "intrathecal_methotrexate": ("Intrathecal methotrexate", "intrathecal", "strong", ("r1",)),
+    "csf_flow_study": ("Confirm CSF flow", "diagnostic", "strong", ("r1", "r2", "c1")),
+    "flow_restoring_radiotherapy": ("Radiotherapy to restore CSF flow", "radiotherapy",
+                                    "conditional", ("r1",)),
+    "intrathecal_methotrexate": ("Intrathecal methotrexate", "intrathecal", "conditional",
+                                 ("r1",)),
     "ommaya_reservoir": ("Ommaya reservoir", "intrathecal", "strong", ("r1",)),
     "best_supportive_care": ("Best supportive care", "supportive", "strong", ("r1", "r2")),
     "palliative_focal_radiotherapy": ("Palliative focal radiotherapy", "radiotherapy",
-                                      "conditional", ("r1",)),
+                                      "conditional", ("r1", "r2")),
     "neurological_monitoring": ("Neurological monitoring", "monitoring", "strong", ("r2",)),
     "multidisciplinary_review": ("Multidisciplinary decision", "referral", "strong", ("c1",)),
 }
@@ -253,146 +252,183 @@ def _rec(action: str, step: str, because: tuple[str, ...]) -> Recommendation:
     return Recommendation(action, text, kind, strength, citations, step, because)
 
 
+def _kleene_and(*xs: bool | None) -> bool | None:
+    if False in xs:
+        return False
+    return None if None in xs else True
+
+
+def _kleene_or(*xs: bool | None) -> bool | None:
+    if True in xs:
+        return True
+    return None if None in xs else False
+
+
+def _eq(value: object, wanted: str) -> bool | None:
+    return None if value is None else value == wanted
+
+
 def evaluate(patient: Mapping[str, object]) -> Result:
     """Evaluate one patient (decoded JSON); raises InvalidPatient."""
     v = validate(patient)
     recs: list[Recommendation] = []
-    notes: list[Note] = [Note("workup", "Lung adenocarcinomas: 84-96%.")]
-    path = ["workup"]
+    notes: list[Note] = []
+    path = ["performance"]
     pending: list[Pending] = []
     site, histology = v["primary_site"], v["histology"]
     egfr, alk, braf, her2 = v["egfr"], v["alk"], v["braf"], v["her2"]
     kps, months = v["kps"], v["life_expectancy_months"]
     assert isinstance(kps, int) and isinstance(months, int | float)
-    biopsied = v["lung_mass_biopsied"]
+    biopsied, mri = v["lung_mass_biopsied"], v["neuraxis_mri_done"]
     focal = v["symptomatic_focal_lesions"] or v["cranial_neuropathy"] or \
         v["spinal_cord_compression"]
-    poor = kps < 70 or months < 1
+    lung_adeno = site == "lung" and histology == "adenocarcinoma"
+    primary_known = site != "unknown" and (site != "lung" or histology != "unknown")
 
-    # Diagnostics whenever their result is missing.
-    if not v["neuraxis_mri_done"]:
-        recs.append(_rec("neuraxis_mri", "workup", ("no MRI",)))
-    if not biopsied:
-        recs.append(_rec("lung_mass_biopsy", "workup", ("not biopsied",)))
-    if biopsied and histology == "adenocarcinoma" and None in (egfr, alk, braf, her2):
-        recs.append(_rec("molecular_testing", "workup", ("marker missing",)))
-    cytology = v["csf_cytology_result"]
-    if cytology == "not_done":
-        recs.append(_rec("csf_cytology", "workup", ("cytology not done",)))
-    if cytology in ("negative", "equivocal") and v["high_clinical_suspicion"]:
-        recs.append(_rec("repeat_lumbar_puncture", "workup", ("negative cytology",)))
-
-    path.append("diagnosis")
-    if not v["neuraxis_mri_done"]:
-        notes.append(Note("diagnosis", "Establish the diagnosis first."))
-        path.append("establish_diagnosis")
-        return _result(v, recs, notes, path, pending)
-
-    path.append("performance")
-    why: tuple[str, ...] = ("MRI available",)
-    good = kps > 70 and v["extracranial_disease_controlled"] and not poor
-    if poor:
-        why += ("poor performance",)
-        notes.append(Note("performance", "Poor performance for every primary."))
-        path += ["poor_care", "poor_targetable"]
+    # Rule 1: poor performance first, never pending.
+    if kps < 70 or months < 1:
+        why: tuple[str, ...] = ("poor performance",)
+        path += ["poor_care", "supportive_end"]
         notes += [Note("poor_care", "Supportive care first."),
-                  Note("poor_care", "No aggressive chemotherapy.")]
+                  Note("poor_care", "No aggressive chemotherapy."),
+                  Note("poor_care", "No work-up; drivers: individual decision.")]
         recs.append(_rec("best_supportive_care", "poor_care", why))
         if v["severe_symptoms"] and focal:
             recs.append(_rec("palliative_focal_radiotherapy", "poor_care",
                              (*why, "severe focal site")))
-        if egfr == "mutant" or alk == "positive":
-            notes.append(Note("poor_targetable", "Targeted therapy not addressed."))
-            path += ["poor_review", "done"]
-            recs.append(_rec("multidisciplinary_review", "poor_review", (*why, "targetable")))
-        elif egfr is None or alk is None:
-            pending.append(Pending("poor_targetable",
-                                   tuple(n for n, x in (("egfr", egfr), ("alk", alk))
-                                         if x is None)))
-        else:
-            path.append("done")
-        return _result(v, recs, notes, path, pending)
-    if not good:
-        notes.append(Note("performance", "Neither group: individual decision."))
-        path += ["performance_review", "done"]
-        recs.append(_rec("multidisciplinary_review", "performance_review",
-                         (*why, "outside the groups")))
+        driver = egfr == "mutant" or alk == "positive" or braf == "mutant" or her2 == "positive"
+        if driver or (lung_adeno and (egfr is None or alk is None)):
+            recs.append(_rec("multidisciplinary_review", "poor_care", (*why, "driver")))
         return _result(v, recs, notes, path, pending)
 
-    why += ("good performance",)
-    path += ["good_care", "systemic"]
-    notes.append(Note("good_care", "Control CNS and extracranial disease together."))
-    seen_done = False
-    referred = False
-    # Systemic therapy: the first row that definitely holds; an unknown row waits.
-    step, reason = None, ""
+    # Rule 2: the work-up, whenever a result is missing.
+    why = ("not poor performance",)
+    path.append("workup")
+    notes.append(Note("workup", "Lung adenocarcinomas: 84-96%."))
+    if not mri:
+        recs.append(_rec("neuraxis_mri", "workup", (*why, "no MRI")))
     if not biopsied:
-        path.append("awaiting_biopsy")
-    elif site != "lung":
+        recs.append(_rec("lung_mass_biopsy", "workup", (*why, "not biopsied")))
+    if lung_adeno and None in (egfr, alk, braf, her2):
+        recs.append(_rec("molecular_testing", "workup", (*why, "marker missing")))
+    cytology = v["csf_cytology_result"]
+    if cytology == "not_done":
+        recs.append(_rec("csf_cytology", "workup", (*why, "cytology not done")))
+    if cytology in ("negative", "equivocal") and v["high_clinical_suspicion"] and mri:
+        recs.append(_rec("repeat_lumbar_puncture", "workup", (*why, "negative cytology")))
+    if biopsied and not primary_known:
+        recs.append(_rec("multidisciplinary_review", "workup", (*why, "primary unknown")))
+
+    # Rule 3: the diagnosis, then the primary type, before any treatment.
+    path.append("diagnosis")
+    pattern = v["lm_pattern"]
+    if cytology == "positive":
+        why += ("cytology positive",)
+    elif not mri:
+        path.append("awaiting_workup")
+        return _result(v, recs, notes, path, pending)
+    elif pattern is None:
+        pending.append(Pending("diagnosis", ("lm_pattern",)))
+        return _result(v, recs, notes, path, pending)
+    elif pattern != "none":
+        why += ("deposits on MRI",)
+    elif v["high_clinical_suspicion"]:
+        path.append("awaiting_workup")
+        return _result(v, recs, notes, path, pending)
+    else:
+        notes.append(Note("diagnosis", "Not established."))
+        path.append("not_established")
+        return _result(v, recs, notes, path, pending)
+    path.append("primary_type")
+    if not primary_known:
+        path.append("awaiting_workup")
+        return _result(v, recs, notes, path, pending)
+    why += ("primary type established",)
+
+    # Rule 4: the performance groups.
+    path.append("groups")
+    if kps == 70:
+        notes.append(Note("groups", "KPS 70: individual decision."))
+        path.append("kps70_care")
+        recs.append(_rec("multidisciplinary_review", "kps70_care", (*why, "KPS 70")))
+        path += ["focal_therapy"]
+        notes.append(Note("focal_therapy", "Faster relief than chemotherapy."))
+        if focal:
+            recs.append(_rec("focal_radiotherapy", "focal_therapy", (*why, "focal indication")))
+        path += ["done", "monitoring"]
+        recs.append(_rec("neurological_monitoring", "monitoring", (*why, "KPS 70")))
+        return _result(v, recs, notes, path, pending)
+    why += ("KPS > 70",)
+    path += ["good_care", "systemic"]
+    notes += [Note("good_care", "Control CNS and extracranial disease together."),
+              Note("good_care", "Uncontrolled extracranial disease: individual decision.")]
+    referred = False
+    if not v["extracranial_disease_controlled"]:
+        recs.append(_rec("multidisciplinary_review", "good_care", (*why, "not controlled")))
+        referred = True
+    seen_done = False
+
+    # Rule 5: the first row that definitely holds; an unknown row waits.
+    step, reason = None, ""
+    egfr_mutant, alk_positive = egfr == "mutant", alk == "positive"
+    if site != "lung":
         step, reason = "systemic_review", "not lung"
-    elif histology != "adenocarcinoma" and egfr is None and alk is None:
-        step, reason = "systemic_review", "markers not tested"
-    elif egfr == "mutant" and alk == "positive":
+    elif egfr_mutant and alk_positive:
         step, reason = "systemic_review", "both drivers"
-    elif egfr in ("mutant", None) and alk in ("positive", None):
-        pending.append(Pending("systemic", tuple(n for n, x in (("egfr", egfr), ("alk", alk))
-                                                 if x is None)))
-    elif egfr == "mutant":
+    elif egfr_mutant:
         step, reason = "egfr_therapy", "EGFR mutant"
-    elif egfr is None:
-        pending.append(Pending("systemic", ("egfr",)))
-    elif alk == "positive":
+    elif alk_positive:
         step, reason = "alk_therapy", "ALK positive"
-    elif alk is None:
-        pending.append(Pending("systemic", ("alk",)))
     elif histology != "adenocarcinoma":
         step, reason = "systemic_review", "not adenocarcinoma"
-    elif braf == "mutant" or her2 == "positive":
-        step, reason = "systemic_review", "BRAF or HER2"
-    elif braf is None or her2 is None:
-        pending.append(Pending("systemic", tuple(n for n, x in (("braf", braf), ("her2", her2))
-                                                 if x is None)))
     else:
-        step, reason = "platinum", "no driver"
+        wild = _kleene_and(_eq(egfr, "wild_type"), _eq(alk, "negative"))
+        other = _kleene_and(wild, _kleene_or(_eq(braf, "mutant"), _eq(her2, "positive")))
+        none = _kleene_and(wild, _eq(braf, "wild_type"), _eq(her2, "negative"))
+        if other:
+            step, reason = "systemic_review", "BRAF or HER2"
+        elif other is None:
+            pending.append(Pending("systemic", tuple(
+                n for n, x in (("egfr", egfr), ("alk", alk), ("braf", braf), ("her2", her2))
+                if x is None)))
+        elif none:
+            step, reason = "platinum", "no driver"
     if step is not None:
         action = {"systemic_review": "multidisciplinary_review", "egfr_therapy": "egfr_tki",
                   "alk_therapy": "alk_inhibitor", "platinum": "platinum_chemotherapy"}[step]
         notes.append(Note("systemic", reason))
         path += [step, "done"]
         seen_done = True
-        referred = action == "multidisciplinary_review"
-        recs.append(_rec(action, step, (*why, reason)))
+        if not (referred and action == "multidisciplinary_review"):
+            recs.append(_rec(action, step, (*why, reason)))
+        referred = referred or action == "multidisciplinary_review"
 
-    # Local therapy, beside the systemic choice.
-    path += ["local_therapy", "intrathecal"]
-    notes.append(Note("local_therapy", "Faster relief than chemotherapy."))
+    # Rule 6: local therapy and monitoring, beside the systemic choice.
+    path.append("focal_therapy")
+    notes.append(Note("focal_therapy", "Faster relief than chemotherapy."))
     if focal:
-        recs.append(_rec("focal_radiotherapy", "local_therapy", (*why, "focal indication")))
-    pattern, flow = v["lm_pattern"], v["csf_flow"]
-    target: str | None = None
-    if pattern == "mixed":
-        notes.append(Note("intrathecal", "Mixed deposits: individual decision."))
-        path.append("intrathecal_review")
-        if not referred:
-            recs.append(_rec("multidisciplinary_review", "intrathecal_review",
-                             (*why, "mixed deposits")))
-        target = "done"
-    elif pattern is None:
+        recs.append(_rec("focal_radiotherapy", "focal_therapy", (*why, "focal indication")))
+    if not seen_done:
+        path.append("done")
+        seen_done = True
+    path.append("intrathecal")
+    flow = v["csf_flow"]
+    step = None
+    if pattern is None:
         pending.append(Pending("intrathecal", ("lm_pattern",)))
+    elif pattern in ("mixed", "none"):
+        notes.append(Note("intrathecal", "Mixed or no deposits: individual decision."))
+        step, action = "intrathecal_review", "multidisciplinary_review"
     elif pattern == "nodular":
         notes.append(Note("intrathecal", "Nodular: none."))
-        target = "done"
     elif v["craniospinal_rt_planned"]:
         notes.append(Note("intrathecal", "Craniospinal RT: no methotrexate."))
-        target = "done"
     elif flow == "obstructed":
-        notes.append(Note("intrathecal", "Obstructed flow: none."))
-        target = "done"
+        notes.append(Note("intrathecal", "Obstructed flow: restore it first."))
+        step, action = "restore_flow", "flow_restoring_radiotherapy"
     elif flow == "not_assessed":
         notes.append(Note("intrathecal", "Confirm flow first."))
-        path.append("flow_study")
-        recs.append(_rec("csf_flow_study", "flow_study", (*why, "flow not assessed")))
-        target = "done"
+        step, action = "flow_study", "csf_flow_study"
     else:
         path.append("intrathecal_therapy")
         because = (*why, "thin linear deposits, unobstructed flow")
@@ -400,15 +436,12 @@ def evaluate(patient: Mapping[str, object]) -> Result:
         if v["ommaya_feasible"]:
             recs.append(_rec("ommaya_reservoir", "intrathecal_therapy",
                              (*because, "Ommaya feasible")))
-        target = "done"
-    if target and not seen_done:
-        path.append("done")
-        seen_done = True
-
+    if step is not None:
+        path.append(step)
+        if not (referred and action == "multidisciplinary_review"):
+            recs.append(_rec(action, step, (*why, step)))
     path.append("monitoring")
     recs.append(_rec("neurological_monitoring", "monitoring", why))
-    if not seen_done:
-        path.append("done")
     return _result(v, recs, notes, path, pending)
 
 
@@ -419,5 +452,5 @@ def _result(v: dict[str, object], recs: list[Recommendation], notes: list[Note],
         cautions.append(Caution("craniospinal_methotrexate", "Avoid methotrexate.", ("r1",)))
     if v["csf_flow"] == "obstructed":
         cautions.append(Caution("obstructed_flow", "No intrathecal chemotherapy.", ("r1",)))
-    return Result("leptomeningeal", "1.0.0", tuple(recs), tuple(cautions), tuple(notes),
+    return Result("leptomeningeal", "2.0.0", tuple(recs), tuple(cautions), tuple(notes),
                   tuple(path), tuple(pending))
