@@ -218,6 +218,9 @@ class Recommendation:
 
     id: str
     text: str
+    #: The action's detail (a schedule, a volume, a target): it travels with the text, so a
+    #: dose is never shown without its schedule.
+    detail: str | None
     kind: str
     strength: str
     citations: tuple[str, ...]
@@ -226,7 +229,8 @@ class Recommendation:
 
     def to_dict(self) -> dict[str, object]:
         """JSON form."""
-        return {"id": self.id, "text": self.text, "kind": self.kind, "strength": self.strength,
+        return {"id": self.id, "text": self.text, "detail": self.detail, "kind": self.kind,
+                "strength": self.strength,
                 "citations": list(self.citations), "step": self.step,
                 "because": list(self.because)}
 
@@ -351,8 +355,9 @@ class _Run:
                 for a in site.actions:
                     if a not in self.recs:
                         act = self.model.actions[a]
-                        self.recs[a] = Recommendation(a, act.text, act.kind, act.strength,
-                                                      act.citations, node.id, _because(reason))
+                        self.recs[a] = Recommendation(a, act.text, act.detail, act.kind,
+                                                      act.strength, act.citations, node.id,
+                                                      _because(reason))
             return [(t, why) for t in node.next]
         return self.decide(node, why)
 

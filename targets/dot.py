@@ -29,7 +29,7 @@ from pathlib import Path
 import graphviz
 
 from compiler import model as m
-from targets import BuildRequest, Emitted, MissingTool
+from targets import BuildRequest, Emitted, MissingTool, views
 
 #: The formats this module writes; the rendered ones need the system ``dot``.
 FORMATS = frozenset({"dot", "svg", "pdf", "png"})
@@ -97,6 +97,7 @@ class Layout:
     ``rankdir`` LR (left to right) or TB (top to bottom); ``wrap`` the line length of box text
     in characters; ``pitfalls`` where the panel goes: ``end`` (after the last rank), ``start``
     (beside the start) or ``first`` (beside the first step); ``pitfall_columns`` its columns;
+    (``footer``: below the drawing, above the references, in ``pitfall_columns`` columns);
     ``line`` the line length of the header and footer; ``font`` the font family list;
     ``decisions`` ``hexagon`` (the question, each branch's conditions in a box on its own
     arrow) or ``table`` (the question over one row per branch, each arrow leaving its row).
@@ -115,6 +116,7 @@ DEFAULT_LAYOUT = Layout()
 LAYOUTS = tuple(
     [Layout("LR", w, p, c) for w in (20, 24, 28) for p in ("end", "start", "first")
      for c in (1, 2)]
+    + [Layout("LR", w, "footer", c) for w in (24, 28, 32) for c in (4, 5)]
     + [Layout("TB", w, p, c) for w in (30, 36, 44) for p in ("end", "start", "first")
        for c in (1, 2)])
 #: Tried when no layout in :data:`LAYOUTS` prints at 8 pt: decisions as tables save the
@@ -196,23 +198,29 @@ def _lower_first(words: str) -> str:
 
 
 def pitfalls(model: m.Model) -> list[tuple[str, str, tuple[str, ...]]]:
-    """The rules as (word, text, citations) in source order; rules giving the same reason
-    (``never`` for several actions, say) are shown once with their citations merged."""
+    """The panel's entries as (section, text, citations) in source order: the proven rules in
+    their own words (the source's: no "Never" the source did not say), each rule the author
+    wrote once; then the cautions; then the definitions of the labels the chart prints. Rules
+    giving the same reason are shown once with their citations merged."""
     rows: dict[tuple[str, str], list[str]] = {}
 
-    def add(word: str, text: str, cites: Iterable[str]) -> None:
-        merged = rows.setdefault((word, text), [])
+    def add(section: str, text: str, cites: Iterable[str]) -> None:
+        merged = rows.setdefault((section, text), [])
         merged.extend(c for c in cites if c not in merged)
 
-    for never in model.nevers:
-        add("Never", never.reason, never.citations)
-    for req in model.requires:
-        add("Always", req.reason, req.citations)
-    for con in model.conflicts:
-        add("Not both", con.reason, con.citations)
+    for rule in views.rules(model):
+        add(PITFALLS, rule.text, rule.citations)
     for caution in model.cautions:
-        add("Caution", f"{caution.text} (when: {caution.condition.words})", caution.citations)
-    return [(word, text, tuple(cites)) for (word, text), cites in rows.items()]
+        add(CAUTIONS, f"{caution.text} (when: {caution.condition.words})", caution.citations)
+    for let in views.definitions(model):
+        add(DEFINITIONS, f"{let.label}: {let.words}", ())
+    return [(section, text, tuple(cites)) for (section, text), cites in rows.items()]
+
+
+BULLET = "\u2022"
+PITFALLS = "Pitfalls (proven for every patient)"
+CAUTIONS = "Cautions (shown with a result when they apply)"
+DEFINITIONS = "Definitions"
 
 
 def pending_inputs(model: m.Model, decision: m.Decision) -> tuple[str, ...]:
@@ -325,6 +333,9 @@ class _Chart:
         meta = self.model.meta
         line = self.layout.line
         parts = []
+        panel = ""
+        if self.layout.pitfalls == "footer" and pitfalls(self.model):
+            panel = f'<TR><TD ALIGN="LEFT">{self.pitfalls_label()}</TD></TR>'
         if meta.disclaimer:
             parts.append(_para(meta.disclaimer, line))
         refs = "   ".join(f"{r.number}. {r.title}" + (f" ({r.source}, {r.year})"
@@ -335,7 +346,7 @@ class _Chart:
         parts.append(esc(f"{meta.id} {meta.version} · source sha256 "
                          f"{self.model.source_sha256[:12]} · built by guidec from "
                          f"{Path(self.model.filename).name}"))
-        return ('<TABLE BORDER="0" CELLBORDER="0" CELLPADDING="1"><TR>'
+        return ('<TABLE BORDER="0" CELLBORDER="0" CELLPADDING="1">' + panel + "<TR>"
                 f'<TD ALIGN="LEFT" BALIGN="LEFT">{self.font("<BR/>".join(parts), color=MUTED)}'
                 "</TD></TR></TABLE>")
 
@@ -354,6 +365,9 @@ class _Chart:
                              else _if(site.condition.words))
                     text = _para(words, self.w) + "<BR/>"
                 text += self.action_text(action) + self.cites(action.citations)
+                if action.detail:
+                    # Upright and grey, at body size: a dose is never printed without it.
+                    text += "<BR/>" + self.font(_para(action.detail, self.w), color=MUTED)
                 rows.append(f'<TR><TD BGCOLOR="{kind.fill}" VALIGN="TOP">{self.tag(kind)}</TD>'
                             f'<TD ALIGN="LEFT" BALIGN="LEFT" VALIGN="TOP">{self.font(text)}'
                             "</TD></TR>")
@@ -385,21 +399,35 @@ class _Chart:
         return self.font(text)
 
     def pitfalls_label(self) -> str:
-        width = self.w + 6
-        cells = [f'<TD ALIGN="LEFT" VALIGN="TOP"><B>{self.font(esc(word))}</B></TD>'
-                 f'<TD ALIGN="LEFT" BALIGN="LEFT" VALIGN="TOP">'
-                 f"{self.font(_para(text, width) + self.cites(cites))}</TD>"
-                 for word, text, cites in pitfalls(self.model)]
-        cols = max(1, min(self.layout.pitfall_columns, len(cells)))
-        per = -(-len(cells) // cols)
-        rows = [f'<TR><TD COLSPAN="{2 * cols}" ALIGN="LEFT" BGCOLOR="{PITFALL_RED}">'
-                f'<B>{self.font("Pitfalls", 1.2, WHITE)}</B></TD></TR>']
-        for i in range(per):
-            row = [cells[c * per + i] if c * per + i < len(cells) else "<TD></TD><TD></TD>"
-                   for c in range(cols)]
-            rows.append("<TR>" + "".join(row) + "</TR>")
+        width = self.w + 8
+        entries = pitfalls(self.model)
+        rows: list[str] = []
+        for section in (PITFALLS, CAUTIONS, DEFINITIONS):
+            texts = [(t, c) for s, t, c in entries if s == section]
+            if not texts:
+                continue
+            ink, fill = (WHITE, PITFALL_RED) if section == PITFALLS else (INK, TERMINAL_FILL)
+            rows.append(f'<TR><TD ALIGN="LEFT" BGCOLOR="{fill}">'
+                        f"<B>{self.font(esc(section), 1.1, ink)}</B></TD></TR>")
+            for text, cites in texts:
+                if section == DEFINITIONS:
+                    name, _, words = text.partition(": ")
+                    body = f"<B>{_para(name, width)}</B>: " + _para(words, width)
+                else:
+                    body = _para(text, width) + self.cites(cites)
+                rows.append(f'<TR><TD ALIGN="LEFT" BALIGN="LEFT" VALIGN="TOP">'
+                            f"{self.font(BULLET + ' ' + body)}</TD></TR>")
+        # Columns read down, then across: each is a table of its own, so a tall entry in one
+        # column never stretches a row of another.
+        cols = max(1, min(self.layout.pitfall_columns, len(rows)))
+        per = -(-len(rows) // cols)
+        chunks = [rows[i:i + per] for i in range(0, len(rows), per)]
+        inner = ['<TD ALIGN="LEFT" VALIGN="TOP"><TABLE BORDER="0" CELLBORDER="0" '
+                 'CELLSPACING="0" CELLPADDING="2">' + "".join(chunk) + "</TABLE></TD>"
+                 for chunk in chunks]
         return (f'<TABLE BORDER="2" CELLBORDER="0" CELLSPACING="0" CELLPADDING="2" '
-                f'COLOR="{PITFALL_RED}" BGCOLOR="{WHITE}">' + "".join(rows) + "</TABLE>")
+                f'COLOR="{PITFALL_RED}" BGCOLOR="{WHITE}"><TR>' + "".join(inner)
+                + "</TR></TABLE>")
 
     # -- the graph
 
@@ -421,7 +449,7 @@ class _Chart:
             poster.attr(label=f"<{self.footer()}>", labelloc="b", labeljust="l",
                         pencolor="transparent")
             self.pathway(poster)
-            if pitfalls(self.model):
+            if pitfalls(self.model) and self.layout.pitfalls != "footer":
                 self.pitfalls_panel(poster)
         return g
 
@@ -518,7 +546,12 @@ class _Chart:
             prefix = f"{branch.index + 1}. " if decision.policy == "first" else ""
             dest = self.branch_target(g, branch.targets, f"{decision.id}-{branch.index}",
                                       decision.id)
-            labels.setdefault(dest, []).append(_para(prefix + words, width))
+            text = _para(prefix + words, width)
+            hidden = views.stands_for(branch.label, branch.condition)
+            if hidden:
+                # What the label stands for: a printed label never hides a condition.
+                text += "<BR/>" + self.font(_para("= " + hidden, width), color=MUTED)
+            labels.setdefault(dest, []).append(text)
         if decision.otherwise is not None:
             other = decision.otherwise
             text = "<B>otherwise</B>"

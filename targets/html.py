@@ -24,7 +24,7 @@ import jinja2
 from markupsafe import Markup
 
 from compiler import model as m
-from targets import BuildRequest, Emitted
+from targets import BuildRequest, Emitted, views
 
 # ----------------------------------------------------------------------------- wording
 
@@ -289,17 +289,6 @@ def _first_sentence(text: str) -> str:
     return parts[0]
 
 
-_STOPWORDS = frozenset({"a", "an", "the", "is", "are", "of", "and", "or", "not", "to", "with",
-                        "no", "yet", "in", "on", "at", "be"})
-
-
-def _label_interprets(label: str, words: str) -> bool:
-    """Whether a branch label says something its condition's words do not (then both show)."""
-    tokens = set(re.findall(r"[a-z0-9]+", words.casefold()))
-    mine = set(re.findall(r"[a-z0-9]+", label.casefold())) - _STOPWORDS
-    return not mine <= tokens
-
-
 def _reference_tail(title: str) -> str:
     """The punctuation after a reference's title: none when the title already ends a sentence."""
     return "" if title.rstrip().endswith((".", "?", "!")) else "."
@@ -442,8 +431,7 @@ class _Builder:
                           if node.policy == "first" else "Exactly one row applies.")
                 branches = [
                     BranchView(b.label or b.condition.words,
-                               b.condition.words if b.label and
-                               _label_interprets(b.label, b.condition.words) else None,
+                               views.stands_for(b.label, b.condition),
                                False, self.targets(b.targets), self.paras(b.notes))
                     for b in node.branches
                 ]
@@ -533,24 +521,13 @@ class _Builder:
     # -- pitfalls
 
     def rules(self) -> list[RuleView]:
-        actions = self.model.actions
+        # A rule prints in its own words (the source's), then what guidec proves of it: the
+        # printed wording never overstates the source, and the proof is never hidden.
         found: list[tuple[int, int, RuleView]] = []
-        for i, nv in enumerate(self.model.nevers):
-            rule = f"Never recommended: {actions[nv.action].text}"
-            if nv.condition is not None:
-                rule += f", when {_midsentence(nv.condition.words)}"
-            found.append((nv.span.line, i, RuleView("never", "Never", nv.reason, rule,
-                                                    self.cites(nv.citations))))
-        for i, rq in enumerate(self.model.requires):
-            rule = (f"Always recommended: {actions[rq.action].text}, when "
-                    f"{_midsentence(rq.condition.words)}")
-            found.append((rq.span.line, i, RuleView("require", "Always", rq.reason, rule,
-                                                    self.cites(rq.citations))))
-        for i, cf in enumerate(self.model.conflicts):
-            rule = (f"Never recommended together: {actions[cf.first].text} and "
-                    f"{actions[cf.second].text}")
-            found.append((cf.span.line, i, RuleView("conflict", "Never together", cf.reason,
-                                                    rule, self.cites(cf.citations))))
+        for i, rv in enumerate(views.rules(self.model)):
+            found.append((rv.line, i, RuleView(rv.kind, "Proven", rv.text,
+                                               f"guidec proves: {rv.proof}.",
+                                               self.cites(rv.citations))))
         for i, ca in enumerate(self.model.cautions):
             rule = f"Shown with the result when {_midsentence(ca.condition.words)}"
             found.append((ca.span.line, i, RuleView("caution", "Caution", ca.text, rule,
@@ -563,6 +540,11 @@ class _Builder:
     def sections(self) -> list[SectionView]:
         return [SectionView(f"sec-{s.id}", s.title, self.paras(s.paragraphs))
                 for s in self.model.sections if s.id != "summary"]
+
+    def definitions(self) -> list[tuple[str, str, str]]:
+        """(anchor, label, words) of each labelled `let` the printed conditions use."""
+        return [(f"def-{let.name}", let.label or let.name, let.words)
+                for let in views.definitions(self.model)]
 
     def references(self) -> list[RefView]:
         out: list[RefView] = []
@@ -663,6 +645,9 @@ def render_html(model: m.Model, svg: str | None, paper: str = "a4") -> str:
         contents.append(("s-silent", "Where the source is silent"))
     if rules:
         contents.append(("s-pitfalls", "Pitfalls"))
+    definitions = b.definitions()
+    if definitions:
+        contents.append(("s-definitions", "Definitions"))
     contents.extend((s.anchor, s.title) for s in sections)
     contents.append(("s-references", "References"))
     if model.changelog:
@@ -688,6 +673,7 @@ def render_html(model: m.Model, svg: str | None, paper: str = "a4") -> str:
         install_hint=INSTALL_HINT,
         silent=silent,
         rules=rules,
+        definitions=definitions,
         sections=sections,
         references=b.references(),
         changelog=model.changelog,

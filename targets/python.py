@@ -796,7 +796,7 @@ class _Module:
         if st == YES:
             return
         act = self.m.actions[action]
-        fields = (action, act.text, act.kind, act.strength, act.citations, step)
+        fields = (action, act.text, act.detail, act.kind, act.strength, act.citations, step)
         if why.dynamic:
             base = self.const(("rec", fields, None), f"_{action.upper()}_AT_{step.upper()}",
                               Call("Recommendation", (*fields, ())))
@@ -1521,6 +1521,7 @@ def result_schema(model: m.Model) -> dict[str, object]:
     rec = obj({
         "id": strings(list(model.actions)),
         "text": {"type": "string"},
+        "detail": {"type": ["string", "null"]},
         "kind": strings(list(m.ACTION_KINDS)),
         "strength": strings(["strong", "conditional"]),
         "citations": array(strings(refs)),

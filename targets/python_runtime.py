@@ -24,6 +24,8 @@ from typing import Any, NamedTuple
 class Recommendation:
     """A recommended action: what to do, how strongly, on what evidence, and why.
 
+    ``detail`` is the action's detail (a schedule, a volume, a target), shown with ``text``
+    wherever it is shown, so a dose never appears without its schedule.
     ``strength`` is ``strong`` ("use") or ``conditional`` ("consider"); ``citations`` are
     reference ids; ``step`` is the pathway step that recommends it; ``because`` is the path in
     words (each branch taken, then the condition of the recommendation, if any).
@@ -31,6 +33,7 @@ class Recommendation:
 
     id: str
     text: str
+    detail: str | None
     kind: str
     strength: str
     citations: tuple[str, ...]
@@ -39,7 +42,8 @@ class Recommendation:
 
     def to_dict(self) -> dict[str, object]:
         """JSON form."""
-        return {"id": self.id, "text": self.text, "kind": self.kind, "strength": self.strength,
+        return {"id": self.id, "text": self.text, "detail": self.detail, "kind": self.kind,
+                "strength": self.strength,
                 "citations": list(self.citations), "step": self.step,
                 "because": list(self.because)}
 
@@ -293,5 +297,6 @@ def _holding(*branches: tuple[int, bool]) -> tuple[int, ...]:
 
 def _because(r: Recommendation, because: tuple[str, ...]) -> Recommendation:
     """``r`` with another ``because`` (for a step reached along several paths)."""
-    return Recommendation(r.id, r.text, r.kind, r.strength, r.citations, r.step, because)
+    return Recommendation(r.id, r.text, r.detail, r.kind, r.strength, r.citations, r.step,
+                          because)
 # END RUNTIME

@@ -22,6 +22,7 @@ class Recommendation:
 
     id: str
     text: str
+    detail: str | None
     kind: str
     strength: str
     citations: tuple[str, ...]
@@ -247,9 +248,17 @@ ACTIONS: dict[str, tuple[str, str, str, tuple[str, ...]]] = {
 }
 
 
+DETAILS: dict[str, str] = {
+    "csf_cytology": "At least 5-10 mL, processed within 30 minutes.",
+    "intrathecal_methotrexate": "Twice weekly x4 weeks, weekly x4 weeks, then monthly.",
+    "focal_radiotherapy": "To symptomatic lesions, cranial neuropathies, cord compression.",
+}
+
+
 def _rec(action: str, step: str, because: tuple[str, ...]) -> Recommendation:
     text, kind, strength, citations = ACTIONS[action]
-    return Recommendation(action, text, kind, strength, citations, step, because)
+    return Recommendation(action, text, DETAILS.get(action), kind, strength, citations, step,
+                          because)
 
 
 def _kleene_and(*xs: bool | None) -> bool | None:
