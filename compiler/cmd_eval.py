@@ -234,7 +234,7 @@ def render_text(model: m.Model, outcome: Outcome, source: str, width: int = 100)
         if ref is None:
             return rid
         extra = ", ".join(str(x) for x in (ref.source, ref.year) if x)
-        return f"[{ref.number}] {ref.title}" + (f" ({extra})" if extra else "")
+        return f"[{ref.label}] {ref.title}" + (f" ({extra})" if extra else "")
 
     def evidence(first: str, ids: tuple[str, ...] | list[str]) -> None:
         for k, rid in enumerate(ids):
@@ -301,9 +301,15 @@ def render_text(model: m.Model, outcome: Outcome, source: str, width: int = 100)
             para("  - ", f"{n['text']} ({where(n['node'])})")
     out.append("")
     para("Path: ", " → ".join(outcome.path))
-    if meta.disclaimer:
-        out.append("")
-        para("", meta.disclaimer)
+    if meta.source or meta.banner or meta.disclaimer:
+        # The source's own status and words, apart from this encoding's approval (the header).
+        out += ["", "Source"]
+        if meta.source:
+            para("  ", meta.source)
+        if meta.banner:
+            para("  banner:     ", f"\u201c{meta.banner}\u201d")
+        if meta.disclaimer:
+            para("  disclaimer: ", f"\u201c{meta.disclaimer}\u201d")
     return "\n".join(out)
 
 

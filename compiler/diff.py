@@ -477,5 +477,5 @@ def outline(model: m.Model) -> str:
     for k in _rule_keys(model):
         lines.append(k)
     for r in model.references.values():
-        lines.append(f"reference {r.number} {r.id} [{r.kind}] {r.title}")
+        lines.append(f"reference {r.label} {r.id} [{r.kind}] {r.title}")
     return "\n".join(lines) + "\n"

@@ -8,6 +8,8 @@ every action and rule cites a reference (E301, a warning while the status is dra
 from __future__ import annotations
 
 import hashlib
+import json
+import re
 from fractions import Fraction
 
 from compiler import model as m
@@ -15,6 +17,8 @@ from compiler.names import Scope
 from compiler.types import Resolver, to_words, value_text
 from dsl import ast
 from dsl.diagnostics import Diagnostic, Severity, error, suggestion, warning
+
+_LABEL = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]{0,7}")
 
 
 class Lowerer:
@@ -50,7 +54,7 @@ class Lowerer:
                 "E108", "the guideline header lacks a status", h.name.span,
                 hint="add `status draft`, `status under_review` or `status approved`"))
         return m.Meta(h.name.name, h.title, h.version or "0.0.0", status, h.updated or "",
-                      h.owner or "", h.scope, h.disclaimer)
+                      h.owner or "", h.scope, h.disclaimer, h.source, h.banner)
 
     # -- evidence
     def _cites(self, idents: tuple[ast.Ident, ...], what: str, span: ast.Span) -> tuple[str, ...]:
@@ -61,6 +65,41 @@ class Lowerer:
                 hint="add `cite <reference>`; a committee resolution is a reference of kind "
                      "`consensus`"))
         return tuple(i.name for i in idents)
+
+    def _reference_label(self, r: ast.Reference, number: int) -> str:
+        """The printed label: the author's, when well formed, else the number."""
+        if r.label is None:
+            return str(number)
+        if not _LABEL.fullmatch(r.label):
+            self.diags.append(error(
+                "E111", f"the label {json.dumps(r.label)} of reference `{r.name.name}` is not a "
+                "citation label", r.label_at or r.span,
+                hint="use 1-8 letters, digits or '-', starting with a letter or digit, "
+                "e.g. `label \"C1\"`"))
+            return str(number)
+        return r.label
+
+    def _check_labels(self, g: ast.Guideline, refs: dict[str, m.Reference]) -> None:
+        """Each printed label cites one reference: no two alike, and no author's label that
+        reads as another reference's number."""
+        decl = {r.name.name: r for r in g.items if isinstance(r, ast.Reference)}
+        seen: dict[str, str] = {}
+        numbers = {str(ref.number): rid for rid, ref in refs.items()}
+        for rid, ref in refs.items():
+            at = decl[rid].label_at or decl[rid].span
+            other = numbers.get(ref.label)
+            if decl[rid].label is not None and other is not None and other != rid \
+                    and refs[other].label == str(refs[other].number):
+                self.diags.append(error(
+                    "E113", f"the label {json.dumps(ref.label)} of reference `{rid}` is the "
+                    f"number reference `{other}` is cited by", at,
+                    hint=f"label `{other}` too, or choose a label that is not a number in use"))
+            elif ref.label in seen:
+                self.diags.append(error(
+                    "E112", f"reference `{rid}` is labelled {json.dumps(ref.label)}, like "
+                    f"reference `{seen[ref.label]}`", at,
+                    hint="give each reference its own label"))
+            seen.setdefault(ref.label, rid)
 
     def _note(self, n: ast.Note) -> m.Note:
         return m.Note(n.text, tuple(c.name for c in n.citations), n.span)
@@ -167,9 +206,12 @@ class Lowerer:
                         "E109", f"`{r.kind.name}` is not a kind of reference", r.kind.span,
                         hint=suggestion(r.kind.name, m.REFERENCE_KINDS)
                         or f"use one of: {', '.join(m.REFERENCE_KINDS)}"))
+                number = len(refs) + 1
                 refs[r.name.name] = m.Reference(
                     r.name.name, r.kind.name, r.title, r.source, r.year, r.url,
-                    tuple(self._note(n) for n in r.notes), len(refs) + 1, r.span)
+                    tuple(self._note(n) for n in r.notes), number, r.span,
+                    self._reference_label(r, number))
+        self._check_labels(g, refs)
         lets: dict[str, m.Let] = {}
         for name, lt in self.scope.lets.items():
             ref = self.resolver.let(name)

@@ -184,6 +184,10 @@ class Meta:
     owner: str
     scope: str | None
     disclaimer: str | None
+    #: The source document as cited, and its status banner quoted verbatim: the source's own
+    #: status, shown apart from the committee's approval of this encoding.
+    source: str | None = None
+    banner: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,7 +211,9 @@ class Note:
 
 @dataclass(frozen=True, slots=True)
 class Reference:
-    """A declared reference; ``number`` is its 1-based position, as cited in the handout."""
+    """A declared reference; ``number`` is its 1-based position; ``label`` is how every output
+    cites it: the author's ``label`` (e.g. ``C1``, apart from the source's numbers) or the
+    number."""
 
     id: str
     kind: str
@@ -218,6 +224,7 @@ class Reference:
     notes: tuple[Note, ...]
     number: int
     span: Span = field(compare=False, repr=False)
+    label: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -250,6 +250,9 @@ class Header(Node):
     owner: str | None
     scope: str | None
     disclaimer: str | None
+    #: The source document as cited, and its own status banner, quoted verbatim.
+    source: str | None = None
+    banner: str | None = None
 
 
 class Changelog(Node):
@@ -268,7 +271,7 @@ class Note(Node):
 
 
 class Reference(Node):
-    """`reference ID KIND "title" [source "..."] [year N] [url "..."] [note ...]`."""
+    """`reference ID KIND "title" [source "..."] [label "C1"] [year N] [url "..."] [note ...]`."""
 
     name: Ident
     kind: Ident
@@ -279,6 +282,9 @@ class Reference(Node):
     notes: tuple[Note, ...]
     #: Where the year was written (an ``int`` cannot carry it as a :class:`Text` does).
     year_at: Span = field(default=NO_SPAN, compare=False)
+    #: The printed label (e.g. ``C1``) instead of the reference's number.
+    label: str | None = None
+    label_at: Span = field(default=NO_SPAN, compare=False)
 
 
 class BooleanType(Node):

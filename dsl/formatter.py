@@ -423,7 +423,7 @@ class Formatter:
             fields.append(("status", [w(h.status.name, at(h.status))]))
         if h.updated is not None:
             fields.append(("updated", [w(h.updated, at(h.updated))]))
-        for name in ("owner", "scope", "disclaimer"):
+        for name in ("owner", "scope", "disclaimer", "source", "banner"):
             value = getattr(h, name)
             if value is not None:
                 fields.append((name, [s(value)]))
@@ -438,6 +438,8 @@ class Formatter:
         pieces: list[Piece] = []
         if r.source is not None:
             pieces += [w("source"), s(r.source)]
+        if r.label is not None:
+            pieces += [w("label"), s(r.label)]
         if r.year is not None:
             pieces.append(w(f"year {r.year}", at(r.year_at)))
         if pieces:

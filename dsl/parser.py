@@ -33,7 +33,8 @@ GRAMMAR = Path(__file__).with_name("grammar.lark")
 #: Every keyword of the language, for did-you-mean on misspellings.
 KEYWORDS = (
     "guideline", "version", "status", "updated", "owner", "scope", "disclaimer", "changelog",
-    "reference", "source", "year", "url", "note", "input", "optional", "boolean", "integer",
+    "banner", "label", "reference", "source", "year", "url", "note", "input", "optional",
+    "boolean", "integer",
     "number", "one", "of", "step", "unit", "assume", "unless", "let", "action", "strong",
     "conditional", "short", "detail", "section", "text", "cite", "pathway", "start", "recommend",
     "when", "then", "decide", "unique", "first", "otherwise", "end", "never", "require",
@@ -229,7 +230,8 @@ class _Builder(Transformer[Token, Any]):
         return ast.Header(
             self._span(meta), self._ident(name), title, values.get("version"),
             values.get("status"), values.get("updated"), values.get("owner"),
-            values.get("scope"), values.get("disclaimer"))
+            values.get("scope"), values.get("disclaimer"), values.get("source"),
+            values.get("banner"))
 
     def h_version(self, meta: Any, toks: list[Token]) -> tuple[str, Any, ast.Span]:
         return ("version", self._text(toks[0]), self._span(meta))
@@ -249,14 +251,20 @@ class _Builder(Transformer[Token, Any]):
     def h_disclaimer(self, meta: Any, items: list[Any]) -> tuple[str, Any, ast.Span]:
         return ("disclaimer", items[0], self._span(meta))
 
+    def h_source(self, meta: Any, items: list[Any]) -> tuple[str, Any, ast.Span]:
+        return ("source", items[0], self._span(meta))
+
+    def h_banner(self, meta: Any, items: list[Any]) -> tuple[str, Any, ast.Span]:
+        return ("banner", items[0], self._span(meta))
+
     def changelog(self, meta: Any, items: list[Any]) -> ast.Changelog:
         return ast.Changelog(self._span(meta), self._text(items[0]), self._text(items[1]),
                              items[2])
 
     def reference(self, meta: Any, items: list[Any]) -> ast.Reference:
         name, kind, title, *rest = items
-        source = year = url = None
-        year_at = ast.NO_SPAN
+        source = year = url = label = None
+        year_at = label_at = ast.NO_SPAN
         notes: list[ast.Note] = []
         self._once([r for r in rest if not isinstance(r, ast.Note)],
                    f"the reference `{name}`")
@@ -265,6 +273,8 @@ class _Builder(Transformer[Token, Any]):
                 notes.append(r)
             elif r[0] == "source":
                 source = r[1]
+            elif r[0] == "label":
+                label, label_at = r[1], r[2]
             elif r[0] == "year":
                 year_at = _token_span(r[1], self.filename)
                 value = Fraction(str(r[1]))
@@ -276,7 +286,8 @@ class _Builder(Transformer[Token, Any]):
             else:
                 url = r[1]
         return ast.Reference(self._span(meta), self._ident(name), self._word(kind), title,
-                             source, year, url, tuple(notes), year_at=year_at)
+                             source, year, url, tuple(notes), year_at=year_at, label=label,
+                             label_at=label_at)
 
     def _once(self, fields_: list[tuple[Any, ...]], where: str) -> None:
         """E005 for a field (``(key, value, span)``) given twice in one clause."""
@@ -289,6 +300,9 @@ class _Builder(Transformer[Token, Any]):
 
     def ref_source(self, meta: Any, items: list[Any]) -> tuple[str, Any, ast.Span]:
         return ("source", items[0], self._span(meta))
+
+    def ref_label(self, meta: Any, items: list[Any]) -> tuple[str, Any, ast.Span]:
+        return ("label", items[0], self._span(meta))
 
     def ref_year(self, meta: Any, toks: list[Token]) -> tuple[str, Any, ast.Span]:
         return ("year", toks[0], self._span(meta))

@@ -259,10 +259,10 @@ class _Chart:
 
     def cites(self, ids: Iterable[str]) -> str:
         refs = self.model.references
-        numbers = sorted({refs[r].number for r in ids if r in refs})
-        if not numbers:
+        cited = sorted({refs[r] for r in ids if r in refs}, key=lambda r: r.number)
+        if not cited:
             return ""
-        return self.sup(",".join(str(n) for n in numbers))
+        return self.sup(",".join(esc(r.label) for r in cited))
 
     def sup(self, text: str) -> str:
         # cairo draws <SUP> at 1/1.2 of its size: declared 1.2x, it prints at body size.
@@ -336,14 +336,24 @@ class _Chart:
         panel = ""
         if self.layout.pitfalls == "footer" and pitfalls(self.model):
             panel = f'<TR><TD ALIGN="LEFT">{self.pitfalls_label()}</TD></TR>'
+        # The source's own status and words, apart from this encoding's approval (below).
+        source = []
+        if meta.source:
+            source.append(f"Source document: {meta.source}.")
+        if meta.banner:
+            source.append(f"Its banner: \u201c{meta.banner}\u201d")
+        if source:
+            parts.append(_para(" ".join(source), line))
         if meta.disclaimer:
-            parts.append(_para(meta.disclaimer, line))
-        refs = "   ".join(f"{r.number}. {r.title}" + (f" ({r.source}, {r.year})"
+            parts.append(_para(f"Its disclaimer: \u201c{meta.disclaimer}\u201d"
+                               if meta.source or meta.banner else meta.disclaimer, line))
+        refs = "   ".join(f"{r.label}. {r.title}" + (f" ({r.source}, {r.year})"
                                                       if r.source and r.year else "")
                           for r in self.model.references.values())
         if refs:
             parts.append("<B>References:</B> " + _para(refs, line))
-        parts.append(esc(f"{meta.id} {meta.version} · source sha256 "
+        parts.append(esc(f"This encoding: {meta.id} {meta.version}, {meta.status.replace('_', ' ')}"
+                         f" by {meta.owner}, updated {meta.updated} · source sha256 "
                          f"{self.model.source_sha256[:12]} · built by guidec from "
                          f"{Path(self.model.filename).name}"))
         return ('<TABLE BORDER="0" CELLBORDER="0" CELLPADDING="1">' + panel + "<TR>"

@@ -72,9 +72,10 @@ INSTALL_HINT = "apt-get install graphviz"
 
 @dataclass(frozen=True)
 class Cite:
-    """A citation as shown: the reference's number (and whether it is a committee resolution)."""
+    """A citation as shown: the reference's printed label, its number or the author's ``C1``
+    (and whether it is a committee resolution)."""
 
-    number: int
+    label: str
     consensus: bool
 
 
@@ -186,9 +187,10 @@ class SectionView:
 
 @dataclass(frozen=True)
 class RefView:
-    """A reference as listed, numbered as in the source."""
+    """A reference as listed, under the label it is cited by (the source's number, or the
+    author's label such as ``C1``)."""
 
-    number: int
+    label: str
     anchor: str
     kind: str
     kind_word: str
@@ -321,7 +323,7 @@ class _Builder:
 
     def cites(self, ids: tuple[str, ...]) -> tuple[Cite, ...]:
         refs = self.model.references
-        return tuple(Cite(refs[i].number, refs[i].kind == "consensus") for i in ids if i in refs)
+        return tuple(Cite(refs[i].label, refs[i].kind == "consensus") for i in ids if i in refs)
 
     def paras(self, notes: tuple[m.Note, ...] | tuple[m.Paragraph, ...]) -> tuple[Para, ...]:
         return tuple(Para(n.text, self.cites(n.citations)) for n in notes)
@@ -514,7 +516,7 @@ class _Builder:
         for ref in self.model.references.values():
             for note in ref.notes:
                 if self._cites_consensus(note):
-                    rows.append(SilentRow(f"Reference {ref.number}", f"ref-{ref.number}", None,
+                    rows.append(SilentRow(f"Reference {ref.label}", f"ref-{ref.label}", None,
                                           Para(note.text, self.cites(note.citations))))
         return rows
 
@@ -550,7 +552,7 @@ class _Builder:
         out: list[RefView] = []
         for r in sorted(self.model.references.values(), key=lambda r: r.number):
             url = _safe_url(r.url)
-            out.append(RefView(r.number, f"ref-{r.number}", r.kind,
+            out.append(RefView(r.label, f"ref-{r.label}", r.kind,
                                REFERENCE_KIND_WORDS.get(r.kind, r.kind.capitalize()), r.title,
                                r.source, r.year, url, r.url if url is None else None,
                                self.paras(r.notes), _reference_tail(r.title)))

@@ -1311,15 +1311,27 @@ class _Module:
         ]
         if self.uses_isfinite:
             imports.append("from math import isfinite")
+        imports.append("from types import MappingProxyType")
         imports.append("from typing import Any, Final, NamedTuple")
-        public = ["GUIDELINE", "SOURCE_SHA256", "VERSION", "Caution", "InvalidPatient", "Note",
-                  "Pending", "Problem", "Recommendation", "Result", "Stuck", "evaluate"]
+        public = ["BANNER", "DISCLAIMER", "GUIDELINE", "REFERENCES", "SOURCE", "SOURCE_SHA256",
+                  "VERSION", "Caution", "InvalidPatient", "Note", "Pending", "Problem",
+                  "Recommendation", "Reference", "Result", "Stuck", "evaluate"]
         all_lines = ["__all__ = [", *_fill(", ".join(py_str(p) for p in public) + ",", 4), "]"]
         header = [
             *layout(meta.id, 0, "GUIDELINE: Final = "),
             *layout(meta.version, 0, "VERSION: Final = "),
             *layout(model.source_sha256, 0, "SOURCE_SHA256: Final = "),
+            "#: The source document, its own status banner and its disclaimer, quoted.",
+            *layout(meta.source, 0, "SOURCE: Final[str | None] = "),
+            *layout(meta.banner, 0, "BANNER: Final[str | None] = "),
+            *layout(meta.disclaimer, 0, "DISCLAIMER: Final[str | None] = "),
         ]
+        refs = ["#: The references recommendations cite, by id.",
+                "REFERENCES: Final[Mapping[str, Reference]] = MappingProxyType({"]
+        for r in model.references.values():
+            refs += layout(Call("Reference", (r.label, r.title, r.source, r.year, r.url)), 4,
+                           f"{py_str(r.id)}: ", ",")
+        refs.append("})")
         names = tuple(model.inputs)
         inputs_part = [
             "# " + "-" * 77 + " inputs",
@@ -1338,6 +1350,9 @@ class _Module:
             *header,
             "",
             runtime_source().rstrip("\n"),
+            "",
+            "",
+            *refs,
             "",
             "",
             *inputs_part,

@@ -21,6 +21,18 @@ from typing import Any, NamedTuple
 
 
 @dataclass(frozen=True, slots=True)
+class Reference:
+    """A reference a recommendation cites: ``label`` is how every output cites it (the
+    source's number, or the committee's own label such as ``C1``)."""
+
+    label: str
+    title: str
+    source: str | None
+    year: int | None
+    url: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class Recommendation:
     """A recommended action: what to do, how strongly, on what evidence, and why.
 

@@ -77,7 +77,9 @@ def rules(model: m.Model) -> list[RuleView]:
     """The proven rules, one entry per rule the author wrote (a `never A, B when C` is one
     entry naming both actions), in source order."""
     def name(action: str) -> str:
-        return _lower(model.actions[action].print_text)
+        # The id, as the rule is written: a proof names the action, it does not prescribe it
+        # (the action's text may carry a dose, which is never printed without its schedule).
+        return f"`{action}`"
 
     groups: dict[tuple[int, int], list[m.NeverRule]] = {}
     for never in model.nevers:

@@ -74,6 +74,7 @@ def test_every_code_has_a_fixture() -> None:
         codes |= {c for c, _ in expected(path, "expect") | expected(path, "expect-info")}
     wanted = {
         "E101", "E102", "E103", "E104", "E105", "E106", "E107", "E108", "E109", "E110",
+        "E111", "E112", "E113",
         "W101", "W102", "W103", "W104", "W105", "E201", "E202", "E203", "E204", "E205", "E206",
         "E207", "E208", "E301", "E401", "E402", "W403", "E404", "W501", "W502", "E503", "E504",
         "E505", "E506", "E507", "E508", "I509", "W510",

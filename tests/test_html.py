@@ -167,7 +167,7 @@ def check_handout(model: Model, svg: str | None) -> ET.Element:
     assert model.source_sha256 in body
     assert model.meta.version in body
     for ref in model.references.values():
-        assert root.find(f".//li[@id='ref-{ref.number}']") is not None
+        assert root.find(f".//li[@id='ref-{ref.label}']") is not None
     return root
 
 

@@ -146,7 +146,7 @@ def test_reads_like_hand_written_code() -> None:
     source = generate(model_of(FLAGSHIP))
     # Every branch and conditional recommendation carries its source line.
     assert re.search(r"\n +# line \d+: when egfr_mutant -> egfr_therapy\n", source)
-    assert re.search(r"\n +# line \d+: otherwise -> awaiting_workup\n", source)
+    assert re.search(r"\n +# line \d+: otherwise -> workup\n", source)
     # Required inputs are read directly, optional ones with explicit None handling.
     assert "if not neuraxis_mri_done:" in source
     assert 'elif egfr is not None and egfr == "mutant":' in source

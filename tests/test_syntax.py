@@ -322,7 +322,8 @@ def test_declarations() -> None:
     assert h.scope == ('Adults with a "quoted" scope, a backslash \\ and a tab\there; '
                        "two literals side by side.")
     assert h.disclaimer == "Not for clinical use. Ünïcödé and é escapes."
-    assert (h.span.line, h.span.column, h.span.end_line) == (4, 1, 11)
+    assert (h.source, h.banner) == ("The source document, as cited", "Its own status banner, quoted")
+    assert (h.span.line, h.span.column, h.span.end_line) == (4, 1, 13)
 
     assert [(c.version, c.date) for c in of(g, ast.Changelog)] == [
         ("2.1.0", "2026-01-24"), ("1.0.0", "2025-06-01")]
@@ -332,7 +333,7 @@ def test_declarations() -> None:
         "guideline", "A publisher", 2026, "https://example.org/r1?a=1&b=2")
     assert [(n.text, n.citations) for n in r1.notes] == [("A note on the reference.",
                                                           _ids("c1"))]
-    assert (r1.span.line, r1.span.end_line) == (16, 18)
+    assert (r1.span.line, r1.span.end_line) == (18, 20)
     r2 = _one(g, ast.Reference, "r2")
     assert isinstance(r2, ast.Reference)
     assert (r2.source, r2.year, r2.url, r2.notes) == (None, 1999, None, ())

@@ -348,14 +348,12 @@ def evaluate(patient: Mapping[str, object]) -> Result:
         notes.append(Note("diagnosis", "Not established."))
         path.append("not_established")
         return _result(v, recs, notes, path, pending)
-    path.append("primary_type")
+    # The primary type, then rule 4: the performance groups.
+    path.append("groups")
     if not primary_known:
         path.append("awaiting_workup")
         return _result(v, recs, notes, path, pending)
     why += ("primary type established",)
-
-    # Rule 4: the performance groups.
-    path.append("groups")
     if kps == 70:
         notes.append(Note("groups", "KPS 70: individual decision."))
         path.append("kps70_care")
