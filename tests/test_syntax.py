@@ -322,7 +322,8 @@ def test_declarations() -> None:
     assert h.scope == ('Adults with a "quoted" scope, a backslash \\ and a tab\there; '
                        "two literals side by side.")
     assert h.disclaimer == "Not for clinical use. Ünïcödé and é escapes."
-    assert (h.source, h.banner) == ("The source document, as cited", "Its own status banner, quoted")
+    assert (h.source, h.banner) == ("The source document, as cited",
+                                    "Its own status banner, quoted")
     assert (h.span.line, h.span.column, h.span.end_line) == (4, 1, 13)
 
     assert [(c.version, c.date) for c in of(g, ast.Changelog)] == [
