@@ -36,6 +36,8 @@ def show_example(path: Path) -> None:
     for rec in result.recommendations:
         verb = "Use" if rec.strength == "strong" else "Consider"
         print(f"  - {verb}: {rec.text} [{rec.id}]")
+        if rec.detail:
+            print(f"      {rec.detail}")
     for p in result.pending:
         print(f"  - pending at {p.decision}: waiting for {', '.join(p.inputs)}")
 
@@ -49,7 +51,7 @@ def main() -> int:
     build = run(["build", str(GUIDE), "-o", str(BUILD)])
     if build not in (0, 3):
         return build
-    # The wall poster: on A3 every text of the flagship's flowchart prints at 8 pt or more.
+    # The wall poster: the flagship's flowchart on one A3 sheet.
     if build == 0:
         run(["build", str(GUIDE), "-o", str(BUILD / "a3"), "-t", "pdf", "--paper", "a3"])
     for example in sorted(EXAMPLES.glob("*.json")):
