@@ -98,6 +98,11 @@ def cli() -> None:
 
 def main(argv: list[str] | None = None) -> None:
     """Console entry point: run the CLI, turning a broken pipe into a quiet exit."""
+    from dsl.terminal import COLOURS, GuardedStream
+
+    # Whatever a command prints may quote a guideline or a patient: neutralise it once, here.
+    sys.stdout = GuardedStream(sys.stdout, COLOURS)
+    sys.stderr = GuardedStream(sys.stderr, COLOURS)
     try:
         cli.main(args=argv, prog_name="guidec", standalone_mode=True)
     except BrokenPipeError:

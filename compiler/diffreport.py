@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from compiler import model as m
@@ -107,12 +109,13 @@ def _patient(w: dict[str, object]) -> str:
     return json.dumps(w, sort_keys=True, ensure_ascii=False)
 
 
-def _behaviour_line(b: BehaviourChange) -> str:
+def _behaviour_line(b: BehaviourChange,
+                    code: Callable[[str], str] = lambda s: f"`{s}`") -> str:
     if b.kind == "pending":
-        return f"pending at `{b.subject}` changed"
+        return f"pending at {code(b.subject)} changed"
     verb = "gained" if b.kind == "gained" else "lost"
-    return f"`{b.subject}` {verb}: some patients {'now' if verb == 'gained' else 'no longer'} " \
-           f"get it"
+    when = "now" if verb == "gained" else "no longer"
+    return f"{code(b.subject)} {verb}: some patients {when} get it"
 
 
 def render_text(r: DiffReport) -> str:
@@ -156,8 +159,26 @@ def render_text(r: DiffReport) -> str:
     return "\n".join(out)
 
 
+#: Characters that end a line in some Markdown renderer: a raw one inside a table cell or a
+#: list item would start a new block (and could forge a verdict line).
+_LINE_BREAKS = re.compile("[\r\n\x0b\x0c\x85\u2028\u2029]+")
+#: What Markdown could read as formatting, a link, HTML or a cell's end; an underscore only
+#: at a word's edge (inside a word, as in `lung_mass`, it never emphasises).
+_MD_SPECIAL = re.compile(r"([\\`*\[\]<|~])|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])")
+
+
 def _md_escape(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+    """Text from a guideline as plain Markdown text on one line: every character Markdown could
+    read as syntax is backslash-escaped, and line breaks become spaces."""
+    return _MD_SPECIAL.sub(lambda m: "\\" + m.group(), _LINE_BREAKS.sub(" ", text))
+
+
+def _md_code(text: str) -> str:
+    """Text from a guideline as one inline code span, whatever backticks it holds."""
+    text = _LINE_BREAKS.sub(" ", text).replace("|", "\\|")
+    fence = "`" * (max((len(run) for run in re.findall("`+", text)), default=0) + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
 
 
 def render_markdown(r: DiffReport) -> str:
@@ -173,26 +194,26 @@ def render_markdown(r: DiffReport) -> str:
         out += ["| change | what | detail | lines |", "|---|---|---|---|"]
         for c in r.structure.changes:
             flag = " ⚠ breaking" if c.breaking else ""
-            out.append(f"| {c.kind}{flag} | {c.category} `{_md_escape(c.subject)}` | "
+            out.append(f"| {c.kind}{flag} | {c.category} {_md_code(c.subject)} | "
                        f"{_md_escape(c.detail)} | {_where(c)} |")
     else:
         out.append("None.")
     out += ["", "### Behavioural changes", ""]
     if not r.behaviour.changes:
         out.append("None." if r.behaviour.decided else "Could not be decided: " +
-                   "; ".join(r.behaviour.undecided))
+                   _md_escape("; ".join(r.behaviour.undecided)))
     for b in r.behaviour.changes:
-        out.append(f"- {_behaviour_line(b)}")
+        out.append(f"- {_behaviour_line(b, _md_code)}")
         for w in b.witnesses:
-            out.append(f"  - patient{_md_escape(_whose(w))} `{_patient(w.patient)}`")
-            out.append(f"    - old: {w.old_summary}")
-            out.append(f"    - new: {w.new_summary}")
+            out.append(f"  - patient{_md_escape(_whose(w))} {_md_code(_patient(w.patient))}")
+            out.append(f"    - old: {_md_escape(w.old_summary)}")
+            out.append(f"    - new: {_md_escape(w.new_summary)}")
     out += ["", "### Cases whose outcome changed", ""]
     if not r.cases:
         out.append("None of the cases of either version.")
     for case in r.cases:
         out.append(f"- **{_md_escape(case.title)}**")
-        out.append(f"  - patient `{_patient(case.patient)}`")
+        out.append(f"  - patient {_md_code(_patient(case.patient))}")
         out.append(f"  - old: {_md_escape(case.old)}")
         out.append(f"  - new: {_md_escape(case.new)}")
     return "\n".join(out)

@@ -76,7 +76,8 @@ def validate(model: m.Model, patient: Mapping[str, object]) -> dict[str, m.Value
         if key not in model.inputs:
             near = did_you_mean(str(key), model.inputs)
             hint = f" (did you mean `{near}`?)" if near else ""
-            problems.append(Problem(str(key), f"is not an input of this guideline{hint}"))
+            problems.append(Problem(shown_text(str(key)),
+                                    f"is not an input of this guideline{hint}"))
     for name, inp in model.inputs.items():
         raw = patient.get(name)
         if raw is None:
@@ -134,13 +135,25 @@ def _convert(inp: m.Input, raw: object, problems: list[Problem]) -> m.Value:
     return value
 
 
+#: A value quoted in a problem is cut to this many characters.
+SHOWN = 60
+
+
+def shown_text(text: str) -> str:
+    """A patient's string or key as quoted in a message: a long one is cut, with its length."""
+    return text if len(text) <= SHOWN else f"{text[:SHOWN]}… ({len(text):,} characters)"
+
+
 def _show(raw: object) -> str:
     if isinstance(raw, bool):
         return "true" if raw else "false"
     if isinstance(raw, str):
-        return f'"{raw}"'
+        return f'"{shown_text(raw)}"'
     if raw is None:
         return "null"
+    if isinstance(raw, int) and abs(raw) >= 10 ** 18:
+        return f"a number of {len(str(abs(raw))) if raw.bit_length() < 14000 else 'over 4,300'}" \
+               " digits"
     if isinstance(raw, int | float):
         return repr(raw)
     return type(raw).__name__ if not isinstance(raw, list | dict) else \

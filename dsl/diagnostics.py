@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import lru_cache
 
 from dsl.ast import Span
 
@@ -84,6 +85,8 @@ def did_you_mean(word: str, candidates: Iterable[str]) -> str | None:
     import difflib
 
     pool = sorted(set(candidates))
+    if not pool or len(word) > 2 * max(map(len, pool)) + 8:
+        return None  # nothing that long is a misspelling, and comparing it would cost memory
     prefixed = [c for c in pool if len(word) >= 3 and c.lower().startswith(word.lower())]
     if len(prefixed) == 1:
         return prefixed[0]
@@ -102,55 +105,86 @@ def suggestion(word: str, candidates: Iterable[str]) -> str | None:
 
 
 def render(diag: Diagnostic, source: str | None, color: bool = False) -> str:
-    """Render one diagnostic as text: location, message, source line with caret, hint, notes."""
+    """Render one diagnostic as text: location, message, source line with caret, hint, notes.
+
+    Everything quoted from the guideline is neutralised for the terminal before the colours
+    are added, so a string of the guideline can neither fake a colour nor move the cursor.
+    """
+    from dsl.terminal import neutralise
+
     sev = diag.severity.value
-    head = f"{diag.span}: {sev}[{diag.code}]: {diag.message}"
+    where, message = neutralise(str(diag.span)), neutralise(diag.message)
+    head = f"{where}: {sev}[{diag.code}]: {message}"
     if color:
         colors = {"error": "\x1b[1;31m", "warning": "\x1b[1;33m", "info": "\x1b[1;36m"}
-        head = f"\x1b[1m{diag.span}:\x1b[0m {colors[sev]}{sev}[{diag.code}]\x1b[0m: " \
-               f"\x1b[1m{diag.message}\x1b[0m"
+        head = f"\x1b[1m{where}:\x1b[0m {colors[sev]}{sev}[{diag.code}]\x1b[0m: " \
+               f"\x1b[1m{message}\x1b[0m"
     out = [head]
-    excerpt = source_excerpt(source, diag.span)
-    if excerpt:
-        out.extend(excerpt)
+    out.extend(source_excerpt(source, diag.span))
     if diag.hint:
-        out.append(f"  = hint: {diag.hint}")
+        out.append(f"  = hint: {neutralise(diag.hint)}")
     for note in diag.notes:
-        out.append(f"  = note: {note}")
+        out.append(f"  = note: {neutralise(note)}")
     if diag.path:
-        out.append(f"  = path: {' -> '.join(diag.path)}")
+        out.append(f"  = path: {neutralise(' -> '.join(diag.path))}")
     if diag.witness is not None:
         import json
 
         out.append("  = witness patient:")
         text = json.dumps(diag.witness, indent=2, sort_keys=True, ensure_ascii=False)
-        out.extend("    " + line for line in text.splitlines())
+        out.extend("    " + neutralise(line) for line in text.splitlines())
     return "\n".join(out)
 
 
+#: A source line longer than this is shown as a window around the span.
+EXCERPT_WIDTH = 120
+
+
+@lru_cache(maxsize=4)
+def _line_starts(source: str) -> tuple[int, ...]:
+    """The offset of every line of ``source`` (lines end at line feeds, as the parser counts
+    them); cached, so that rendering many diagnostics of one big file stays linear."""
+    starts = [0]
+    at = source.find("\n")
+    while at != -1:
+        starts.append(at + 1)
+        at = source.find("\n", at + 1)
+    return tuple(starts)
+
+
 def source_excerpt(source: str | None, span: Span) -> list[str]:
-    """The source line of ``span`` with a line-number gutter and a caret under the span."""
+    """The source line of ``span`` with a line-number gutter and a caret under the span.
+
+    A long line is cut to a window around the span, marked with ``...`` where it was cut; a
+    character that is not printable is shown as U+FFFD.
+    """
     if source is None or span.line < 1:
         return []
-    lines = source.split("\n")  # lines end at line feeds only, as the parser counts them
-    if span.line > len(lines):
+    starts = _line_starts(source)
+    if span.line > len(starts):
         return []
-    text = lines[span.line - 1].replace("\t", " ")
-    printable = "".join(c if c.isprintable() else "\N{REPLACEMENT CHARACTER}" for c in text)
-    if len(printable) > 160:
-        printable = printable[:157] + "..."
+    begin = starts[span.line - 1]
+    end = starts[span.line] - 1 if span.line < len(starts) else len(source)
     start = max(span.column, 1)
     if span.end_line == span.line and span.end_column > span.column:
         width = span.end_column - span.column
     else:
-        width = max(len(text.rstrip()) - start + 1, 1)
-    width = max(1, min(width, max(len(printable) - start + 1, 1)))
+        width = max(end - begin - start + 1, 1)
+    # The window: from a little before the span, at most EXCERPT_WIDTH characters.
+    first = max(start - 1 - EXCERPT_WIDTH // 4, 0) if start > EXCERPT_WIDTH // 2 else 0
+    text = source[begin + first:min(end, begin + first + EXCERPT_WIDTH)].replace("\t", " ")
+    shown = "".join(c if c.isprintable() else "\N{REPLACEMENT CHARACTER}" for c in text)
+    lead = "..." if first else ""
+    tail = "..." if begin + first + EXCERPT_WIDTH < end else ""
+    shown = (lead + shown.rstrip() + tail) if tail else lead + shown
+    col = start - first + len(lead)
+    width = max(1, min(width, len(lead) + len(text) - col + 1))
     gutter = str(span.line)
     pad = " " * len(gutter)
     return [
         f"{pad} |",
-        f"{gutter} | {printable}",
-        f"{pad} | {' ' * (start - 1)}{'^' * width}",
+        f"{gutter} | {shown}",
+        f"{pad} | {' ' * (col - 1)}{'^' * width}",
     ]
 
 

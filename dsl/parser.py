@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import date
 from fractions import Fraction
 from functools import lru_cache
 from pathlib import Path
@@ -149,9 +150,50 @@ def _decode_string(tok: Token, filename: str) -> str:
     return value
 
 
+#: A literal of the language has at most this many significant digits: clinical thresholds
+#: need far fewer, and every value must survive as a float in the generated evaluator.
+MAX_DIGITS = 15
+
+#: A version's parts (major.minor.patch) have at most this many digits each.
+MAX_VERSION_DIGITS = 9
+
+
+def _shown(text: str, limit: int = 24) -> str:
+    """A literal as quoted in a message: long ones cut, with their length."""
+    return text if len(text) <= limit else f"{text[:limit]}… ({len(text)} characters)"
+
+
 def _number(tok: Token, filename: str) -> ast.Number:
     text = str(tok)
+    digits = text.lstrip("-").replace(".", "").lstrip("0")
+    if len(digits) > MAX_DIGITS:
+        raise GuidecError([error(
+            "E010", f"the number `{_shown(text)}` has {len(digits)} digits; a number has at "
+            f"most {MAX_DIGITS}", _token_span(tok, filename),
+            hint="write the threshold as the guideline states it, e.g. `kps >= 70` or "
+                 "`0.5`")])
     return ast.Number(_token_span(tok, filename), Fraction(text), text)
+
+
+def _version(tok: Token, filename: str) -> ast.Text:
+    text = str(tok)
+    if any(len(part) > MAX_VERSION_DIGITS for part in text.split(".")):
+        raise GuidecError([error(
+            "E012", f"the version `{_shown(text)}` has a part longer than "
+            f"{MAX_VERSION_DIGITS} digits", _token_span(tok, filename),
+            hint="a version is major.minor.patch, e.g. `version 2.0.0`")])
+    return ast.Text(text, _token_span(tok, filename))
+
+
+def _date(tok: Token, filename: str) -> ast.Text:
+    text = str(tok)
+    try:
+        date.fromisoformat(text)
+    except ValueError:
+        raise GuidecError([error(
+            "E011", f"`{text}` is not a date of the calendar", _token_span(tok, filename),
+            hint="write an ISO 8601 date, year-month-day, e.g. `2026-01-24`")]) from None
+    return ast.Text(text, _token_span(tok, filename))
 
 
 @v_args(meta=True)
@@ -234,13 +276,13 @@ class _Builder(Transformer[Token, Any]):
             values.get("banner"))
 
     def h_version(self, meta: Any, toks: list[Token]) -> tuple[str, Any, ast.Span]:
-        return ("version", self._text(toks[0]), self._span(meta))
+        return ("version", _version(toks[0], self.filename), self._span(meta))
 
     def h_status(self, meta: Any, toks: list[Token]) -> tuple[str, Any, ast.Span]:
         return ("status", self._word(toks[0]), self._span(meta))
 
     def h_updated(self, meta: Any, toks: list[Token]) -> tuple[str, Any, ast.Span]:
-        return ("updated", self._text(toks[0]), self._span(meta))
+        return ("updated", _date(toks[0], self.filename), self._span(meta))
 
     def h_owner(self, meta: Any, items: list[Any]) -> tuple[str, Any, ast.Span]:
         return ("owner", items[0], self._span(meta))
@@ -258,8 +300,8 @@ class _Builder(Transformer[Token, Any]):
         return ("banner", items[0], self._span(meta))
 
     def changelog(self, meta: Any, items: list[Any]) -> ast.Changelog:
-        return ast.Changelog(self._span(meta), self._text(items[0]), self._text(items[1]),
-                             items[2])
+        return ast.Changelog(self._span(meta), _version(items[0], self.filename),
+                             _date(items[1], self.filename), items[2])
 
     def reference(self, meta: Any, items: list[Any]) -> ast.Reference:
         name, kind, title, *rest = items
@@ -277,10 +319,10 @@ class _Builder(Transformer[Token, Any]):
                 label, label_at = r[1], r[2]
             elif r[0] == "year":
                 year_at = _token_span(r[1], self.filename)
-                value = Fraction(str(r[1]))
-                if value.denominator != 1:
+                value = Fraction(str(r[1])) if len(str(r[1])) <= 8 else Fraction(0)
+                if value.denominator != 1 or not 1000 <= value <= 9999:
                     raise GuidecError([error(
-                        "E009", f"the year `{r[1]}` is not a whole number", year_at,
+                        "E009", f"`{_shown(str(r[1]))}` is not a year", year_at,
                         hint="write the year of publication, e.g. `year 2026`")])
                 year = int(value)
             else:
