@@ -154,6 +154,10 @@ def _decode_string(tok: Token, filename: str) -> str:
 #: need far fewer, and every value must survive as a float in the generated evaluator.
 MAX_DIGITS = 15
 
+#: A name has at most this many characters: the guideline's name becomes file names, and the
+#: others become identifiers of the generated code.
+MAX_NAME = 64
+
 #: A version's parts (major.minor.patch) have at most this many digits each.
 MAX_VERSION_DIGITS = 9
 
@@ -217,6 +221,11 @@ class _Builder(Transformer[Token, Any]):
                 "E002", f"unexpected keyword `{tok}`", _token_span(tok, self.filename),
                 hint=f"choose another name, e.g. `{tok}_`",
                 notes=[f"`{tok}` is a keyword of the language and cannot be a name"])])
+        if len(tok) > MAX_NAME:
+            raise GuidecError([error(
+                "E013", f"the name `{_shown(str(tok))}` has {len(tok)} characters; a name has "
+                f"at most {MAX_NAME}", _token_span(tok, self.filename),
+                hint="choose a shorter name; the title in quotes can say everything")])
         return ast.Ident(_token_span(tok, self.filename), str(tok))
 
     def _word(self, tok: Token) -> ast.Ident:

@@ -48,6 +48,8 @@ def write(tmp_path: Path, text: str, name: str = "g.guide") -> Path:
     ('"Committee"', f'"Committee"\n  year {HUGE}', "E009"),
     ("updated 2026-01-24", "updated 2026-13-45", "E011"),
     ("updated 2026-01-24", "updated 2026-02-29", "E011"),
+    ("guideline small", f"guideline {'g' * 250}", "E013"),
+    ("action act", f"action {'a' * 5000}", "E013"),
 ])
 @pytest.mark.parametrize("command", [("check",), ("fmt", "--check"), ("check", "--release"),
                                      ("build", "-t", "python", "-o", "out")])
@@ -58,7 +60,7 @@ def test_big_numbers_and_bad_dates_are_located_errors(
     text = assert_exit(run(*command[:1], str(path), *command[1:], cwd=tmp_path), 1, code)
     assert f"{path}:" in text
     # The echoed literal is cut: 5,000 digits never reach the terminal.
-    assert HUGE not in text
+    assert HUGE not in text and "g" * 250 not in text
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
 
 
