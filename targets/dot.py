@@ -175,7 +175,9 @@ def wrap(text: str, width: int) -> list[str]:
 
 
 def _para(text: str, width: int) -> str:
-    return "<BR/>".join(esc(line) for line in wrap(text, width))
+    # Never empty: Graphviz rejects an empty <I></I> or <B></B> (a text of control characters
+    # only is empty once cleaned).
+    return "<BR/>".join(esc(line) for line in wrap(text, width)) or " "
 
 
 def _if(words: str, as_written: bool = False) -> str:
