@@ -97,20 +97,75 @@ def cli() -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Console entry point: run the CLI, turning a broken pipe into a quiet exit."""
-    from dsl.terminal import COLOURS, GuardedStream
+    """Console entry point: run the CLI with the exit-code convention.
+
+    Ctrl-C exits 130 and SIGTERM 143 (after every temporary file is removed); a closed pipe
+    is a quiet exit 0; standard output that cannot be written (a full disk) is exit 2.
+    """
+    import signal
+
+    from dsl.terminal import COLOURS, GuardedStream, PipeClosed
 
     # Whatever a command prints may quote a guideline or a patient: neutralise it once, here.
     sys.stdout = GuardedStream(sys.stdout, COLOURS)
     sys.stderr = GuardedStream(sys.stderr, COLOURS)
+    signal.signal(signal.SIGTERM, _terminated)
+    code = EXIT_OK
     try:
-        cli.main(args=argv, prog_name="guidec", standalone_mode=True)
-    except BrokenPipeError:
-        sys.stderr.close()
-        sys.exit(EXIT_OK)
+        cli.main(args=argv, prog_name="guidec", standalone_mode=False)
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else (EXIT_OK if exc.code is None else 1)
+        if isinstance(exc.__context__, BrokenPipeError):  # click's own exit for a closed pipe
+            _quiet_stdout()
+            code = EXIT_OK
+    except click.exceptions.Exit as exc:
+        code = exc.exit_code
+    except click.ClickException as exc:
+        exc.show()
+        code = exc.exit_code
+    except click.exceptions.Abort as exc:
+        if not isinstance(exc.__cause__, KeyboardInterrupt | EOFError):
+            raise
+        code = _interrupted()
     except KeyboardInterrupt:
-        click.echo("interrupted", err=True)
-        sys.exit(130)
+        code = _interrupted()
+    except (BrokenPipeError, PipeClosed):
+        _quiet_stdout()
+        code = EXIT_OK
+    except OSError as exc:  # standard output on a full disk, a device error
+        _quiet_stdout()
+        click.echo(f"error: cannot write the output ({exc.strerror or exc})", err=True)
+        code = EXIT_USAGE
+    try:
+        sys.stdout.flush()
+    except (BrokenPipeError, PipeClosed):
+        _quiet_stdout()
+    except OSError as exc:
+        _quiet_stdout()
+        click.echo(f"error: cannot write to standard output ({exc.strerror})", err=True)
+        code = max(code, EXIT_USAGE)
+    sys.exit(code)
+
+
+def _terminated(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)
+
+
+def _interrupted() -> int:
+    click.echo("interrupted", err=True)
+    return 130
+
+
+def _quiet_stdout() -> None:
+    """Point standard output at /dev/null: the interpreter's last flush then finds nothing
+    to write to a closed pipe or a full disk."""
+    import os
+
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, sys.__stdout__.fileno() if sys.__stdout__ else 1)
+    finally:
+        os.close(devnull)
 
 
 if __name__ == "__main__":

@@ -6,10 +6,14 @@ import importlib
 import importlib.util
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from compiler.cli import EXIT_ENV, EXIT_FINDINGS, EXIT_OK, EXIT_USAGE
+
+if TYPE_CHECKING:
+    from targets import Emitted
 
 #: format -> module that emits it. The flowchart formats come from one module (targets.dot).
 TARGETS = {
@@ -44,7 +48,8 @@ def build(file: str, outdir: str, targets: tuple[str, ...], paper: str,
     """
     from compiler.check import InputError, check_file
     from compiler.report import text_report
-    from targets import BuildRequest, Emitted
+    from dsl.files import OutputError, describe
+    from targets import BuildRequest
 
     try:
         result = check_file(file)
@@ -64,31 +69,44 @@ def build(file: str, outdir: str, targets: tuple[str, ...], paper: str,
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        click.echo(f"error: cannot create {outdir}: {exc.strerror}", err=True)
+        click.echo(f"error: cannot create {outdir}: {describe(exc)}", err=True)
         sys.exit(EXIT_USAGE)
     request = BuildRequest(frozenset(available), bool(targets), paper, orientation)
     emitted: list[Emitted] = []
     order = ["targets.python", "targets.dot", "targets.html"]
-    for module_name in order:
-        wanted = {f for f in available if TARGETS[f] == module_name}
-        if module_name == "targets.html" and "html" in available:
-            wanted = {"html"}
-        if not wanted:
-            continue
-        module = importlib.import_module(module_name)
-        if module_name == "targets.html":
-            svg = _flowchart_svg(model, request)
-            request = BuildRequest(request.formats, request.explicit, paper, orientation, svg)
-        emitted.extend(module.emit(model, out, request))
+    try:
+        for module_name in order:
+            wanted = {f for f in available if TARGETS[f] == module_name}
+            if module_name == "targets.html" and "html" in available:
+                wanted = {"html"}
+            if not wanted:
+                continue
+            module = importlib.import_module(module_name)
+            if module_name == "targets.html":
+                svg = _flowchart_svg(model, request)
+                request = BuildRequest(request.formats, request.explicit, paper, orientation,
+                                       svg)
+            emitted.extend(module.emit(model, out, request))
+    except OutputError as exc:
+        _report(emitted)
+        click.echo(f"error: {exc}; the files above were written, the rest were not", err=True)
+        sys.exit(EXIT_USAGE)
+    sys.exit(_report(emitted, request.explicit))
+
+
+def _report(emitted: list[Emitted], explicit: bool = False) -> int:
+    """Print what was written and the warnings; the exit status they make."""
     status = EXIT_OK
     for e in emitted:
         if e.path is not None:
             click.echo(f"wrote {e.path}")
         if e.warning:
-            click.echo(f"warning: {e.warning}", err=True)
-        if e.missing_tool and request.explicit:
+            click.echo(f"{'error' if e.failed else 'warning'}: {e.warning}", err=True)
+        if e.failed:
+            status = EXIT_FINDINGS
+        elif e.missing_tool and explicit and status == EXIT_OK:
             status = EXIT_ENV
-    sys.exit(status)
+    return status
 
 
 def _flowchart_svg(model: object, request: object) -> str | None:

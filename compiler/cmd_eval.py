@@ -9,9 +9,7 @@ that a witness patient from ``guidec check`` can be replayed: the result then sh
 from __future__ import annotations
 
 import json
-import os
 import sys
-import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -88,6 +86,13 @@ def _run(file: str, patient_file: str | None, fmt: str, patient_name: str | None
                         "--patient NAME, or --cohort PATIENTS.jsonl")
     if output is not None and cohort is None:
         raise EvalError("-o/--output goes with --cohort")
+    if output is not None:
+        from dsl.files import OutputError, check_output
+
+        try:
+            check_output(output, [file, *([cohort] if cohort else [])])
+        except OutputError as exc:
+            raise EvalError(str(exc)) from None
     model, has_errors = load_model(file)
     status = EXIT_FINDINGS if has_errors else EXIT_OK
     if cohort is not None:
@@ -107,9 +112,12 @@ def _run(file: str, patient_file: str | None, fmt: str, patient_name: str | None
         assert patient_file is not None
         data = read_patient(patient_file)
         source = "standard input" if patient_file == "-" else patient_file
-    from compiler.interpreter import InvalidPatient, evaluate
+    from compiler.interpreter import InvalidPatient, Problem, evaluate
 
     try:
+        huge = huge_numbers(data)
+        if huge:
+            raise InvalidPatient([Problem(p["key"], p["message"]) for p in huge])
         outcome = evaluate(model, data)  # type: ignore[arg-type]
     except InvalidPatient as exc:
         if fmt == "json":
@@ -171,24 +179,29 @@ def read_patient(name: str) -> object:
     """A patient from a JSON file or standard input (``-``); a clear error otherwise."""
     shown = "standard input" if name == "-" else name
     if name == "-":
-        raw = sys.stdin.buffer.read()
+        raw = sys.stdin.buffer.read(MAX_PATIENT_BYTES + 1)
+        if len(raw) > MAX_PATIENT_BYTES:
+            raise EvalError(f"standard input: more than {MAX_PATIENT_BYTES:,} bytes is too "
+                            "large for a patient")
     else:
+        from dsl.source import InputError, read_limited
+
         p = Path(name)
         if not p.exists():
             raise EvalError(f"{name}: no such file")
         if p.is_dir():
             raise EvalError(f"{name}: is a directory, not a patient file")
         try:
-            raw = p.read_bytes()
-        except OSError as exc:
-            raise EvalError(f"{name}: cannot be read ({exc.strerror})") from None
+            raw = read_limited(p, MAX_PATIENT_BYTES, "a patient")
+        except InputError as exc:
+            raise EvalError(str(exc)) from None
     try:
         text = raw.decode("utf-8").removeprefix("\ufeff")
     except UnicodeDecodeError as exc:
         raise EvalError(f"{shown}: is not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset "
                         f"{exc.start})") from None
     try:
-        return json.loads(text, object_pairs_hook=_no_duplicates)
+        return json.loads(text, object_pairs_hook=_no_duplicates, parse_int=_int)
     except json.JSONDecodeError as exc:
         raise EvalError(f"{shown}:{exc.lineno}:{exc.colno}: malformed JSON: {exc.msg}") from None
     except _Duplicate as exc:
@@ -197,17 +210,48 @@ def read_patient(name: str) -> object:
         raise EvalError(f"{shown}: malformed JSON: nested too deeply") from None
 
 
+#: A patient file (or standard input) larger than this is refused before it is read whole.
+MAX_PATIENT_BYTES = 64_000_000
+
+
 class _Duplicate(ValueError):
     pass
 
 
 def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for k, v in pairs:
-        if k in out:
-            raise _Duplicate(k)
-        out[k] = v
+    out = dict(pairs)
+    if len(out) != len(pairs):
+        seen: set[str] = set()
+        for k, _ in pairs:
+            if k in seen:
+                raise _Duplicate(k)
+            seen.add(k)
     return out
+
+
+class HugeNumber:
+    """A JSON integer with more digits than Python converts (4,300): kept as its digit count,
+    so that the patient's problem can name the key."""
+
+    __slots__ = ("digits",)
+
+    def __init__(self, digits: int) -> None:
+        self.digits = digits
+
+    def problem(self) -> str:
+        return f"a number of {self.digits:,} digits is too large"
+
+
+def _int(text: str) -> int | HugeNumber:
+    return int(text) if len(text) < 4300 else HugeNumber(len(text.lstrip("-")))
+
+
+def huge_numbers(data: object) -> list[dict[str, str]]:
+    """The problems of a decoded patient's keys whose numbers are too large to read."""
+    if not isinstance(data, dict):
+        return []
+    return [{"key": str(k), "message": v.problem()} for k, v in data.items()
+            if isinstance(v, HugeNumber)]
 
 
 # ----------------------------------------------------------------------------- text output
@@ -393,7 +437,11 @@ def _stream(fin: IO[bytes], evaluate: Callable[[Any], dict[str, object]],
             advance: Callable[[int], None]) -> Iterator[tuple[int, str | None, str]]:
     """(line number, the problem text of an invalid line or None, the output line)."""
     dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
-    loads = json.loads
+    decoder = json.JSONDecoder(object_pairs_hook=_no_duplicates, parse_int=_int)
+
+    def loads(raw: bytes) -> object:
+        return decoder.decode(raw.decode("utf-8"))
+
     actions, pending = stats.actions, stats.pending
     done = 0
     for lineno, raw in enumerate(fin, 1):
@@ -412,24 +460,28 @@ def _stream(fin: IO[bytes], evaluate: Callable[[Any], dict[str, object]],
         except json.JSONDecodeError as exc:
             problems = [{"key": "(line)", "message": f"malformed JSON at column {exc.colno}: "
                                                      f"{exc.msg}"}]
+        except _Duplicate as exc:
+            problems = [{"key": str(exc), "message": "appears twice in one object"}]
         except (ValueError, RecursionError):
             problems = [{"key": "(line)", "message": "malformed JSON"}]
         else:
-            try:
-                result = evaluate(data)
-            except invalid_type as exc:
-                problems = [{"key": p.key, "message": p.message}
-                            for p in exc.problems]  # type: ignore[attr-defined]
-            else:
-                stats.evaluated += 1
-                for r in result["recommendations"]:  # type: ignore[attr-defined]
-                    actions[r["id"]] += 1
-                for p in result["pending"]:  # type: ignore[attr-defined]
-                    pending[p["decision"]] += 1
-                if result.get("stuck"):
-                    stats.stuck += 1
-                yield lineno, None, dumps(result) + "\n"
-                continue
+            problems = huge_numbers(data)
+            if not problems:
+                try:
+                    result = evaluate(data)
+                except invalid_type as exc:
+                    problems = [{"key": p.key, "message": p.message}
+                                for p in exc.problems]  # type: ignore[attr-defined]
+                else:
+                    stats.evaluated += 1
+                    for r in result["recommendations"]:  # type: ignore[attr-defined]
+                        actions[r["id"]] += 1
+                    for p in result["pending"]:  # type: ignore[attr-defined]
+                        pending[p["decision"]] += 1
+                    if result.get("stuck"):
+                        stats.stuck += 1
+                    yield lineno, None, dumps(result) + "\n"
+                    continue
         stats.invalid += 1
         text = "; ".join(f"{p['key']}: {p['message']}" for p in problems)
         yield lineno, text, dumps({"line": lineno, "invalid": problems}) + "\n"
@@ -439,26 +491,21 @@ def _stream(fin: IO[bytes], evaluate: Callable[[Any], dict[str, object]],
 @contextmanager
 def _sink(output: str | None) -> Iterator[IO[str]]:
     """Standard output, or a temporary file next to ``output`` renamed over it at the end (so
-    that a reader never sees half a file, and a failed run leaves the old file)."""
+    that a reader never sees half a file, and a failed or interrupted run leaves the old
+    file)."""
     if output is None:
         yield sys.stdout
         sys.stdout.flush()
         return
-    target = Path(output)
-    directory = target.parent if str(target.parent) else Path(".")
-    if not directory.is_dir():
-        raise EvalError(f"{output}: the directory {directory} does not exist")
+    from dsl.files import OutputError, atomic_writer
+
     try:
-        fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{target.name}.", suffix=".tmp")
-    except OSError as exc:
-        raise EvalError(f"{output}: cannot be written ({exc.strerror})") from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
+        # A lone surrogate from a patient's string can only stand inside a JSON string:
+        # written as \udXXX, it stays valid JSON with the same meaning.
+        with atomic_writer(output, errors="backslashreplace") as f:
             yield f
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    except OutputError as exc:
+        raise EvalError(str(exc)) from None
 
 
 @contextmanager

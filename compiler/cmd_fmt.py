@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import sys
-import tempfile
 from pathlib import Path
 
 import click
@@ -23,6 +21,7 @@ def fmt(files: tuple[str, ...], check_only: bool, show_diff: bool) -> None:
     A file with a syntax error is left untouched and reported (exit 1).
     """
     from dsl.diagnostics import GuidecError, render
+    from dsl.files import OutputError
     from dsl.formatter import format_source
     from dsl.source import InputError, read_source
 
@@ -52,17 +51,29 @@ def fmt(files: tuple[str, ...], check_only: bool, show_diff: bool) -> None:
                     text.splitlines(True), formatted.splitlines(True), f, f + " (formatted)")))
             status = max(status, EXIT_FINDINGS)
         else:
-            _write_atomic(Path(f), formatted)
+            try:
+                _replace_unless_changed(Path(f), text, formatted)
+            except OutputError as exc:
+                click.echo(f"error: {exc}", err=True)
+                status = max(status, EXIT_USAGE)
+                continue
             click.echo(f"formatted {f}", err=True)
     sys.exit(status)
 
 
-def _write_atomic(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
+def _replace_unless_changed(path: Path, read: str, formatted: str) -> None:
+    """Write ``formatted`` over ``path`` (keeping its permissions, through a symlink), unless
+    the file changed since it was ``read``: an editor's save or an appended line would
+    otherwise be lost."""
+    from dsl.files import OutputError, atomic_writer
+    from dsl.source import InputError, read_source
+
+    with atomic_writer(path) as out:
+        out.write(formatted)
+        try:
+            now = read_source(path)
+        except InputError as exc:
+            raise OutputError(str(exc)) from None
+        if now != read:
+            raise OutputError(f"{path}: changed while it was being formatted; it was left "
+                              "as it is now: run guidec fmt again")

@@ -19,6 +19,7 @@ from compiler.lower import Lowerer
 from compiler.names import collect
 from dsl.diagnostics import GuidecError
 from dsl.parser import parse
+from dsl.source import MAX_BYTES
 
 
 @dataclass(frozen=True)
@@ -72,19 +73,25 @@ def read_spec(spec: str, cwd: Path | None = None) -> tuple[str, str]:
     """Read `FILE` or `REV:path` (through git); return (label, text)."""
     if ":" in spec and not Path(spec).exists():
         rev, _, path = spec.partition(":")
+        if rev.startswith("-"):
+            # `git show --output=FILE:x` would be an option to git (it writes a file).
+            raise DiffError(f"{spec}: a revision cannot start with '-'")
         if rev and path:
             try:
-                proc = subprocess.run(["git", "show", f"{rev}:{path}"], capture_output=True,
-                                      cwd=cwd, check=False)
+                proc = subprocess.run(["git", "cat-file", "blob", f"{rev}:{path}"],
+                                      capture_output=True, cwd=cwd, check=False)
             except FileNotFoundError:
                 raise DiffError("git is not installed; cannot read " + spec) from None
             if proc.returncode != 0:
                 msg = proc.stderr.decode("utf-8", "replace").strip().splitlines()
                 raise DiffError(f"{spec}: {msg[-1] if msg else 'not found in git'}")
+            if len(proc.stdout) > MAX_BYTES:
+                raise DiffError(f"{spec}: {len(proc.stdout):,} bytes is too large for a "
+                                f"guideline (limit {MAX_BYTES:,})")
             try:
                 return spec, proc.stdout.decode("utf-8").removeprefix("\ufeff")
             except UnicodeDecodeError:
-                raise DiffError(f"{spec}: is not UTF-8 text") from None
+                raise DiffError(f"{spec}: is not UTF-8 text (a binary file?)") from None
     try:
         return spec, read_source(spec)
     except InputError as exc:

@@ -42,6 +42,11 @@ def neutralise(text: str) -> str:
     return UNSAFE.sub(_escape, text)
 
 
+class PipeClosed(BaseException):
+    """The reader of standard output went away (``guidec ... | head``): stop quietly. A
+    BaseException, so that no command's error handling mistakes it for a failure."""
+
+
 class GuardedStream(io.TextIOBase):
     """A text stream that neutralises everything written to it before passing it on.
 
@@ -72,6 +77,13 @@ class GuardedStream(io.TextIOBase):
         return True
 
     def write(self, text: str) -> int:
+        try:
+            self._write(text)
+        except BrokenPipeError:
+            raise PipeClosed from None
+        return len(text)
+
+    def _write(self, text: str) -> None:
         if self._allowed is None:
             self._stream.write(neutralise(text))
         else:
@@ -81,10 +93,12 @@ class GuardedStream(io.TextIOBase):
                 self._stream.write(m.group())
                 at = m.end()
             self._stream.write(neutralise(text[at:]))
-        return len(text)
 
     def flush(self) -> None:
-        self._stream.flush()
+        try:
+            self._stream.flush()
+        except BrokenPipeError:
+            raise PipeClosed from None
 
 
 #: The colours of ``guidec check --color`` (dsl.diagnostics.render).

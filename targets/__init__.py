@@ -29,11 +29,13 @@ class BuildRequest:
 
 @dataclass(frozen=True)
 class Emitted:
-    """A file a target wrote, or a warning about one it could not write."""
+    """A file a target wrote, or a warning about one it could not write: for want of a tool
+    (``missing_tool``, exit 3), or because the tool rejected it (``failed``, exit 1)."""
 
     path: Path | None
     warning: str | None = None
     missing_tool: str | None = None
+    failed: bool = False
 
 
 class MissingTool(Exception):

@@ -17,7 +17,6 @@ from __future__ import annotations
 import html
 import os
 import re
-import secrets
 import shutil
 import subprocess
 import tempfile
@@ -29,6 +28,7 @@ from pathlib import Path
 import graphviz
 
 from compiler import model as m
+from dsl.files import write_bytes
 from targets import BuildRequest, Emitted, MissingTool, views
 
 #: The formats this module writes; the rendered ones need the system ``dot``.
@@ -846,15 +846,7 @@ def render_svg_text(model: m.Model, request: BuildRequest) -> str | None:
 
 
 def _write(path: Path, data: bytes) -> None:
-    # Written beside the target and renamed over it: a reader never sees half a file.
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
-    try:
-        with open(tmp, "xb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    write_bytes(path, data)
 
 
 def emit(model: m.Model, outdir: Path, request: BuildRequest) -> list[Emitted]:
@@ -869,9 +861,12 @@ def emit(model: m.Model, outdir: Path, request: BuildRequest) -> list[Emitted]:
         return []
     rendered = [f for f in RENDERED if f in wanted]
     problem: str | None = None
+    missing: str | None = None
     try:
         chosen: Poster | None = poster(model, request)
-    except (MissingTool, DotFailed) as exc:
+    except MissingTool as exc:
+        chosen, problem, missing = None, str(exc), "dot"
+    except DotFailed as exc:
         chosen, problem = None, str(exc)
     source = chosen.source if chosen is not None else build_source(
         model, default_layout(request))
@@ -890,7 +885,7 @@ def emit(model: m.Model, outdir: Path, request: BuildRequest) -> list[Emitted]:
         if rendered:
             out.append(Emitted(None, warning=(
                 f"{problem}; {dot_path} was written but not rendered to "
-                f"{', '.join(rendered)}"), missing_tool="dot"))
+                f"{', '.join(rendered)}"), missing_tool=missing, failed=missing is None))
         return out
     assert chosen is not None
     if rendered and chosen.smallest_pt < MIN_PRINTED_PT - 1e-6:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import os
 import re
-import tempfile
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +23,7 @@ import jinja2
 from markupsafe import Markup
 
 from compiler import model as m
+from dsl.files import write_bytes
 from targets import BuildRequest, Emitted, views
 
 # ----------------------------------------------------------------------------- wording
@@ -687,17 +687,7 @@ def render_html(model: m.Model, svg: str | None, paper: str = "a4") -> str:
 
 
 def _write_atomic(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    umask = os.umask(0)
-    os.umask(umask)
-    try:
-        os.fchmod(fd, 0o666 & ~umask)  # mkstemp makes the file private; a handout is not
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_bytes(path, data)
 
 
 def emit(model: m.Model, outdir: Path, request: BuildRequest) -> list[Emitted]:

@@ -38,6 +38,7 @@ from types import ModuleType
 from typing import NamedTuple
 
 from compiler import model as m
+from dsl.files import write_text
 from targets import BuildRequest, Emitted
 from targets.pyformat import (
     ADD,
@@ -110,9 +111,7 @@ def emit(model: m.Model, outdir: Path, request: BuildRequest) -> list[Emitted]:
 
 
 def _write(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8", newline="\n")
-    tmp.replace(path)
+    write_text(path, text)
 
 
 class GenerationError(Exception):
