@@ -264,7 +264,18 @@ def compile_condition(e: m.Expr) -> Fn:
             c = int(c)
         return lambda v: c
     if isinstance(e, m.LetRef):
-        return compile_condition(e.expr)
+        # A let read twice (or by a chain of lets each read twice) is computed once per
+        # patient: its value is kept in the patient's (fresh, per walk) value dict.
+        inner, key = _compiled(e.expr), ("let", e.name)
+
+        def let_value(v: Mapping[str, object]) -> object:
+            try:
+                return v[key]  # type: ignore[index]
+            except KeyError:
+                r = v[key] = inner(v)  # type: ignore[index]
+                return r
+
+        return let_value
     if isinstance(e, m.And):
         parts = [compile_condition(o) for o in e.operands]
 
@@ -1435,12 +1446,15 @@ def _atoms(exprs: Iterable[m.Expr]) -> list[m.Expr]:
         elif isinstance(e, m.Not):
             visit(e.operand)
         elif isinstance(e, m.LetRef) and e.type == "boolean":
-            visit(e.expr)
+            if e.name not in lets_seen:
+                lets_seen.add(e.name)
+                visit(e.expr)
         elif isinstance(e, m.Const):
             return
         elif e not in out:
             out.append(e)
 
+    lets_seen: set[str] = set()
     for e in exprs:
         visit(e)
     return out
@@ -1741,9 +1755,11 @@ def _pools(model: m.Model) -> dict[str, list[m.Value]]:
         elif isinstance(e, (m.And, m.Or)):
             for o in e.operands:
                 visit(o)
-        elif isinstance(e, m.LetRef):
+        elif isinstance(e, m.LetRef) and e.name not in lets_seen:
+            lets_seen.add(e.name)
             visit(e.expr)
 
+    lets_seen: set[str] = set()
     for cond in _conditions(model):
         visit(cond.expr)
     pools: dict[str, list[m.Value]] = {}

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
 #: Error codes after which the model cannot be evaluated at all: syntax, unresolved names
 #: (inputs, actions, nodes, patients, let cycles) and types.
-_BLOCKING = ("E0", "E101", "E103", "E104", "E106", "E107", "E2")
+_BLOCKING = ("E0", "E101", "E103", "E104", "E106", "E107", "E114", "E2")
 
 #: At most this many invalid cohort lines are listed one by one on standard error.
 MAX_LISTED = 20

@@ -164,18 +164,27 @@ def _show(raw: object) -> str:
 
 
 def evaluate_expr(e: m.Expr, values: Mapping[str, m.Value],
-                  recommended: frozenset[str] = frozenset()) -> m.Value:
-    """Evaluate an expression with Kleene logic; ``None`` is unknown."""
+                  recommended: frozenset[str] = frozenset(),
+                  lets: dict[str, m.Value] | None = None) -> m.Value:
+    """Evaluate an expression with Kleene logic; ``None`` is unknown.
+
+    ``lets`` keeps the value of each let met, so that a let read twice (or a chain of lets
+    each read twice) is computed once.
+    """
+    if lets is None:
+        lets = {}
     if isinstance(e, m.InputRef):
         return values.get(e.name)
     if isinstance(e, m.Const):
         return e.value
     if isinstance(e, m.LetRef):
-        return evaluate_expr(e.expr, values, recommended)
+        if e.name not in lets:
+            lets[e.name] = evaluate_expr(e.expr, values, recommended, lets)
+        return lets[e.name]
     if isinstance(e, m.And):
         result: Tri = True
         for o in e.operands:
-            v = evaluate_expr(o, values, recommended)
+            v = evaluate_expr(o, values, recommended, lets)
             if v is False:
                 return False
             if v is None:
@@ -184,36 +193,36 @@ def evaluate_expr(e: m.Expr, values: Mapping[str, m.Value],
     if isinstance(e, m.Or):
         result = False
         for o in e.operands:
-            v = evaluate_expr(o, values, recommended)
+            v = evaluate_expr(o, values, recommended, lets)
             if v is True:
                 return True
             if v is None:
                 result = None
         return result
     if isinstance(e, m.Not):
-        v = evaluate_expr(e.operand, values, recommended)
+        v = evaluate_expr(e.operand, values, recommended, lets)
         return None if v is None else not v
     if isinstance(e, m.Known):
-        v = evaluate_expr(e.operand, values, recommended)
+        v = evaluate_expr(e.operand, values, recommended, lets)
         return (v is not None) == e.known
     if isinstance(e, m.Member):
-        v = evaluate_expr(e.operand, values, recommended)
+        v = evaluate_expr(e.operand, values, recommended, lets)
         return None if v is None else v in e.values
     if isinstance(e, m.Recommended):
         return e.action in recommended
     if isinstance(e, m.Cmp):
-        left = evaluate_expr(e.left, values, recommended)
-        right = evaluate_expr(e.right, values, recommended)
+        left = evaluate_expr(e.left, values, recommended, lets)
+        right = evaluate_expr(e.right, values, recommended, lets)
         if left is None or right is None:
             return None
         return bool(m.COMPARISONS[e.op](left, right))
     if isinstance(e, m.Arith):
-        left = evaluate_expr(e.left, values, recommended)
-        right = evaluate_expr(e.right, values, recommended)
+        left = evaluate_expr(e.left, values, recommended, lets)
+        right = evaluate_expr(e.right, values, recommended, lets)
         if not isinstance(left, Fraction) or not isinstance(right, Fraction):
             return None
         return left + right if e.op == "+" else left - right
-    v = evaluate_expr(e.operand, values, recommended)
+    v = evaluate_expr(e.operand, values, recommended, lets)
     return v * e.factor if isinstance(v, Fraction) else None
 
 

@@ -57,12 +57,26 @@ class Const:
 
 @dataclass(frozen=True, slots=True)
 class LetRef:
-    """A named `let`; ``expr`` is its (resolved) definition."""
+    """A named `let`; ``expr`` is its (resolved) definition.
+
+    Two references are equal when their names, types and ``digest`` (of the definition,
+    through the lets it reads) are: comparing, hashing and printing a reference never walks
+    its definition, so a chain of lets each read twice stays linear, not exponential.
+    """
 
     name: str
-    expr: Expr
+    expr: Expr = field(compare=False, repr=False)
     type: str
     span: Span = field(compare=False, repr=False)
+    digest: str = ""
+
+    @staticmethod
+    def of(name: str, expr: Expr, span: Span) -> LetRef:
+        """The reference to a let defined as ``expr`` (its digest computed once here)."""
+        import hashlib
+
+        text = f"{name}:{expr.type}:{expr!r}"
+        return LetRef(name, expr, expr.type, span, hashlib.sha256(text.encode()).hexdigest())
 
 
 @dataclass(frozen=True, slots=True)
@@ -551,13 +565,17 @@ class Model:
 
 
 def subexpressions(expr: Expr) -> Iterator[Expr]:
-    """Every expression in ``expr``, itself first, through the definitions of lets."""
+    """Every expression in ``expr``, itself first, through the definitions of lets (each let's
+    definition once, however often it is read: a chain of lets each read twice stays linear)."""
     stack = [expr]
+    lets: set[str] = set()
     while stack:
         e = stack.pop()
         yield e
         if isinstance(e, LetRef):
-            stack.append(e.expr)
+            if e.name not in lets:
+                lets.add(e.name)
+                stack.append(e.expr)
         elif isinstance(e, Cmp | Arith):
             stack += [e.right, e.left]
         elif isinstance(e, Scale | Not | Known | Member):

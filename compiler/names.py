@@ -213,26 +213,52 @@ def check_unused(g: ast.Guideline, scope: Scope) -> list[Diagnostic]:
 
 
 def check_let_cycles(scope: Scope) -> list[Diagnostic]:
-    """A let that refers to itself, directly or through other lets (E107)."""
+    """A let that refers to itself, directly or through other lets (E107), and a chain of lets
+    longer than the language allows (E114).
+
+    One depth-first walk over the lets (iterative, each let once): linear in their number,
+    however long the chains and however often a let is read.
+    """
+    from compiler import MAX_LET_DEPTH
+
     diags: list[Diagnostic] = []
     deps = {
-        name: [n.name for n in let.expr.walk() if isinstance(n, ast.Name) and n.name in scope.lets]
+        name: list(dict.fromkeys(n.name for n in let.expr.walk()
+                                 if isinstance(n, ast.Name) and n.name in scope.lets))
         for name, let in scope.lets.items()
     }
-    reported: set[str] = set()
-    for start in deps:
-        stack = [(start, [start])]
+    state: dict[str, int] = {}  # 1: on the walk's path, 2: done
+    depth: dict[str, int] = {}
+    too_deep: str | None = None
+    for root in deps:
+        if root in state:
+            continue
+        state[root] = 1
+        path = [root]
+        stack = [iter(deps[root])]
         while stack:
-            cur, path = stack.pop()
-            for nxt in deps.get(cur, []):
-                if nxt == start:
-                    if start not in reported:
-                        reported.update(path)
-                        cycle = " -> ".join([*path, start])
-                        diags.append(error("E107", f"the let `{start}` refers to itself",
-                                           scope.lets[start].name.span,
-                                           hint="define it from inputs and other lets only",
-                                           notes=[f"cycle: {cycle}"]))
-                elif nxt not in path:
-                    stack.append((nxt, [*path, nxt]))
+            nxt = next(stack[-1], None)
+            if nxt is None:
+                stack.pop()
+                done = path.pop()
+                state[done] = 2
+                depth[done] = 1 + max((depth.get(d, 0) for d in deps[done]), default=0)
+                if depth[done] > MAX_LET_DEPTH and too_deep is None:
+                    too_deep = done
+                continue
+            if state.get(nxt) == 1:
+                cycle = " -> ".join([*path[path.index(nxt):], nxt])
+                diags.append(error("E107", f"the let `{nxt}` refers to itself",
+                                   scope.lets[nxt].name.span,
+                                   hint="define it from inputs and other lets only",
+                                   notes=[f"cycle: {cycle}"]))
+            elif nxt not in state:
+                state[nxt] = 1
+                path.append(nxt)
+                stack.append(iter(deps[nxt]))
+    if too_deep is not None:
+        diags.append(error(
+            "E114", f"the let `{too_deep}` is defined through a chain of {depth[too_deep]:,} "
+            f"lets; a chain has at most {MAX_LET_DEPTH:,}", scope.lets[too_deep].name.span,
+            hint="define it from the inputs more directly"))
     return diags

@@ -49,7 +49,7 @@ class Resolver:
         self._lets[name] = None  # guards against cycles, which names.py reports
         decl = self.scope.lets[name]
         e = self.expr(decl.expr, False)
-        ref = m.LetRef(name, e, e.type, decl.name.span) if e is not None else None
+        ref = m.LetRef.of(name, e, decl.name.span) if e is not None else None
         self._lets[name] = ref
         return ref
 
@@ -110,7 +110,7 @@ class Resolver:
             ref = self.let(e.name)
             if ref is None:
                 return None
-            return m.LetRef(ref.name, ref.expr, ref.type, e.span)
+            return m.LetRef(ref.name, ref.expr, ref.type, e.span, ref.digest)
         hint = suggestion(e.name, self.scope.values())
         if hint is None:
             enum_owner = [i.name for i in self.inputs.values() if e.name in i.values]
