@@ -460,6 +460,9 @@ def behavioural_diff(old: m.Model, new: m.Model, max_witnesses: int = 3,
         renames = {c.subject.split(" -> ")[0]: c.subject.split(" -> ")[1]
                    for c in structural_diff(old, new).changes
                    if c.kind == "renamed" and c.category == "action"}
+    # A fresh global context: z3's answers (the witnesses shown) would otherwise depend on
+    # what earlier diffs in the same process left in it.
+    z3.z3._main_ctx = None
     space = Space([old, new])
     solver = space.solver
     a = Encoding(old, space)

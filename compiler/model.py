@@ -12,6 +12,7 @@ import operator
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from fractions import Fraction
+from functools import lru_cache
 from typing import Any
 
 from dsl.ast import Span
@@ -564,16 +565,17 @@ class Model:
         return tuple(n for n in self.pathway.nodes.values() if isinstance(n, Step))
 
 
-def subexpressions(expr: Expr) -> Iterator[Expr]:
+def subexpressions(expr: Expr, into_lets: bool = True) -> Iterator[Expr]:
     """Every expression in ``expr``, itself first, through the definitions of lets (each let's
-    definition once, however often it is read: a chain of lets each read twice stays linear)."""
+    definition once, however often it is read: a chain of lets each read twice stays linear);
+    with ``into_lets=False``, the let references only."""
     stack = [expr]
     lets: set[str] = set()
     while stack:
         e = stack.pop()
         yield e
         if isinstance(e, LetRef):
-            if e.name not in lets:
+            if into_lets and e.name not in lets:
                 lets.add(e.name)
                 stack.append(e.expr)
         elif isinstance(e, Cmp | Arith):
@@ -586,13 +588,36 @@ def subexpressions(expr: Expr) -> Iterator[Expr]:
 
 def inputs_of(expr: Expr) -> tuple[str, ...]:
     """The inputs an expression reads (through lets too), in first-use order."""
-    return tuple(dict.fromkeys(e.name for e in subexpressions(expr) if isinstance(e, InputRef)))
+    out: dict[str, None] = {}
+    for e in subexpressions(expr, into_lets=False):
+        if isinstance(e, InputRef):
+            out[e.name] = None
+        elif isinstance(e, LetRef):
+            out.update(dict.fromkeys(_let_inputs(e)))
+    return tuple(out)
 
 
 def actions_of(expr: Expr) -> tuple[str, ...]:
     """The actions an expression asks about with `is recommended`."""
-    return tuple(dict.fromkeys(e.action for e in subexpressions(expr)
-                               if isinstance(e, Recommended)))
+    out: dict[str, None] = {}
+    for e in subexpressions(expr, into_lets=False):
+        if isinstance(e, Recommended):
+            out[e.action] = None
+        elif isinstance(e, LetRef):
+            out.update(dict.fromkeys(_let_actions(e)))
+    return tuple(out)
+
+
+# A let's inputs and actions, once per definition (a reference hashes by its digest): asking
+# them of every let of a chain of 1,000 is then linear, not quadratic.
+@lru_cache(maxsize=65536)
+def _let_inputs(ref: LetRef) -> tuple[str, ...]:
+    return inputs_of(ref.expr)
+
+
+@lru_cache(maxsize=65536)
+def _let_actions(ref: LetRef) -> tuple[str, ...]:
+    return actions_of(ref.expr)
 
 
 ACTION_KINDS = (

@@ -150,9 +150,10 @@ def _decode_string(tok: Token, filename: str) -> str:
     return value
 
 
-#: A literal of the language has at most this many significant digits: clinical thresholds
-#: need far fewer, and every value must survive as a float in the generated evaluator.
-MAX_DIGITS = 15
+#: A literal of the language has at most this many significant digits: far more than any
+#: clinical threshold needs (exact decimals such as 0.1000000000000000000001 stay possible),
+#: while every bound stays within a float's range in the generated evaluator.
+MAX_DIGITS = 40
 
 #: A name has at most this many characters: the guideline's name becomes file names, and the
 #: others become identifiers of the generated code.

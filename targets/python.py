@@ -46,6 +46,8 @@ from targets.pyformat import (
     CMP,
     FALSE,
     MUL,
+    NOT,
+    OR,
     TRUE,
     WIDTH,
     Call,
@@ -264,6 +266,8 @@ class _Exprs:
         self.model = model
         self.local = local
         self.let_local: dict[str, str] = {}
+        #: Hoisted lets whose value may be unknown (None): read like an optional input.
+        self.let_unknown: set[str] = set()
         self.recommended: dict[str, Code] = {}
 
     # -- values
@@ -279,7 +283,9 @@ class _Exprs:
             return _Val(Code(text), "const", (), e.value)
         if isinstance(e, m.LetRef):
             if e.name in self.let_local:
-                return _Val(Code(self.let_local[e.name]), self._let_cls(e.expr))
+                name = self.let_local[e.name]
+                guards: tuple[str, ...] = (name,) if e.name in self.let_unknown else ()
+                return _Val(Code(name), self._let_cls(e.expr), guards)
             return self.value(e.expr)
         if isinstance(e, m.Arith):
             left, right = self.value(e.left), self.value(e.right)
@@ -345,6 +351,10 @@ class _Exprs:
         if isinstance(e, m.LetRef):
             if e.name in self.let_local:
                 name = self.let_local[e.name]
+                if e.name in self.let_unknown:
+                    return Tri(Code(f"{name} is True", CMP), Code(f"{name} is False", CMP),
+                               Code(f"{name} is not True", CMP),
+                               Code(f"{name} is not False", CMP))
                 return _tri2(Code(name), negate(Code(name)))
             return self.tri(e.expr)
         if isinstance(e, m.Not):
@@ -997,8 +1007,9 @@ class _Module:
 
     # -- evaluate()
     def used_lets(self) -> list[str]:
-        """Lets read by the pathway or a caution that can be computed once up front (never
-        unknown, no `is recommended`), in dependency order."""
+        """Lets read by the pathway or a caution that are computed once up front, in
+        dependency order: those never unknown, and those that read other lets (none that asks
+        `is recommended`, which depends on the walk)."""
         exprs: list[m.Expr] = []
         for node in self.m.pathway.nodes.values():
             if isinstance(node, m.Step):
@@ -1025,7 +1036,11 @@ class _Module:
                 return
             for inner in lets_in(ref.expr):
                 add(inner)
-            if self._let_two_valued(ref.expr) and ref.name not in order:
+            # A let that may be unknown is inlined where it is read (as a person would write
+            # it), unless it reads other lets: then it is computed once, so that a chain of
+            # lets stays shallow and linear however often each is read.
+            if ref.name not in order and not m.actions_of(ref.expr) and (
+                    self._let_two_valued(ref.expr) or any(True for _ in lets_in(ref.expr))):
                 order.append(ref.name)
 
         for e in exprs:
@@ -1046,20 +1061,33 @@ class _Module:
         model = self.m
         lets = self.used_lets()
         self.ex.let_local = {}
+        self.ex.let_unknown = set()
         let_lines: list[str] = []
         for name in lets:
             let = model.lets[name]
             if name not in self.let_names:
                 self.let_names[name] = self.names.claim(name)
             local = self.let_names[name]
-            if let.expr.type == "boolean":
+            unknown = not self._let_two_valued(let.expr)
+            if let.expr.type == "boolean" and unknown:
+                # Computed once, True, False or None: a chain of lets each read twice stays
+                # linear, and no condition nests deeper than one let.
+                tri = self.ex.tri(let.expr)
+                code = Code(f"True if {paren(tri.t, NOT)} else False if {paren(tri.f, NOT)} "
+                            "else None", OR - 1)
+            elif let.expr.type == "boolean":
                 code = self.ex.tri(let.expr).t
             else:
                 v = self.ex.value(let.expr)
                 code = self.ex._num_code(v) if v.cls == "const" else v.code
+                if unknown and v.guards:
+                    test = disj([Code(f"{g} is None", CMP) for g in v.guards])
+                    code = Code(f"None if {paren(test, NOT)} else {paren(code, NOT)}", OR - 1)
             let_lines.append(comment(f"line {let.span.line}: let {name}", 4))
             let_lines.extend(statement(f"{local} = ", code, "", 4))
             self.ex.let_local[name] = local
+            if unknown:
+                self.ex.let_unknown.add(name)
         # Shared nodes: nested functions, emitted first (their bodies never see flags of the
         # caller's straight-line code, so everything they reach is MAYBE on entry).
         closures: list[str] = []
