@@ -54,6 +54,7 @@ from compiler.interpreter import (
     unknown_inputs,
     validate,
 )
+from compiler.limits import Deadline, interruptible, limited_check
 from compiler.types import to_text, value_text
 from dsl.ast import Span
 from dsl.diagnostics import Diagnostic, Severity
@@ -428,6 +429,7 @@ class Analysis:
         self._cumulative = _rlimit_is_cumulative()
         self.queries = 0
         self.unknowns = 0
+        self.deadline = Deadline()
 
     # ------------------------------------------------------------------ goals
     def goal(self, key: tuple[object, ...], build: Callable[[Paths], Z],
@@ -488,6 +490,13 @@ class Analysis:
         return g.formula
 
     # ------------------------------------------------------------------ the solver
+    @property
+    def exhausted(self) -> bool:
+        """Whether the run may ask no more questions: too many, too many undecided, or its
+        time is up (the questions left are then undecided, W510)."""
+        return (self.queries >= MAX_QUERIES or self.unknowns >= MAX_UNKNOWN
+                or self.deadline.expired)
+
     def query(self, formula: Z, assumptions: Iterable[Z] = ()) -> tuple[str, Z]:
         """Check ``formula`` in a scope of its own, within the resource limit."""
         s = self.solver
@@ -495,11 +504,10 @@ class Analysis:
         limit = self.budget
         if self._cumulative:
             limit += int(s.statistics().get_key_value("rlimit count"))
-        s.set("rlimit", limit)
         s.push()
         try:
             s.add(formula)
-            r = s.check(*assumptions)
+            r = limited_check(s, list(assumptions), limit, self.deadline)
             zm = s.model() if r == z3.sat else None
             if r == z3.unknown:
                 self.unknowns += 1
@@ -530,7 +538,7 @@ class Analysis:
             group = [g for g in group if g.status is None]
             if not group:
                 continue
-            if self.queries >= MAX_QUERIES or self.unknowns >= MAX_UNKNOWN:
+            if self.exhausted:
                 for g in group:
                     g.status = "unknown"
                 continue
@@ -679,8 +687,7 @@ class Analysis:
         limit = self.budget
         if self._cumulative:
             limit += int(s.statistics().get_key_value("rlimit count"))
-        s.set("rlimit", limit)
-        r = s.check(*assumptions)
+        r = limited_check(s, assumptions, limit, self.deadline)
         if r == z3.unknown:
             self.unknowns += 1
         return str(r), None
@@ -700,7 +707,7 @@ class Analysis:
             for i, ex in enumerate(self.explanations):
                 try:
                     found = self.core(ex.build(tracked), lits, by_id) \
-                        if i < MAX_EXPLAINED and self.unknowns < MAX_UNKNOWN else None
+                        if i < MAX_EXPLAINED and not self.exhausted else None
                     out.append(ex.make(found))
                 except Exception as exc:
                     out.append(internal(ex.check, exc, self.model))
@@ -749,7 +756,7 @@ class Analysis:
             if not popped:
                 s.pop()
         diags += self.run_explanations()
-        return diags
+        return _cap_undecided(diags)
 
     def _no_patient(self) -> Diagnostic:
         by_id = {f.literal.get_id(): f for f in self.enc.facts}
@@ -1354,6 +1361,36 @@ def _unsettled(g: Goal, check: str, what: str, span: Span) -> list[Diagnostic]:
     return _errors([g], check, span, None)
 
 
+#: Undecided questions (W510) listed one by one per check; the rest are counted in one more.
+MAX_UNDECIDED = 20
+
+
+def _cap_undecided(diags: list[Diagnostic]) -> list[Diagnostic]:
+    """At most MAX_UNDECIDED W510 per check, and one that counts the others: a run that hit
+    its time limit on 500 branches does not print 125,000 warnings."""
+    out: list[Diagnostic] = []
+    seen: dict[str, int] = {}
+    extra: dict[str, tuple[Diagnostic, int]] = {}
+    for d in diags:
+        if d.code != "W510":
+            out.append(d)
+            continue
+        check = d.message.rsplit("(", 1)[-1].removesuffix(" check)")
+        seen[check] = seen.get(check, 0) + 1
+        if seen[check] <= MAX_UNDECIDED:
+            out.append(d)
+        else:
+            first, n = extra.get(check, (d, 0))
+            extra[check] = (first, n + 1)
+    for check, (first, n) in extra.items():
+        out.append(Diagnostic(
+            "W510", Severity.WARNING,
+            f"could not decide {n:,} more questions within the solver's limit ({check} check)",
+            first.span, "simplify the conditions involved, or split the decision",
+            node=first.node))
+    return out
+
+
 def undecided(what: str, check: str, span: Span, node: str | None) -> Diagnostic:
     """W510: the solver could not decide ``what`` within its resource limit."""
     return Diagnostic("W510", Severity.WARNING,
@@ -1481,7 +1518,7 @@ def _gap_regions(a: Analysis, d: m.Decision, check: str) -> list[Diagnostic]:
     out: list[Diagnostic] = []
     more = False
     for _ in range(a.max_regions + 1):
-        if a.unknowns >= MAX_UNKNOWN:
+        if a.exhausted:
             out.append(undecided(f"every gap region of `{d.id}`", check, d.span, d.id))
             break
         r, zm = a.query(enc.conj(gap, *(enc.neg(x) for x in found)))
@@ -1839,7 +1876,8 @@ def analyze(model: m.Model, *, rlimit: int = DEFAULT_RLIMIT,
         analysis = Analysis(model, rlimit, rlimit_per_unit, max_regions, fuzz)
     except Exception as exc:
         return [internal("encoding", exc, model)]
-    return analysis.run()
+    with interruptible(analysis.enc.ctx):
+        return analysis.run()
 
 
 def model_of(text: str, filename: str = "<input>") -> m.Model | None:

@@ -20,6 +20,7 @@ import z3
 
 from compiler import model as m
 from compiler.interpreter import InvalidPatient, Outcome, evaluate_values, validate
+from compiler.limits import Deadline, interruptible, limited_check
 
 RLIMIT = 2_000_000_000  # per query: deterministic across machines, unlike a timeout
 
@@ -463,6 +464,13 @@ def behavioural_diff(old: m.Model, new: m.Model, max_witnesses: int = 3,
     # A fresh global context: z3's answers (the witnesses shown) would otherwise depend on
     # what earlier diffs in the same process left in it.
     z3.z3._main_ctx = None
+    _DEADLINE[0] = Deadline()
+    with interruptible(z3.main_ctx()):
+        return _behavioural_diff(old, new, max_witnesses, renames)
+
+
+def _behavioural_diff(old: m.Model, new: m.Model, max_witnesses: int,
+                      renames: dict[str, str]) -> BehaviourResult:
     space = Space([old, new])
     solver = space.solver
     a = Encoding(old, space)
@@ -555,11 +563,15 @@ def _witnesses(solver: z3.Solver, space: Space, query: Any, old: m.Model, new: m
 
 def check(solver: z3.Solver, budget: int = RLIMIT) -> Any:
     """``solver.check()`` with a resource budget for this query alone (z3's rlimit counts
-    from the solver's creation, so the limit is set relative to what was spent)."""
+    from the solver's creation, so the limit is set relative to what was spent), and the
+    time limits of :mod:`compiler.limits`."""
     stats = solver.statistics()
     spent = int(stats.get_key_value("rlimit count")) if "rlimit count" in stats.keys() else 0  # noqa: SIM118
-    solver.set("rlimit", spent + budget)
-    return solver.check()
+    return limited_check(solver, [], spent + budget, _DEADLINE[0])
+
+
+#: The deadline of the diff running now (one per behavioural_diff).
+_DEADLINE: list[Deadline] = [Deadline()]
 
 
 def _find(solver: z3.Solver, space: Space) -> tuple[Any, z3.ModelRef | None]:

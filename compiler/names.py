@@ -185,19 +185,17 @@ def check_unused(g: ast.Guideline, scope: Scope) -> list[Diagnostic]:
             used_actions.update(a.name for a in n.actions)
         if isinstance(n, ast.Never):
             used_actions.update(a.name for a in n.actions)
+    assumed: set[str] = set()  # an input only assumed about is still unused; a let is used
     for item in g.items:
-        if isinstance(item, ast.Assume):
-            continue
-        for n in item.walk():
-            if isinstance(n, ast.Name):
-                used_values.add(n.name)
+        names = {n.name for n in item.walk() if isinstance(n, ast.Name)}
+        (assumed if isinstance(item, ast.Assume) else used_values).update(names)
     diags: list[Diagnostic] = []
     for name, inp in scope.inputs.items():
         if name not in used_values:
             diags.append(warning("W101", f"the input `{name}` is never used by a condition",
                                  inp.name.span, hint="remove it, or use it in the pathway"))
     for name, let in scope.lets.items():
-        if name not in used_values:
+        if name not in used_values and name not in assumed:
             diags.append(warning("W104", f"the let `{name}` is never used", let.name.span,
                                  hint="remove it, or use it in a condition"))
     for name, act in scope.actions.items():
