@@ -1406,33 +1406,68 @@ class _Module:
         return re.sub(r"\n{4,}", "\n\n\n", text)
 
 
+#: The module's script mode (``python MODULE.py PATIENT.json``), as it is written.
+_MAIN_SOURCE = '''def _main(argv: list[str]) -> int:
+    """``python MODULE.py PATIENT.json`` (or ``-`` for standard input): print the result as
+    JSON; an unreadable file or an invalid patient lists its problems on standard error and
+    exits 2. A closed pipe (``... | head``) ends quietly."""
+    import io
+    import json
+    import os
+    import sys
+
+    for stream in (sys.stdout, sys.stderr):
+        if isinstance(stream, io.TextIOWrapper):  # a lone surrogate from a patient: \\udXXX
+            stream.reconfigure(errors="backslashreplace")
+    if len(argv) != 1:
+        print("usage: python MODULE.py PATIENT.json (or - for standard input)", file=sys.stderr)
+        return 2
+    name = "standard input" if argv[0] == "-" else argv[0]
+    try:
+        if argv[0] == "-":
+            raw = sys.stdin.buffer.read()
+        else:
+            with open(argv[0], "rb") as f:
+                raw = f.read()
+    except OSError as exc:
+        print(f"error: {name}: cannot be read ({exc.strerror})", file=sys.stderr)
+        return 2
+    try:
+        data = json.loads(raw.decode("utf-8-sig"), object_pairs_hook=_unique_keys,
+                          parse_int=_json_int)
+        result = evaluate(data)
+    except InvalidPatient as exc:
+        for p in exc.problems:
+            print(f"error: {p}", file=sys.stderr)
+        return 2
+    except UnicodeDecodeError as exc:
+        print(f"error: {name}: is not UTF-8 text (byte {exc.start})", file=sys.stderr)
+        return 2
+    except (ValueError, RecursionError) as exc:
+        print(f"error: {name}: malformed JSON ({str(exc)[:200]})", file=sys.stderr)
+        return 2
+    try:
+        print(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
+        sys.stdout.flush()
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    return 0
+
+
+def _unique_keys(pairs: list[tuple[str, object]]) -> dict[str, object]:
+    out = dict(pairs)
+    if len(out) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise InvalidPatient([Problem(_text(key), "appears twice in one object")])
+            seen.add(key)
+    return out
+
+
+'''
 _MAIN = [
-    "def _main(argv: list[str]) -> int:",
-    '    """``python MODULE.py PATIENT.json`` (or ``-`` for standard input): print the result as',
-    '    JSON; an invalid patient lists its problems on standard error and exits 2."""',
-    "    import json",
-    "    import sys",
-    "",
-    '    if len(argv) != 1:',
-    '        print("usage: python MODULE.py PATIENT.json (or - for standard input)", '
-    "file=sys.stderr)",
-    "        return 2",
-    "    try:",
-    '        if argv[0] == "-":',
-    "            data = json.load(sys.stdin)",
-    "        else:",
-    '            with open(argv[0], encoding="utf-8") as f:',
-    "                data = json.load(f)",
-    "        result = evaluate(data)",
-    "    except (OSError, ValueError) as exc:",
-    "        problems = exc.problems if isinstance(exc, InvalidPatient) else (exc,)",
-    "        for p in problems:",
-    '            print(f"error: {p}", file=sys.stderr)',
-    "        return 2",
-    "    print(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))",
-    "    return 0",
-    "",
-    "",
+    *_MAIN_SOURCE.split("\n"),
     'if __name__ == "__main__":',
     "    import sys",
     "",

@@ -195,6 +195,8 @@ class _Spec(NamedTuple):
 def _did_you_mean(word: str, candidates: Iterable[str]) -> str | None:
     """The candidate nearest to ``word`` (a misspelling), or None when nothing is close."""
     pool = sorted(set(candidates))
+    if not pool or len(word) > 2 * max(map(len, pool)) + 8:
+        return None  # nothing that long is a misspelling, and comparing it would cost memory
     prefixed = [c for c in pool if len(word) >= 3 and c.lower().startswith(word.lower())]
     if len(prefixed) == 1:
         return prefixed[0]
@@ -206,14 +208,38 @@ def _did_you_mean(word: str, candidates: Iterable[str]) -> str | None:
     return matches[0]
 
 
+class _Huge:
+    """A JSON integer longer than Python converts (4,300 digits), kept as its length so that
+    the problem can name its key."""
+
+    __slots__ = ("digits",)
+
+    def __init__(self, digits: int) -> None:
+        self.digits = digits
+
+
+def _json_int(text: str) -> int | _Huge:
+    return int(text) if len(text) < 4300 else _Huge(len(text.lstrip("-")))
+
+
+def _text(text: str) -> str:
+    """A patient's string or key as a message quotes it: a long one is cut."""
+    return text if len(text) <= 60 else f"{text[:60]}… ({len(text):,} characters)"
+
+
 def _show(raw: object) -> str:
     """A patient value as the messages quote it."""
     if isinstance(raw, bool):
         return "true" if raw else "false"
     if isinstance(raw, str):
-        return f'"{raw}"'
+        return f'"{_text(raw)}"'
     if raw is None:
         return "null"
+    if isinstance(raw, _Huge):
+        return f"a number of {raw.digits:,} digits"
+    if isinstance(raw, int) and abs(raw) >= 10 ** 18:
+        digits = len(str(abs(raw))) if raw.bit_length() < 14000 else "over 4,300"
+        return f"a number of {digits} digits"
     if isinstance(raw, int | float):
         return repr(raw)
     if isinstance(raw, list):
@@ -223,7 +249,7 @@ def _show(raw: object) -> str:
     return type(raw).__name__
 
 
-def _exact(x: int | float) -> Fraction:
+def _exact(x: float) -> Fraction:
     """A number as an exact value; a float by its shortest decimal (``0.1`` is 1/10)."""
     return Fraction(repr(x)) if isinstance(x, float) else Fraction(x)
 
@@ -275,7 +301,7 @@ def _convert_all(patient: object, specs: tuple[_Spec, ...],
         if key not in names:
             near = _did_you_mean(str(key), names)
             hint = f" (did you mean `{near}`?)" if near else ""
-            problems.append(Problem(str(key), f"is not an input of this guideline{hint}"))
+            problems.append(Problem(_text(str(key)), f"is not an input of this guideline{hint}"))
     values: list[Any] = []
     for spec in specs:
         raw = patient.get(spec.name)

@@ -122,10 +122,16 @@ def test_flagship_module_passes_mypy_strict_and_ruff(built: Path) -> None:
     mypy = subprocess.run([str(BIN / "mypy"), "--strict", "--no-incremental", str(module)],
                           capture_output=True, text=True, cwd=built, timeout=300)
     assert mypy.returncode == 0, mypy.stdout
-    ruff = subprocess.run([str(BIN / "ruff"), "check", "--no-cache", "--config",
-                           str(ROOT / "pyproject.toml"), str(module)],
-                          capture_output=True, text=True, cwd=built, timeout=120)
-    assert ruff.returncode == 0, ruff.stdout
+    assert_ruff_clean(module)
+
+
+def assert_ruff_clean(module: Path) -> None:
+    """Clean under this project's rules (100 columns) and under ruff's defaults (a consumer's
+    project with no configuration: ``ruff check --isolated``)."""
+    for config in (["--config", str(ROOT / "pyproject.toml")], ["--isolated"]):
+        ruff = subprocess.run([str(BIN / "ruff"), "check", "--no-cache", *config, str(module)],
+                              capture_output=True, text=True, cwd=module.parent, timeout=120)
+        assert ruff.returncode == 0, (config, ruff.stdout)
 
 
 @pytest.mark.parametrize("name", ["adversarial", "numbers", "diamonds"])
@@ -136,10 +142,7 @@ def test_fixture_modules_pass_mypy_strict_and_ruff(name: str, tmp_path: Path) ->
     mypy = subprocess.run([str(BIN / "mypy"), "--strict", "--no-incremental", str(module)],
                           capture_output=True, text=True, cwd=tmp_path, timeout=300)
     assert mypy.returncode == 0, mypy.stdout
-    ruff = subprocess.run([str(BIN / "ruff"), "check", "--no-cache", "--config",
-                           str(ROOT / "pyproject.toml"), str(module)],
-                          capture_output=True, text=True, cwd=tmp_path, timeout=120)
-    assert ruff.returncode == 0, ruff.stdout
+    assert_ruff_clean(module)
 
 
 def test_reads_like_hand_written_code() -> None:
