@@ -1,6 +1,6 @@
 # guidec: two commands set everything up on a fresh Debian machine with Python 3.11.
 #   make demo   venv + install + Graphviz, then build the flagship guideline into build/
-#   make test   the same set-up (+ chromium for the browser tests), then the whole suite
+#   make test   the same set-up (+ chromium and poppler-utils for the tests), then the suite
 #   make bench  the benchmarks (never part of make test)
 # Set GUIDEC_NO_APT=1 to forbid apt-get; the steps that need a missing tool then say so.
 
@@ -11,7 +11,7 @@ STAMP  := $(VENV)/.installed-stamp
 GUIDE  := guidelines/leptomeningeal.guide
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: demo test lint typecheck unit bench graphviz chromium clean
+.PHONY: demo test lint typecheck unit bench graphviz chromium poppler clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -51,6 +51,10 @@ graphviz:
 chromium:
 	$(call apt_install,chromium,chromium)
 
+# The PDF tests read page sizes and printed text sizes with pdfinfo and pdftotext.
+poppler:
+	$(call apt_install,pdftotext,poppler-utils)
+
 demo: $(STAMP) graphviz
 	@$(BIN)/python tools/demo.py
 
@@ -60,7 +64,7 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy dsl compiler targets
 
-unit: $(STAMP) graphviz chromium
+unit: $(STAMP) graphviz chromium poppler
 	$(BIN)/pytest -q -n 2 tests
 
 test: lint typecheck unit

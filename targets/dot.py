@@ -47,8 +47,8 @@ MARGIN = 0.25
 MIN_PRINTED_PT = 8.0
 #: A small chart is enlarged to fill the page, but not beyond this.
 MAX_SCALE = 1.6
-#: Resolution of the PNG (dots per inch): 8 pt text is then 17 px high.
-PNG_DPI = 150
+#: Resolution of the PNG (dots per inch): print-ready; 8 pt text is then 33 px high.
+PNG_DPI = 300
 DOT_TIMEOUT_S = 120
 
 #: The print font: narrow, so that more of a large pathway fits a page at a legible size.
