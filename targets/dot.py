@@ -546,13 +546,28 @@ class _Chart:
         return fork
 
     def branch_labels(self, g: graphviz.Digraph, decision: m.Decision,
-                      width: int) -> dict[str, list[str]]:
-        """Destination node -> the markup of the branches that lead there, in order.
+                      width: int) -> list[tuple[str, list[str]]]:
+        """(destination node, the markup of the branches that lead there), in order.
 
         Branches that lead to the same place share one edge: fewer crossings, and the
-        alternatives are read together.
+        alternatives are read together. In a `first` decision only neighbours share one, so
+        that its rows are read top to bottom in the order they are checked.
         """
+        rows: list[tuple[str, list[str]]] = []
         labels: dict[str, list[str]] = {}
+
+        def add(dest: str, text: str) -> None:
+            if decision.policy == "first":
+                if rows and rows[-1][0] == dest:
+                    rows[-1][1].append(text)
+                else:
+                    rows.append((dest, [text]))
+            elif dest in labels:
+                labels[dest].append(text)
+            else:
+                labels[dest] = [text]
+                rows.append((dest, labels[dest]))
+
         for branch in decision.branches:
             words = branch.label or branch.condition.words
             prefix = f"{branch.index + 1}. " if decision.policy == "first" else ""
@@ -563,7 +578,7 @@ class _Chart:
             if hidden:
                 # What the label stands for: a printed label never hides a condition.
                 text += "<BR/>" + self.font(_para("= " + hidden, width), color=MUTED)
-            labels.setdefault(dest, []).append(text)
+            add(dest, text)
         if decision.otherwise is not None:
             other = decision.otherwise
             text = "<B>otherwise</B>"
@@ -574,8 +589,8 @@ class _Chart:
                                              color=MUTED) + self.cites(note.citations))
             dest = self.branch_target(g, other.targets, f"{decision.id}-otherwise",
                                       decision.id)
-            labels.setdefault(dest, []).append(text)
-        return labels
+            add(dest, text)
+        return rows
 
     def decision_edges(self, g: graphviz.Digraph, decision: m.Decision) -> None:
         """The hexagon's arrows, each through a box with its branches' conditions."""
@@ -584,7 +599,7 @@ class _Chart:
         joiner = "<BR/>" if decision.policy == "first" else "<BR/><I>or</I> "
         # Each condition is a node on its own path, so no label can be read as belonging to
         # the neighbouring arrow.
-        for i, (dest, texts) in enumerate(self.branch_labels(g, decision, width).items()):
+        for i, (dest, texts) in enumerate(self.branch_labels(g, decision, width)):
             lid = f"x-when-{decision.id}-{i}"
             cell = f'<TD ALIGN="LEFT" BALIGN="LEFT">{self.font(joiner.join(texts))}</TD>'
             table = f'<TABLE BORDER="0" CELLPADDING="0" CELLSPACING="0"><TR>{cell}</TR></TABLE>'
@@ -601,11 +616,13 @@ class _Chart:
         fewer."""
         nid = f"n_{decision.id}"
         width = max(16, self.w + 4)
-        side = "e" if self.layout.rankdir == "LR" else "s"
+        # Every arrow leaves the east side of its own row, in either orientation: leaving by
+        # the south, every arrow but the last row's would start at the table's bottom edge.
+        side = "e"
         joiner = "<BR/>" if decision.policy == "first" else "<BR/><I>or</I> "
         rows = [f'<TR><TD ALIGN="LEFT" BALIGN="LEFT" BGCOLOR="{DECISION_FILL}">'
                 f"{self.decision_label(decision, width)}</TD></TR>"]
-        for i, (dest, texts) in enumerate(self.branch_labels(g, decision, width).items()):
+        for i, (dest, texts) in enumerate(self.branch_labels(g, decision, width)):
             rows.append(f'<TR><TD ALIGN="LEFT" BALIGN="LEFT" PORT="b{i}">'
                         f"{self.font(joiner.join(texts))}</TD></TR>")
             g.edge(f"{nid}:b{i}:{side}", dest)

@@ -414,3 +414,32 @@ def test_cli_without_graphviz_exit_0_when_implied(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "apt-get install graphviz" in proc.stderr
     assert (tmp_path / "out" / "small.dot").is_file()
+
+
+# ----------------------------------------------------------------------------- decision tables
+
+
+@pytest.mark.parametrize("rankdir", ["LR", "TB"])
+def test_each_arrow_of_a_decision_table_leaves_its_own_row(rankdir: str) -> None:
+    model = model_of(FLAGSHIP)
+    source = dot.build_source(model, dot.Layout(rankdir, 24, "end", 1, decisions="table"))
+    for d in model.decisions():
+        ports = re.findall(rf"n_{d.id}:(b\d+):(\w+) ->", source)
+        assert ports, d.id
+        # One row (port) per arrow, each leaving by the row's side, never the table's bottom.
+        assert [p for p, _ in ports] == [f"b{i}" for i in range(len(ports))]
+        assert {side for _, side in ports} == {"e"}
+
+
+def test_rows_of_a_first_decision_are_drawn_in_the_order_they_are_checked() -> None:
+    model = model_of(FLAGSHIP)
+    source = dot.build_source(model, dot.Layout("LR", 24, "end", 1, decisions="table"))
+    for d in model.decisions():
+        if d.policy != "first":
+            continue
+        line = next(x for x in source.splitlines() if x.strip().startswith(f"n_{d.id} ["))
+        numbers = [int(n) for n in re.findall(r'PORT="b\d+"><FONT[^>]*>(\d+)\. ', line)]
+        assert numbers == sorted(numbers) and numbers, (d.id, numbers)
+    systemic = next(x for x in source.splitlines() if x.strip().startswith("n_systemic ["))
+    rows = re.findall(r'PORT="(b\d+)"', systemic)
+    assert len(rows) == 5  # 1-2 together, 3, 4, 5-6 together, 7: neighbours only share a row
