@@ -37,8 +37,10 @@ TARGETS = {
               show_default=True,
               help="Paper size of the flowchart PDF and the handout's print stylesheet "
                    "(a3 and tabloid, 11x17 in, for wall posters).")
-@click.option("--orientation", type=click.Choice(["landscape", "portrait"]),
-              default="landscape", show_default=True, help="Orientation of the flowchart PDF.")
+@click.option("--orientation", type=click.Choice(["auto", "landscape", "portrait"]),
+              default="auto", show_default=True,
+              help="Orientation of the flowchart PDF; auto: the one that prints the largest "
+                   "text.")
 def build(file: str, outdir: str, targets: tuple[str, ...], paper: str,
           orientation: str) -> None:
     """Check FILE, then generate its targets into DIR; a guideline with errors is refused (1).

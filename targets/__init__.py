@@ -22,7 +22,7 @@ class BuildRequest:
     formats: frozenset[str]
     explicit: bool = False
     paper: str = "a4"
-    orientation: str = "landscape"
+    orientation: str = "auto"
     svg: str | None = None
     extra: dict[str, str] = field(default_factory=dict)
 

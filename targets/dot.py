@@ -667,9 +667,10 @@ def build_source(model: m.Model, layout: Layout = DEFAULT_LAYOUT,
 
 
 def paper_inches(request: BuildRequest) -> tuple[float, float]:
-    """The paper (width, height) in inches for the request's paper and orientation."""
+    """The paper (width, height) in inches for the request's paper and orientation (``auto``
+    is landscape here: :func:`poster` tries both)."""
     w, h = PAPER.get(request.paper, PAPER["a4"])
-    return (max(w, h), min(w, h)) if request.orientation == "landscape" else (w, h)
+    return (max(w, h), min(w, h)) if request.orientation != "portrait" else (w, h)
 
 
 def fit(size: tuple[float, float], paper: tuple[float, float]) -> Page:
@@ -800,20 +801,28 @@ def poster(model: m.Model, request: BuildRequest) -> Poster:
     The header and footer lines are then fitted to the chosen drawing's width. Raises
     :class:`~targets.MissingTool` without Graphviz and :class:`DotFailed` when it fails.
     """
-    paper = paper_inches(request)
+    first = paper_inches(request)
+    # Without an orientation asked for, both are tried: the one that prints larger wins.
+    papers = [first, (first[1], first[0])] if request.orientation == "auto" else [first]
     layouts = list(LAYOUTS)
     sizes = measure_all([build_source(model, layout) for layout in layouts])
-    if max(fit(size, paper).scale for size in sizes) * BODY_PT < MIN_PRINTED_PT:
+
+    def best_scale() -> float:
+        return max(fit(size, paper).scale for size in sizes for paper in papers)
+
+    if best_scale() * BODY_PT < MIN_PRINTED_PT:
         layouts += TABLE_LAYOUTS
         sizes += measure_all([build_source(model, layout) for layout in TABLE_LAYOUTS])
-    scales = [fit(size, paper).scale for size in sizes]
+    options = [(i, paper) for i in range(len(layouts)) for paper in papers]
 
-    def rank(i: int) -> tuple[float, bool, float, int]:
+    def rank(option: tuple[int, tuple[float, float]]) -> tuple[float, bool, float, int]:
         # 8 pt first; then the conventional hexagons; then the largest text.
-        pt = round(scales[i] * BODY_PT, 6)
-        return (min(pt, MIN_PRINTED_PT), layouts[i].decisions == "hexagon", pt, -i)
+        i, paper = option
+        pt = round(fit(sizes[i], paper).scale * BODY_PT, 6)
+        return (min(pt, MIN_PRINTED_PT), layouts[i].decisions == "hexagon", pt,
+                -options.index(option))
 
-    best = max(range(len(layouts)), key=rank)
+    best, paper = max(options, key=rank)
     width_pt = sizes[best][0] * 72
     line = max(60, int(width_pt / (BODY_PT * CHAR_EM[PRINT_FONT])))
     layout = replace(layouts[best], line=line)
@@ -906,8 +915,11 @@ def emit(model: m.Model, outdir: Path, request: BuildRequest) -> list[Emitted]:
         return out
     assert chosen is not None
     if rendered and chosen.smallest_pt < MIN_PRINTED_PT - 1e-6:
+        page = chosen.page
+        turned = "landscape" if page.width + 2 * page.margin_x > page.height + 2 * \
+            page.margin_y else "portrait"
         out.append(Emitted(None, warning=(
-            f"the flowchart is too large for one {request.paper} {request.orientation} page "
+            f"the flowchart is too large for one {request.paper} {turned} page "
             f"at {MIN_PRINTED_PT:g} pt: its smallest text prints at "
             f"{chosen.smallest_pt:.1f} pt"
             + (f"; for a wall poster, --paper {_LARGER[request.paper]} is a larger sheet"

@@ -443,3 +443,16 @@ def test_rows_of_a_first_decision_are_drawn_in_the_order_they_are_checked() -> N
     systemic = next(x for x in source.splitlines() if x.strip().startswith("n_systemic ["))
     rows = re.findall(r'PORT="(b\d+)"', systemic)
     assert len(rows) == 5  # 1-2 together, 3, 4, 5-6 together, 7: neighbours only share a row
+
+
+@pytest.mark.parametrize("paper", ["a4", "a3"])
+def test_without_an_orientation_the_one_that_prints_larger_is_chosen(paper: str) -> None:
+    model = model_of(FLAGSHIP)
+    chosen = {o: dot.poster(model, request("pdf", paper=paper, orientation=o))
+              for o in ("auto", "landscape", "portrait")}
+    best = max(chosen["landscape"].smallest_pt, chosen["portrait"].smallest_pt)
+    assert chosen["auto"].smallest_pt == pytest.approx(best, abs=0.05)
+    page = chosen["auto"].page
+    # The flagship is taller than wide: portrait prints it larger on both sheets.
+    assert page.height + 2 * page.margin_y > page.width + 2 * page.margin_x
+    assert chosen["auto"].smallest_pt > chosen["landscape"].smallest_pt
