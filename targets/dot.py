@@ -211,7 +211,9 @@ def pitfalls(model: m.Model) -> list[tuple[str, str, tuple[str, ...]]]:
         merged.extend(c for c in cites if c not in merged)
 
     for rule in views.rules(model):
-        add(PITFALLS, rule.text, rule.citations)
+        # One sentence with its condition: a reason alone can read as always true.
+        text = rule.text if rule.when is None else f"{rule.text} (when: {rule.when})"
+        add(PITFALLS, text, rule.citations)
     for caution in model.cautions:
         add(CAUTIONS, f"{caution.text} (when: {caution.condition.words})", caution.citations)
     for let in views.definitions(model):

@@ -62,6 +62,8 @@ class RuleView:
     citations: tuple[str, ...]
     proof: str
     line: int
+    #: The rule's condition in words, when it has one ("CSF flow obstructed").
+    when: str | None = None
 
 
 def _join(words: list[str]) -> str:
@@ -90,11 +92,12 @@ def rules(model: m.Model) -> list[RuleView]:
         what = _join([name(n.action) for n in nevers])
         when = f" when {_lower(first.condition.words)}" if first.condition else ""
         out.append(RuleView("never", first.reason, first.citations,
-                            f"no patient is recommended {what}{when}", line))
+                            f"no patient is recommended {what}{when}", line,
+                            first.condition.words if first.condition else None))
     for req in model.requires:
         out.append(RuleView("require", req.reason, req.citations,
                             f"every patient with {_lower(req.condition.words)} is recommended "
-                            f"{name(req.action)}", req.span.line))
+                            f"{name(req.action)}", req.span.line, req.condition.words))
     for con in model.conflicts:
         out.append(RuleView("conflict", con.reason, con.citations,
                             f"no patient is recommended both {name(con.first)} and "

@@ -456,3 +456,16 @@ def test_without_an_orientation_the_one_that_prints_larger_is_chosen(paper: str)
     # The flagship is taller than wide: portrait prints it larger on both sheets.
     assert page.height + 2 * page.margin_y > page.width + 2 * page.margin_x
     assert chosen["auto"].smallest_pt > chosen["landscape"].smallest_pt
+
+
+def test_each_pitfall_reads_as_one_sentence_with_its_condition() -> None:
+    model = model_of(FLAGSHIP)
+    texts = [t for s, t, _ in dot.pitfalls(model) if s == dot.PITFALLS]
+    for never in model.nevers:
+        if never.condition is not None:
+            assert any(t.startswith(never.reason) and t.endswith(
+                f"(when: {never.condition.words})") for t in texts), never.reason
+    for req in model.requires:
+        assert any(t.endswith(f"(when: {req.condition.words})") for t in texts), req.reason
+    unconditional = [n.reason for n in model.nevers if n.condition is None]
+    assert unconditional and all(r in texts for r in unconditional)
