@@ -513,7 +513,10 @@ def _progress(show: bool, size: int) -> Iterator[Callable[[int], None]]:
     if not show or size == 0:
         yield lambda n: None
         return
-    with click.progressbar(length=size, label="evaluating", file=sys.stderr,
+    # The bar redraws itself with a carriage return and hides the cursor: it writes to the
+    # terminal itself, not through the guard that neutralises what a guideline prints.
+    stream = getattr(sys.stderr, "raw", sys.stderr)
+    with click.progressbar(length=size, label="evaluating", file=stream,
                            show_eta=True) as bar:
         yield bar.update
 

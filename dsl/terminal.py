@@ -60,6 +60,11 @@ class GuardedStream(io.TextIOBase):
         self._allowed = re.compile("|".join(map(re.escape, allowed))) if allowed else None
 
     @property
+    def raw(self) -> TextIO:
+        """The stream underneath, for guidec's own terminal control (a progress bar)."""
+        return self._stream
+
+    @property
     def encoding(self) -> str:  # type: ignore[override]
         return self._stream.encoding
 

@@ -340,3 +340,31 @@ def test_diff_on_a_bad_revision_or_a_binary_file(tmp_path: Path, old: str, needl
 def test_diff_outside_a_git_repository(tmp_path: Path) -> None:
     (tmp_path / "g.guide").write_text(SMALL, encoding="utf-8")
     assert_exit(run("diff", "HEAD:g.guide", "g.guide", cwd=tmp_path), 2, "not a git repository")
+
+
+def test_the_progress_bar_still_draws_on_a_terminal(tmp_path: Path, fit: str) -> None:
+    """The guard that neutralises what a guideline prints lets guidec's own progress bar
+    redraw itself (carriage returns) on a terminal."""
+    import pty
+
+    patients = tmp_path / "patients.jsonl"
+    patients.write_text((fit + "\n") * 30_000, encoding="utf-8")
+    main, sub = pty.openpty()
+    proc = subprocess.Popen([*GUIDEC, "eval", str(FLAGSHIP), "--cohort", str(patients), "-o",
+                             str(tmp_path / "out.jsonl"), "--progress"],
+                            stdout=subprocess.DEVNULL, stderr=sub,
+                            env={**os.environ, "PYTHONPATH": str(ROOT)})
+    os.close(sub)
+    seen = b""
+    while True:
+        try:
+            chunk = os.read(main, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        seen += chunk
+    proc.wait(timeout=120)
+    os.close(main)
+    assert proc.returncode == 0
+    assert b"\r\x1b[?25levaluating" in seen and b"100%" in seen and b"\\r" not in seen
