@@ -101,7 +101,7 @@ def _report(emitted: list[Emitted], explicit: bool = False) -> int:
     status = EXIT_OK
     for e in emitted:
         if e.path is not None:
-            click.echo(f"wrote {e.path}")
+            click.echo(f"wrote {e.path}" + (f" ({e.note})" if e.note else ""))
         if e.warning:
             click.echo(f"{'error' if e.failed else 'warning'}: {e.warning}", err=True)
         if e.failed:

@@ -319,11 +319,22 @@ def _pathway(old: m.Model, new: m.Model, renames: dict[str, str]) -> list[Change
         elif type(a) is not type(b):
             out.append(Change(_category(b), "changed", nid,
                               f"was a {_category(a)}, now a {_category(b)}", _line(a), _line(b)))
+        if (isinstance(a, (m.Step, m.Decision)) and isinstance(b, (m.Step, m.Decision))
+                and _page(a) != _page(b)):
+            out.append(Change(_category(b), "changed", nid, f"printed: {_page(a)} -> {_page(b)}",
+                              _line(a), _line(b)))
     if old.pathway.start != new.pathway.start:
         out.append(Change("step", "changed", "start", f"-> {_targets(old.pathway.start)} is now "
                           f"-> {_targets(new.pathway.start)}", _line(old.pathway),
                           _line(new.pathway)))
     return out
+
+
+def _page(node: m.Step | m.Decision) -> str:
+    # Layout only: where the pocket edition starts a page (`page ["title"]`).
+    if node.page is None:
+        return "no page of its own"
+    return f'starts page "{node.page.title}"' if node.page.title else "starts a page"
 
 
 def _category(node: m.PathNode) -> str:

@@ -1,6 +1,7 @@
-"""Graph checks over the pathway: cycles (E401), steps with no way on (E402) and nodes that no
-path from the start reaches (W403). Reachability under the patients' conditions is the
-analysis's job (``compiler.analysis``); this pass looks at the edges only."""
+"""Graph checks over the pathway: cycles (E401), steps with no way on (E402), nodes that no
+path from the start reaches (W403) and a `page` that cannot start a page (W405).
+Reachability under the patients' conditions is the analysis's job (``compiler.analysis``);
+this pass looks at the edges only."""
 
 from __future__ import annotations
 
@@ -31,6 +32,12 @@ def check_graph(model: m.Model) -> list[Diagnostic]:
                         hint="link it from a step or a branch, or remove it")
             diags.append(_at(d, node_id))
     diags.extend(_cycles(model))
+    if len(p.start) == 1 and p.start[0] in p.nodes:
+        first = p.nodes[p.start[0]]
+        if not isinstance(first, m.End) and first.page is not None:
+            diags.append(_at(warning(
+                "W405", f"`page` on `{first.id}` has no effect: the first page starts there",
+                first.page.span, hint="remove it, or put it on a node further on"), first.id))
     return diags
 
 

@@ -318,7 +318,8 @@ class Lowerer:
                                                  str(it.label) if it.label is not None
                                                  else None))
                 nodes[n.name.name] = m.Step(n.name.name, n.title, tuple(sites), tuple(notes),
-                                            tuple(t.name for t in n.then or ()), n.span)
+                                            tuple(t.name for t in n.then or ()), n.span,
+                                            _page(n.page))
             elif isinstance(n, ast.Decide):
                 branches: list[m.Branch] = []
                 for b in n.branches:
@@ -336,10 +337,15 @@ class Lowerer:
                                      tuple(self._note(x) for x in o.notes), o.span)
                 nodes[n.name.name] = m.Decision(
                     n.name.name, n.question, n.policy or "unique",
-                    tuple(self._note(x) for x in n.notes), tuple(branches), ow, n.span)
+                    tuple(self._note(x) for x in n.notes), tuple(branches), ow, n.span,
+                    _page(n.page))
             else:
                 nodes[n.name.name] = m.End(n.name.name, n.title, n.span)
         return m.Pathway(tuple(t.name for t in p.start), nodes, p.span)
+
+
+def _page(page: ast.Page | None) -> m.PageBreak | None:
+    return None if page is None else m.PageBreak(page.title, page.span)
 
 
 def _json_number(v: Fraction) -> object:

@@ -362,6 +362,15 @@ class RecommendSite:
 
 
 @dataclass(frozen=True, slots=True)
+class PageBreak:
+    """`page ["title"]`: the printed pocket edition starts a page at this node (layout only;
+    no patient's result depends on it)."""
+
+    title: str | None
+    span: Span = field(compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
 class Step:
     """A step: recommendations, notes, and the nodes that follow (several run independently)."""
 
@@ -371,6 +380,7 @@ class Step:
     notes: tuple[Note, ...]
     next: tuple[str, ...]
     span: Span = field(compare=False, repr=False)
+    page: PageBreak | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -406,6 +416,7 @@ class Decision:
     branches: tuple[Branch, ...]
     otherwise: Otherwise | None
     span: Span = field(compare=False, repr=False)
+    page: PageBreak | None = None
 
 
 @dataclass(frozen=True, slots=True)

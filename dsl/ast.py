@@ -381,13 +381,21 @@ class Recommend(Node):
     label: str | None = None
 
 
+class Page(Node):
+    """`page ["title"]` on a step or decision: in the printed pocket edition, the sub-pathway
+    that starts here starts a page (titled so, or by the node's title)."""
+
+    title: str | None
+
+
 class Step(Node):
-    """`step ID "title"` with recommendations, notes and `then -> targets`."""
+    """`step ID "title"` [page] with recommendations, notes and `then -> targets`."""
 
     name: Ident
     title: str
     items: tuple[Recommend | Note, ...]
     then: tuple[Ident, ...] | None
+    page: Page | None = None
 
 
 class Branch(Node):
@@ -408,7 +416,7 @@ class Otherwise(Node):
 
 
 class Decide(Node):
-    """`decide ID "question" [unique|first]` with branches and an optional otherwise."""
+    """`decide ID "question" [unique|first]` [page] with branches and an optional otherwise."""
 
     name: Ident
     question: str
@@ -416,6 +424,7 @@ class Decide(Node):
     notes: tuple[Note, ...]
     branches: tuple[Branch, ...]
     otherwise: Otherwise | None
+    page: Page | None = None
 
 
 class End(Node):

@@ -531,6 +531,8 @@ class Formatter:
 
     def visit_Step(self, st: ast.Step, depth: int) -> None:
         self.clause(st, depth, f"step {st.name.name}", [s(st.title)])
+        if st.page is not None:
+            self.visit(st.page, depth + 1)
         for it in st.items:
             self.visit(it, depth + 1)
         if st.then is not None:
@@ -545,12 +547,17 @@ class Formatter:
     def visit_Decide(self, d: ast.Decide, depth: int) -> None:
         pieces = [s(d.question)] + ([w(d.policy, at(d.policy))] if d.policy else [])
         self.clause(d, depth, f"decide {d.name.name}", pieces)
+        if d.page is not None:
+            self.visit(d.page, depth + 1)
         for n in d.notes:
             self.visit(n, depth + 1)
         for b in d.branches:
             self.visit(b, depth + 1)
         if d.otherwise is not None:
             self.visit(d.otherwise, depth + 1)
+
+    def visit_Page(self, p: ast.Page, depth: int) -> None:
+        self.clause(p, depth, "page", [s(p.title)] if p.title is not None else [])
 
     def visit_Branch(self, b: ast.Branch, depth: int) -> None:
         pieces = [*expr_pieces(b.condition)]

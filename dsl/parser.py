@@ -41,13 +41,14 @@ KEYWORDS = (
     "when", "then", "decide", "unique", "first", "otherwise", "end", "never", "require",
     "conflict", "caution", "patient", "with", "case", "from", "expect", "no", "only",
     "nothing", "pending", "at", "path", "allow", "and", "or", "not", "is", "known", "unknown",
-    "recommended", "in", "true", "false",
+    "recommended", "in", "true", "false", "page",
 )
 
 _CODE = re.compile(r"[EWI]\d{3}")
 
-#: Keywords that cannot be names (`unknown` can be an enum value, so it is not reserved).
-_RESERVED = frozenset(KEYWORDS) - {"unknown"}
+#: Keywords that cannot be names (`unknown` can be an enum value; `page`, a layout clause that
+#: came later, stays a valid name so that no guideline written before it breaks).
+_RESERVED = frozenset(KEYWORDS) - {"unknown", "page"}
 
 
 class _Comments:
@@ -470,13 +471,19 @@ class _Builder(Transformer[Token, Any]):
     def step(self, meta: Any, items: list[Any]) -> ast.Step:
         name, title, *rest = items
         then = None
+        page = None
         body: list[ast.Recommend | ast.Note] = []
         for r in rest:
             if isinstance(r, tuple):
                 then = r[1]
+            elif isinstance(r, ast.Page):
+                page = r
             else:
                 body.append(r)
-        return ast.Step(self._span(meta), self._ident(name), title, tuple(body), then)
+        return ast.Step(self._span(meta), self._ident(name), title, tuple(body), then, page)
+
+    def page(self, meta: Any, items: list[Any]) -> ast.Page:
+        return ast.Page(self._span(meta), items[0] if items else None)
 
     def recommend(self, meta: Any, items: list[Any]) -> ast.Recommend:
         actions = [i for i in items if isinstance(i, Token)]
@@ -491,9 +498,12 @@ class _Builder(Transformer[Token, Any]):
         notes: list[ast.Note] = []
         branches: list[ast.Branch] = []
         otherwise = None
+        page = None
         for r in rest:
             if isinstance(r, str):
                 policy = r
+            elif isinstance(r, ast.Page):
+                page = r
             elif isinstance(r, ast.Note):
                 notes.append(r)
             elif isinstance(r, ast.Branch):
@@ -501,7 +511,7 @@ class _Builder(Transformer[Token, Any]):
             else:
                 otherwise = r
         return ast.Decide(self._span(meta), self._ident(name), question, policy, tuple(notes),
-                          tuple(branches), otherwise)
+                          tuple(branches), otherwise, page)
 
     def branch(self, meta: Any, items: list[Any]) -> ast.Branch:
         cond = items[0]

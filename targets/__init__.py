@@ -36,6 +36,8 @@ class Emitted:
     warning: str | None = None
     missing_tool: str | None = None
     failed: bool = False
+    #: A few words on what the file holds, printed after its name ("3 A4 portrait pages").
+    note: str | None = None
 
 
 class MissingTool(Exception):

@@ -14,7 +14,9 @@ centres it, so the PDF is one page of exactly that paper.
 
 from __future__ import annotations
 
+import functools
 import html
+import io
 import os
 import re
 import shutil
@@ -30,7 +32,7 @@ import graphviz
 
 from compiler import model as m
 from dsl.files import write_bytes
-from targets import BuildRequest, Emitted, MissingTool, views
+from targets import BuildRequest, Emitted, MissingTool, pages, views
 
 #: The formats this module writes; the rendered ones need the system ``dot``.
 FORMATS = frozenset({"dot", "svg", "pdf", "png"})
@@ -169,16 +171,23 @@ def esc(text: str) -> str:
 
 def wrap(text: str, width: int) -> list[str]:
     """Wrap text into lines of at most ``width`` characters, keeping explicit line breaks."""
+    return list(_wrap(text, width))
+
+
+@functools.lru_cache(maxsize=4096)
+def _wrap(text: str, width: int) -> tuple[str, ...]:
+    # Cached: the pages of the pocket edition are drawn many times while they are planned.
     lines: list[str] = []
     for para in _clean(text).split("\n"):
         lines.extend(textwrap.wrap(para, width, break_on_hyphens=False) or [""])
-    return lines
+    return tuple(lines)
 
 
+@functools.lru_cache(maxsize=4096)
 def _para(text: str, width: int) -> str:
     # Never empty: Graphviz rejects an empty <I></I> or <B></B> (a text of control characters
     # only is empty once cleaned).
-    return "<BR/>".join(esc(line) for line in wrap(text, width)) or " "
+    return "<BR/>".join(esc(line) for line in _wrap(text, width)) or " "
 
 
 def _if(words: str, as_written: bool = False) -> str:
@@ -249,12 +258,16 @@ class _Chart:
     pending notes, pitfalls) are ``x-...``, with a ``-`` no guideline name can contain.
     """
 
-    def __init__(self, model: m.Model, layout: Layout) -> None:
+    def __init__(self, model: m.Model, layout: Layout, sheet: pages.Sheet | None = None,
+                 ) -> None:
         self.model = model
         self.layout = layout
+        self.sheet = sheet
         self.w = layout.wrap
         self.b = BODY_PT
         self.g = graphviz.Digraph(name=model.meta.id)
+        #: The references cited on the chart so far (a page's footer lists only its own).
+        self.cited: set[str] = set()
 
     # -- small pieces of markup
 
@@ -265,6 +278,7 @@ class _Chart:
     def cites(self, ids: Iterable[str]) -> str:
         refs = self.model.references
         cited = sorted({refs[r] for r in ids if r in refs}, key=lambda r: r.number)
+        self.cited.update(r.id for r in cited)
         if not cited:
             return ""
         return self.sup(",".join(esc(r.label) for r in cited))
@@ -294,17 +308,31 @@ class _Chart:
             word = "DRAFT" if meta.status == "draft" else meta.status.replace("_", " ").upper()
             mark = (f'<TD BGCOLOR="{PITFALL_RED}" VALIGN="MIDDLE">'
                     f'<B>{self.font(esc(word), 1.8, WHITE)}</B></TD>')
-        span = ' COLSPAN="2"' if mark else ""
+        sheet = self.sheet
+        if sheet is not None:
+            mark += (f'<TD ALIGN="RIGHT" VALIGN="MIDDLE">'
+                     f'<B>{self.font(f"Page {sheet.number} of {sheet.count}", 1.8)}</B></TD>')
+        span = f' COLSPAN="{1 + mark.count("<TD")}"' if mark else ""
         facts = (f"Version {meta.version} · status: {meta.status.replace('_', ' ')} · updated "
                  f"{meta.updated} · owner: {meta.owner} · source sha256 "
                  f"{self.model.source_sha256[:12]}")
         rows = [f'<TR><TD ALIGN="LEFT" BALIGN="LEFT">{title}</TD>{mark}</TR>',
                 f'<TR><TD{span} ALIGN="LEFT" BALIGN="LEFT">'
                 f'{self.font(_para(facts, int(line / 1.1)), 1.1)}</TD></TR>']
-        if meta.scope:
+        if sheet is not None and sheet.number > 1:
+            here = "; ".join(pages.title(self.model, r) for r in sheet.roots) or \
+                pages.PANEL_TITLE
+            rows.append(f'<TR><TD{span} ALIGN="LEFT" BALIGN="LEFT">'
+                        f'<B>{self.font(_para(here, int(line / 1.4)), 1.4)}</B></TD></TR>')
+        if meta.scope and (sheet is None or sheet.number == 1):
             scope = "<B>Scope:</B> " + _para(meta.scope, int(line / 1.1))
             rows.append(f'<TR><TD{span} ALIGN="LEFT" BALIGN="LEFT">'
                         f'{self.font(scope, 1.1)}</TD></TR>')
+        if sheet is not None and sheet.index:
+            lines = [f"<B>Page {n}</B>: " + esc(words) for n, words in sheet.index]
+            rows.append(f'<TR><TD{span} ALIGN="LEFT" BALIGN="LEFT">'
+                        f'{self.font("<B>On these pages</B><BR/>" + "<BR/>".join(lines), 1.1)}'
+                        "</TD></TR>")
         rows.append(f'<TR><TD{span} ALIGN="LEFT">{self.legend()}</TD></TR>')
         rows.append(f'<TR><TD{span} ALIGN="LEFT" BALIGN="LEFT">{self.font(self.key())}</TD></TR>')
         return ('<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="2">'
@@ -328,7 +356,7 @@ class _Chart:
                     else "grey heading: a decision, its branches below")
         key = ("Bold: strong recommendation · Consider (italic): conditional · 1 (raised): "
                f"reference number · {decision} · bar: in parallel · dashed: waits for a "
-               "result")
+               "result" + (" · arrow box: continued on another page" if self.sheet else ""))
         return (_para(key, self.layout.line)
                 .replace("Bold:", "<B>Bold:</B>", 1)
                 .replace("Consider (italic)", "<I><B>Consider</B> (italic)</I>", 1)
@@ -336,25 +364,33 @@ class _Chart:
 
     def footer(self) -> str:
         meta = self.model.meta
+        sheet = self.sheet
         line = self.layout.line
         parts = []
         panel = ""
-        if self.layout.pitfalls == "footer" and pitfalls(self.model):
+        if (self.layout.pitfalls == "footer" and pitfalls(self.model)
+                and (sheet is None or sheet.pitfalls)):
             panel = f'<TR><TD ALIGN="LEFT">{self.pitfalls_label()}</TD></TR>'
         # The source's own status and words, apart from this encoding's approval (below).
+        # A page of the pocket edition lists its own references; the last one also carries
+        # the source's words, which every page's banner line points to.
+        whole = sheet is None or sheet.number == sheet.count
         source = []
-        if meta.source:
+        if meta.source and whole:
             source.append(f"Source document: {meta.source}.")
         if meta.banner:
             source.append(f"Its banner: \u201c{meta.banner}\u201d")
+        if meta.disclaimer and not whole:
+            source.append(f"Disclaimer: page {sheet.count if sheet else 1}.")
         if source:
             parts.append(_para(" ".join(source), line))
-        if meta.disclaimer:
+        if meta.disclaimer and whole:
             parts.append(_para(f"Its disclaimer: \u201c{meta.disclaimer}\u201d"
                                if meta.source or meta.banner else meta.disclaimer, line))
         refs = "   ".join(f"{r.label}. {r.title}" + (f" ({r.source}, {r.year})"
                                                       if r.source and r.year else "")
-                          for r in self.model.references.values())
+                          for r in self.model.references.values()
+                          if sheet is None or r.id in self.cited)
         if refs:
             parts.append("<B>References:</B> " + _para(refs, line))
         parts.append(esc(f"This encoding: {meta.id} {meta.version}, {meta.status.replace('_', ' ')}"
@@ -416,14 +452,21 @@ class _Chart:
     def pitfalls_label(self) -> str:
         width = self.w + 8
         entries = pitfalls(self.model)
+        continued = ""
+        if self.sheet is not None and self.sheet.panel is not None:
+            start, stop = self.sheet.panel
+            if 0 < start < len(entries):
+                continued = entries[start - 1][0]
+            entries = entries[start:stop]
         rows: list[str] = []
         for section in (PITFALLS, CAUTIONS, DEFINITIONS):
             texts = [(t, c) for s, t, c in entries if s == section]
             if not texts:
                 continue
             ink, fill = (WHITE, PITFALL_RED) if section == PITFALLS else (INK, TERMINAL_FILL)
+            heading = section + (" (continued)" if section == continued else "")
             rows.append(f'<TR><TD ALIGN="LEFT" BGCOLOR="{fill}">'
-                        f"<B>{self.font(esc(section), 1.1, ink)}</B></TD></TR>")
+                        f"<B>{self.font(esc(heading), 1.1, ink)}</B></TD></TR>")
             for text, cites in texts:
                 if section == DEFINITIONS:
                     name, _, words = text.partition(": ")
@@ -461,11 +504,17 @@ class _Chart:
                arrowsize="0.7")
         # The footer is the bottom label of a frameless cluster round everything.
         with g.subgraph(name="cluster_poster") as poster:
-            poster.attr(label=f"<{self.footer()}>", labelloc="b", labeljust="l",
-                        pencolor="transparent")
+            if self.sheet is None:
+                poster.attr(label=f"<{self.footer()}>", labelloc="b", labeljust="l",
+                            pencolor="transparent")
             self.pathway(poster)
-            if pitfalls(self.model) and self.layout.pitfalls != "footer":
+            panel = self.sheet is None or self.sheet.pitfalls
+            if panel and pitfalls(self.model) and self.layout.pitfalls != "footer":
                 self.pitfalls_panel(poster)
+            if self.sheet is not None:
+                # After the drawing: the footer lists the references the page cites.
+                poster.attr(label=f"<{self.footer()}>", labelloc="b", labeljust="l",
+                            pencolor="transparent")
         return g
 
     def pitfalls_panel(self, g: graphviz.Digraph) -> None:
@@ -475,23 +524,42 @@ class _Chart:
                 rank.attr(rank="sink")
                 rank.node("x-pitfalls")
                 return
+            if self.sheet is not None and not self.sheet.start:
+                # A later page: beside its first sub-pathway's entry, or alone.
+                roots = [r for r in self.sheet.roots if r in self.sheet.nodes]
+                if roots:
+                    rank.attr(rank="same")
+                    rank.node("x-pitfalls")
+                    rank.node(f"x-from-{roots[0]}" if roots[0] in self.sheet.entries
+                              else f"n_{roots[0]}")
+                return
             rank.attr(rank="same")
             rank.node("x-pitfalls")
             first = self.model.pathway.start[0] if self.model.pathway.start else None
             beside_start = (self.layout.pitfalls == "start" or first is None
-                            or self.is_end(first))
+                            or self.is_end(first) or not self.drawn(first))
             rank.node("x-start" if beside_start else f"n_{first}")
 
     def is_end(self, node_id: str) -> bool:
         return isinstance(self.model.pathway.nodes.get(node_id), m.End)
 
+    def drawn(self, node_id: str) -> bool:
+        """Whether a pathway node is drawn here (on this page of the pocket edition)."""
+        return self.sheet is None or node_id in self.sheet.nodes
+
     def pathway(self, g: graphviz.Digraph) -> None:
         pathway = self.model.pathway
-        g.node("x-start", label=f"<{self.font('<B>Start</B>')}>", shape="box",
-               style="rounded,filled", fillcolor=TERMINAL_FILL, margin="0.1,0.04")
-        self.fan_out(g, "x-start", pathway.start, "(start)")
+        if self.sheet is None or self.sheet.start:
+            g.node("x-start", label=f"<{self.font('<B>Start</B>')}>", shape="box",
+                   style="rounded,filled", fillcolor=TERMINAL_FILL, margin="0.1,0.04")
+            self.fan_out(g, "x-start", pathway.start, "(start)")
+        if self.sheet is not None:
+            for root, numbers in self.sheet.entries.items():
+                self.entry(g, root, numbers)
         source = re.sub(r"[^\w.-]", "_", Path(self.model.filename).name)
         for node in pathway.nodes.values():
+            if not self.drawn(node.id) and not isinstance(node, m.End):
+                continue
             nid = f"n_{node.id}"
             # The comment (kept in the SVG) points a flowchart node back to its source line.
             where = f"{source}:{node.span.line}"
@@ -519,7 +587,31 @@ class _Chart:
         return nid
 
     def target(self, g: graphviz.Digraph, target: str, source: str) -> str:
-        return self.end_node(g, target, source) if self.is_end(target) else f"n_{target}"
+        if self.is_end(target):
+            return self.end_node(g, target, source)
+        if self.drawn(target) or self.sheet is None or target not in self.sheet.page_of:
+            return f"n_{target}"
+        return self.connector(g, target, source)
+
+    def connector(self, g: graphviz.Digraph, target: str, source: str) -> str:
+        """Where an arrow leaves the page: "-> page 3" and the title of what follows there."""
+        assert self.sheet is not None
+        number = self.sheet.page_of[target]
+        words = _para(pages.title(self.model, target), max(14, self.w - 6))
+        nid = f"x-to-{target}-{source}"
+        text = f"<B>\u2192 page {number}</B><BR/>{words}"
+        g.node(nid, label=f"<{self.font(text)}>", shape="cds", style="filled",
+               fillcolor=DECISION_FILL, penwidth="1.5", margin="0.1,0.04")
+        return nid
+
+    def entry(self, g: graphviz.Digraph, root: str, numbers: tuple[int, ...]) -> None:
+        """Where the pathway enters the page: "from page 1" pointing at what starts here."""
+        listed = ", ".join(str(n) for n in numbers)
+        word = "pages" if len(numbers) > 1 else "page"
+        nid = f"x-from-{root}"
+        g.node(nid, label=f"<{self.font(f'<B>from {word} {listed}</B>')}>", shape="cds",
+               style="filled", fillcolor=DECISION_FILL, penwidth="1.5", margin="0.1,0.04")
+        g.edge(nid, f"n_{root}")
 
     def fork(self, g: graphviz.Digraph, fork: str, n: int) -> str:
         long, thin = f"{max(1.0, 0.6 * n):g}", "0.05"
@@ -664,9 +756,10 @@ class _Chart:
 
 
 def build_source(model: m.Model, layout: Layout = DEFAULT_LAYOUT,
-                 page: Page | None = None) -> str:
-    """The poster's DOT for one layout; ``page`` places it on paper (None: natural size)."""
-    return str(_Chart(model, layout).build(page).source)
+                 page: Page | None = None, sheet: pages.Sheet | None = None) -> str:
+    """The poster's DOT for one layout; ``page`` places it on paper (None: natural size);
+    ``sheet`` draws one page of the pocket edition rather than the whole pathway."""
+    return str(_Chart(model, layout, sheet).build(page).source)
 
 
 def paper_inches(request: BuildRequest) -> tuple[float, float]:
@@ -727,35 +820,45 @@ def measure(source: str) -> tuple[float, float]:
 
 
 def measure_all(sources: Sequence[str]) -> list[tuple[float, float]]:
-    """:func:`measure` for several drawings, laid out by concurrent ``dot`` processes (a
-    few per processor at a time)."""
+    """:func:`measure` for several drawings: one ``dot`` process per processor, each laying
+    out its share of the files in turn (a process costs more than a small layout)."""
+    if not sources:
+        return []
     exe = _dot_exe()
-    batch = 2 * (os.cpu_count() or 1)
-    sizes: list[tuple[float, float]] = []
+    procs_n = min(len(sources), os.cpu_count() or 1)
+    shares = [list(range(i, len(sources), procs_n)) for i in range(procs_n)]
+    sizes: dict[int, tuple[float, float]] = {}
     with tempfile.TemporaryDirectory(prefix="guidec-dot-") as tmp:
-        for start in range(0, len(sources), batch):
-            procs: list[subprocess.Popen[bytes]] = []
-            try:
-                for i, source in enumerate(sources[start:start + batch], start):
-                    path = Path(tmp) / f"{i}.dot"
-                    path.write_text(source, encoding="utf-8")
-                    procs.append(subprocess.Popen([exe, "-Tplain", str(path)],
-                                                  stdout=subprocess.PIPE,
-                                                  stderr=subprocess.PIPE))
-                for proc in procs:
-                    out, err = proc.communicate(timeout=DOT_TIMEOUT_S)
-                    if proc.returncode != 0:
-                        raise DotFailed(f"dot -Tplain failed (exit {proc.returncode}): "
-                                        f"{err.decode('utf-8', 'replace').strip()}")
-                    sizes.append(_plain_size(out))
-            except (OSError, subprocess.TimeoutExpired) as exc:
-                raise DotFailed(f"dot -Tplain failed: {exc}") from None
-            finally:
-                for proc in procs:
-                    if proc.poll() is None:
-                        proc.kill()
-                        proc.wait()
-    return sizes
+        paths = []
+        for i, source in enumerate(sources):
+            path = Path(tmp) / f"{i}.dot"
+            path.write_text(source, encoding="utf-8")
+            paths.append(str(path))
+        procs: list[subprocess.Popen[bytes]] = []
+        try:
+            for share in shares:
+                procs.append(subprocess.Popen([exe, "-Tplain", *(paths[i] for i in share)],
+                                              stdout=subprocess.PIPE, stderr=subprocess.PIPE))
+            for share, proc in zip(shares, procs, strict=True):
+                out, err = proc.communicate(timeout=DOT_TIMEOUT_S)
+                if proc.returncode != 0:
+                    raise DotFailed(f"dot -Tplain failed (exit {proc.returncode}): "
+                                    f"{err.decode('utf-8', 'replace').strip()}")
+                # Each layout's output starts with its "graph SCALE WIDTH HEIGHT" line.
+                found = [_plain_size(line) for line in out.split(b"\n")
+                         if line.startswith(b"graph ")]
+                if len(found) != len(share):
+                    raise DotFailed(f"dot -Tplain gave {len(found)} sizes for {len(share)} "
+                                    "drawings")
+                sizes.update(zip(share, found, strict=True))
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            raise DotFailed(f"dot -Tplain failed: {exc}") from None
+        finally:
+            for proc in procs:
+                if proc.poll() is None:
+                    proc.kill()
+                    proc.wait()
+    return [sizes[i] for i in range(len(sources))]
 
 
 @dataclass(frozen=True)
@@ -773,7 +876,7 @@ class Poster:
 
 
 def place(model: m.Model, layout: Layout, paper: tuple[float, float],
-          natural: tuple[float, float]) -> Poster:
+          natural: tuple[float, float], sheet: pages.Sheet | None = None) -> Poster:
     """Put one layout on paper: scaled to fill the printable area, centred, one page.
 
     Graphviz's scale for a ``size`` depends a little on ``margin``, so the placement is
@@ -783,7 +886,7 @@ def place(model: m.Model, layout: Layout, paper: tuple[float, float],
     pw, ph = paper
     page = fit(natural, paper)
     for attempt in range(5):
-        source = build_source(model, layout, page)
+        source = build_source(model, layout, page, sheet)
         scale, w, h = _plain(_run_dot(["-Tplain"], source))
         dw, dh = w * scale, h * scale
         grow = min((pw - 2 * MARGIN) / dw, (ph - 2 * MARGIN) / dh, MAX_SCALE / scale)
@@ -830,6 +933,215 @@ def poster(model: m.Model, request: BuildRequest) -> Poster:
     line = max(60, int(width_pt / (BODY_PT * CHAR_EM[PRINT_FONT])))
     layout = replace(layouts[best], line=line)
     return place(model, layout, paper, measure(build_source(model, layout)))
+
+
+# ----------------------------------------------------------------------------- the pocket edition
+
+
+#: The layouts tried for each page of the pocket edition: fewer than the poster's, because a
+#: page holds part of the pathway and pages are measured many times while they are planned.
+PAGE_LAYOUTS = tuple(Layout(rankdir, w, "end", 1, decisions=d)
+                     for rankdir, widths in (("LR", (22, 28)), ("TB", (32, 40)))
+                     for w in widths for d in ("hexagon", "table"))
+#: The same with the Pitfalls panel, for a page that holds it beside a part of the pathway.
+PANEL_LAYOUTS = tuple(replace(layout, pitfalls=where, pitfall_columns=cols)
+                      for layout in PAGE_LAYOUTS for where in ("end", "first")
+                      for cols in (1, 2))
+#: For a page of the panel alone: wider columns, more of them.
+PANEL_ONLY_LAYOUTS = tuple(Layout("TB", w, "end", cols) for w in (30, 40, 52)
+                           for cols in (1, 2, 3, 4))
+
+
+@dataclass(frozen=True)
+class Edition:
+    """The pocket edition: one :class:`Poster` per page, each on one sheet of the paper."""
+
+    posters: tuple[Poster, ...]
+    sheets: tuple[pages.Sheet, ...]
+
+    @property
+    def smallest_pt(self) -> float:
+        """The smallest text on any page, in points."""
+        return min(p.smallest_pt for p in self.posters)
+
+
+def _rank(layout: Layout, pt: float) -> tuple[float, bool, float]:
+    # 8 pt first; then the conventional hexagons; then the largest text (as the poster).
+    return (min(round(pt, 6), MIN_PRINTED_PT), layout.decisions == "hexagon", round(pt, 6))
+
+
+def _layouts(roots: Sequence[str], panel: tuple[int, int] | None) -> tuple[Layout, ...]:
+    if panel is None:
+        return PAGE_LAYOUTS
+    return PANEL_LAYOUTS if roots else PANEL_ONLY_LAYOUTS
+
+
+_Query = tuple[tuple[str, ...], "tuple[int, int] | None"]
+
+
+class _Planner:
+    """Plans the pages for one paper.
+
+    1. Cut the pathway bottom up (Kundu and Misra's partition of a tree): each node's
+       sub-pathway, less the parts already cut, is measured; while it cannot print at 8 pt,
+       its heaviest remaining part is cut off to start a page. This gives the fewest parts
+       that each print at 8 pt when sizes add up, as a pathway's boxes nearly do.
+    2. Pack the parts onto pages: each goes onto its own sub-pathway's page, or the first
+       page with room, or a new one. A `page` clause always starts a page.
+    3. The Pitfalls panel goes onto the page that recommends most of the actions its rules
+       name, else the first page with room, else pages of its own (split when it must be).
+    """
+
+    def __init__(self, model: m.Model, paper: tuple[float, float],
+                 sizes: dict[str, tuple[float, float]]) -> None:
+        self.model = model
+        self.paper = paper
+        #: Natural sizes by DOT text, shared by the planners of both orientations.
+        self.sizes = sizes
+        self.tree = pages.Tree(model)
+        self.pinned = set(pages.pinned(model))
+        self.entries = len(pitfalls(model))
+        self.cache: dict[tuple[tuple[str, ...], _Query], tuple[float, int]] = {}
+
+    def draft(self, cuts: Sequence[str], roots: Sequence[str],
+              panel: tuple[int, int] | None) -> pages.Sheet:
+        """A draft of the page holding ``roots``: every other part on a page of its own."""
+        drafts = [list(roots), *([r] for r in cuts if r not in roots)]
+        return pages.sheets(self.model, self.tree, drafts,
+                            {} if panel is None else {0: panel})[0]
+
+    def measure(self, cuts: Sequence[str], queries: Sequence[_Query]) -> list[tuple[float, int]]:
+        """For each (roots, panel) query, the largest text its page prints at and the index
+        of the layout that prints it (all queries' layouts measured at once, in parallel)."""
+        key = tuple(cuts)
+        todo = list(dict.fromkeys(q for q in queries if (key, q) not in self.cache))
+        sources: list[str] = []
+        spans: list[tuple[int, int]] = []
+        for roots, panel in todo:
+            sheet = self.draft(cuts, roots, panel)
+            layouts = _layouts(roots, panel)
+            spans.append((len(sources), len(layouts)))
+            sources += [build_source(self.model, layout, sheet=sheet) for layout in layouts]
+        new = list(dict.fromkeys(s for s in sources if s not in self.sizes))
+        self.sizes.update(zip(new, measure_all(new), strict=True))
+        sizes = [self.sizes[s] for s in sources]
+        for (roots, panel), (at, n) in zip(todo, spans, strict=True):
+            layouts = _layouts(roots, panel)
+            pts = [fit(size, self.paper).scale * BODY_PT for size in sizes[at:at + n]]
+            best = max(range(n), key=lambda i: _rank(layouts[i], pts[i]))
+            self.cache[key, (roots, panel)] = (pts[best], best)
+        return [self.cache[key, q] for q in queries]
+
+    def fits(self, cuts: Sequence[str], queries: Sequence[_Query]) -> list[bool]:
+        return [pt >= MIN_PRINTED_PT - 1e-6 for pt, _ in self.measure(cuts, queries)]
+
+    def cut(self) -> list[str]:
+        tree = self.tree
+        cuts = {n for n in tree.order if n == pages.ROOT or n in self.pinned}
+        below: dict[str, int] = {}
+        height: dict[str, int] = {}
+        for v in reversed(tree.order):
+            height[v] = 1 + max((height[c] for c in tree.children[v]), default=-1)
+        # The nodes of one height do not depend on each other: measured together.
+        for level in range(max(height.values()) + 1):
+            todo = [v for v in tree.order if height[v] == level]
+            while todo:
+                ask = []
+                for v in todo:
+                    kids = [c for c in tree.children[v] if c not in cuts]
+                    below[v] = tree.weight(v) + sum(below[c] for c in kids)
+                    if kids:
+                        ask.append(v)
+                ordered = [n for n in tree.order if n in cuts or n in ask]
+                ok = self.fits(ordered, [((v,), None) for v in ask])
+                todo = [v for v, fine in zip(ask, ok, strict=True) if not fine]
+                for v in todo:
+                    kids = [c for c in tree.children[v] if c not in cuts]
+                    cuts.add(max(kids, key=lambda c: (below[c], -tree.order.index(c))))
+        return [n for n in tree.order if n in cuts]
+
+    def plan(self) -> tuple[list[list[str]], dict[int, tuple[int, int]]]:
+        """The pages as lists of parts (their first nodes) and the panel's slice on each
+        page that holds a part of it."""
+        tree = self.tree
+        cuts = self.cut()
+        placed: list[list[str]] = []
+        page_of: dict[str, int] = {}
+        for r in cuts:
+            if not placed or r in self.pinned:
+                page_of[r] = len(placed)
+                placed.append([r])
+                continue
+            parent = tree.idom[r]
+            while parent not in page_of:
+                parent = tree.idom[parent]
+            order = [page_of[parent]] + [i for i in range(len(placed)) if i != page_of[parent]]
+            ok = self.fits(cuts, [((*placed[i], r), None) for i in order])
+            into = next((i for i, fine in zip(order, ok, strict=True) if fine), None)
+            page_of[r] = len(placed) if into is None else into
+            if into is None:
+                placed.append([r])
+            else:
+                placed[into].append(r)
+        if not self.entries:
+            return placed, {}
+        whole = (0, self.entries)
+        regions = tree.regions(cuts)
+        named = {n.action for n in self.model.nevers} | {r.action for r in self.model.requires}
+        named |= {c.first for c in self.model.conflicts} | {c.second for c in self.model.conflicts}
+
+        def related(page: list[str]) -> int:
+            nodes = [self.model.pathway.nodes.get(n) for r in page for n in regions[r]]
+            return sum(a in named for node in nodes if isinstance(node, m.Step)
+                       for site in node.recommends for a in site.actions)
+
+        order = sorted(range(len(placed)), key=lambda i: (-related(placed[i]), i))
+        ok = self.fits(cuts, [(tuple(placed[i]), whole) for i in order])
+        into = next((i for i, fine in zip(order, ok, strict=True) if fine), None)
+        if into is not None:
+            return placed, {into: whole}
+        # Pages of their own: as few as print at 8 pt, the entries shared out evenly.
+        for count in range(1, self.entries + 1):
+            bounds = [round(i * self.entries / count) for i in range(count + 1)]
+            parts = list(pairwise(bounds))
+            ok = self.fits(cuts, [((), part) for part in parts])
+            if all(ok) or count == self.entries:
+                first = len(placed)
+                placed += [[] for _ in parts]
+                return placed, {first + i: part for i, part in enumerate(parts)}
+        raise AssertionError("unreachable")
+
+
+def edition(model: m.Model, request: BuildRequest) -> Edition:
+    """The pocket edition on the request's paper: the fewest pages that each print at 8 pt
+    (see :class:`_Planner`); without an orientation asked for, the orientation that needs
+    fewer pages (then prints larger)."""
+    first = paper_inches(request)
+    papers = [first, (first[1], first[0])] if request.orientation == "auto" else [first]
+    best: Edition | None = None
+    sizes: dict[str, tuple[float, float]] = {}
+    for paper in papers:
+        planner = _Planner(model, paper, sizes)
+        placed, panels = planner.plan()
+        sheets = pages.sheets(model, planner.tree, placed, panels)
+        cuts = [r for page in placed for r in page]
+        posters = []
+        for sheet in sheets:
+            # The layout the plan measured for this page (its page numbers aside, the same
+            # drawing); its header and footer lines are then fitted to the drawing's width.
+            layouts = _layouts(sheet.roots, sheet.panel)
+            _, i = planner.measure(cuts, [(sheet.roots, sheet.panel)])[0]
+            width = measure(build_source(model, layouts[i], sheet=sheet))[0]
+            line = max(60, int(width * 72 / (BODY_PT * CHAR_EM[PRINT_FONT])))
+            layout = replace(layouts[i], line=line)
+            natural = measure(build_source(model, layout, sheet=sheet))
+            posters.append(place(model, layout, paper, natural, sheet))
+        found = Edition(tuple(posters), tuple(sheets))
+        if best is None or (len(found.posters), -found.smallest_pt) < (
+                len(best.posters), -best.smallest_pt):
+            best = found
+    assert best is not None
+    return best
 
 
 # ----------------------------------------------------------------------------- rendering
@@ -904,12 +1216,44 @@ def _write(path: Path, data: bytes) -> None:
     write_bytes(path, data)
 
 
+def join_pdfs(pdfs: Sequence[bytes]) -> bytes:
+    """One PDF of the pages of several (each a page of the pocket edition), with pypdf."""
+    from pypdf import PdfReader, PdfWriter
+
+    writer = PdfWriter()
+    for data in pdfs:
+        for page in PdfReader(io.BytesIO(data)).pages:
+            writer.add_page(page)
+    # A fixed identity and no dates: the same pages give the same bytes.
+    writer._ID = None
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def _stale_pages(outdir: Path, ident: str, formats: Iterable[str], count: int) -> None:
+    # A page file left by an earlier build with more pages would pass for part of this one.
+    pattern = re.compile(rf"{re.escape(ident)}\.page(\d+)\.({'|'.join(formats)})")
+    for path in outdir.iterdir():
+        found = pattern.fullmatch(path.name)
+        if found and int(found[1]) > count and path.is_file():
+            path.unlink()
+
+
+def _orientation(page: Page) -> str:
+    wide = page.width + 2 * page.margin_x > page.height + 2 * page.margin_y
+    return "landscape" if wide else "portrait"
+
+
 def emit(model: m.Model, outdir: Path, request: BuildRequest) -> list[Emitted]:
     """Write ``<id>.dot`` and render the svg/pdf/png asked for with Graphviz ``dot``.
 
-    Without ``dot`` (or when it fails) the .dot is still written and an :class:`Emitted`
-    carries the warning with ``missing_tool="dot"``. A chart too large to print at 8 pt on
-    one page is still rendered on one page, with a warning giving the size it prints at.
+    On A4 or Letter, a chart too large to print at 8 pt on one page becomes the pocket
+    edition (:func:`edition`): the PDF holds its pages, and each page is also written as
+    ``<id>.pageN.dot`` and, for svg and png, ``<id>.pageN.svg``/``.png`` beside the one-sheet
+    file. On A3 or Tabloid (the wall poster) it stays on one sheet, with a warning giving the
+    size it prints at. Without ``dot`` (or when it fails) the .dot is still written and an
+    :class:`Emitted` carries the warning with ``missing_tool="dot"``.
     """
     wanted = FORMATS & request.formats
     if not wanted:
@@ -917,25 +1261,52 @@ def emit(model: m.Model, outdir: Path, request: BuildRequest) -> list[Emitted]:
     rendered = [f for f in RENDERED if f in wanted]
     problem: str | None = None
     missing: str | None = None
+    book: Edition | None = None
     try:
-        chosen: Poster | None = poster(model, request)
+        one = poster(model, request)
+        chosen: Poster | None = one
+        if rendered and request.paper in _LARGER and one.smallest_pt < MIN_PRINTED_PT - 1e-6:
+            book = edition(model, request)
     except MissingTool as exc:
         chosen, problem, missing = None, str(exc), "dot"
     except DotFailed as exc:
         chosen, problem = None, str(exc)
     source = chosen.source if chosen is not None else build_source(
         model, default_layout(request))
-    dot_path = outdir / f"{model.meta.id}.dot"
+    ident = model.meta.id
+    dot_path = outdir / f"{ident}.dot"
     _write(dot_path, source.encode("utf-8"))
     out = [Emitted(dot_path)]
+    count = len(book.posters) if book is not None else 0
     if chosen is not None:
         try:
+            if book is not None:
+                for number, page in enumerate(book.posters, 1):
+                    path = outdir / f"{ident}.page{number}.dot"
+                    _write(path, page.source.encode("utf-8"))
+                    out.append(Emitted(path))
             for fmt in rendered:
-                path = outdir / f"{model.meta.id}.{fmt}"
+                path = outdir / f"{ident}.{fmt}"
+                if fmt == "pdf" and book is not None:
+                    _write(path, join_pdfs([render(p.source, "pdf") for p in book.posters]))
+                    first = book.posters[0].page
+                    out.append(Emitted(path, note=(
+                        f"{count} {request.paper} {_orientation(first)} pages, text "
+                        f"{book.smallest_pt:.1f} pt or larger")))
+                    continue
                 _write(path, render(source, fmt))
-                out.append(Emitted(path))
+                out.append(Emitted(path, note="one sheet" if book is not None else None))
+                if book is not None and fmt != "pdf":
+                    for number, page in enumerate(book.posters, 1):
+                        path = outdir / f"{ident}.page{number}.{fmt}"
+                        _write(path, render(page.source, fmt))
+                        out.append(Emitted(path))
+            _stale_pages(outdir, ident, ["dot", *rendered], count)
         except DotFailed as exc:
             problem = str(exc)
+        except OSError as exc:
+            # Removing a stale page file failed: the build itself is complete.
+            out.append(Emitted(None, warning=f"could not remove an old page file: {exc}"))
     if problem is not None:
         if rendered:
             out.append(Emitted(None, warning=(
@@ -943,13 +1314,16 @@ def emit(model: m.Model, outdir: Path, request: BuildRequest) -> list[Emitted]:
                 f"{', '.join(rendered)}"), missing_tool=missing, failed=missing is None))
         return out
     assert chosen is not None
-    if rendered and chosen.smallest_pt < MIN_PRINTED_PT - 1e-6:
-        page = chosen.page
-        turned = "landscape" if page.width + 2 * page.margin_x > page.height + 2 * \
-            page.margin_y else "portrait"
+    if book is not None and book.smallest_pt < MIN_PRINTED_PT - 1e-6:
+        small = [n for n, p in enumerate(book.posters, 1) if p.smallest_pt < MIN_PRINTED_PT - 1e-6]
         out.append(Emitted(None, warning=(
-            f"the flowchart is too large for one {request.paper} {turned} page "
-            f"at {MIN_PRINTED_PT:g} pt: its smallest text prints at "
+            f"page {', '.join(map(str, small))} of the {request.paper} edition cannot print at "
+            f"{MIN_PRINTED_PT:g} pt: its smallest text prints at {book.smallest_pt:.1f} pt; "
+            f"--paper {_LARGER[request.paper]} prints the whole chart on one larger sheet")))
+    elif book is None and rendered and chosen.smallest_pt < MIN_PRINTED_PT - 1e-6:
+        out.append(Emitted(None, warning=(
+            f"the flowchart is too large for one {request.paper} {_orientation(chosen.page)} "
+            f"page at {MIN_PRINTED_PT:g} pt: its smallest text prints at "
             f"{chosen.smallest_pt:.1f} pt"
             + (f"; for a wall poster, --paper {_LARGER[request.paper]} is a larger sheet"
                if request.paper in _LARGER else ""))))
