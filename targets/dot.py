@@ -356,7 +356,7 @@ class _Chart:
                     else "grey heading: a decision, its branches below")
         key = ("Bold: strong recommendation · Consider (italic): conditional · 1 (raised): "
                f"reference number · {decision} · bar: in parallel · dashed: waits for a "
-               "result" + (" · arrow box: continued on another page" if self.sheet else ""))
+               "result" + (" · \u2192 page N: continued on page N" if self.sheet else ""))
         return (_para(key, self.layout.line)
                 .replace("Bold:", "<B>Bold:</B>", 1)
                 .replace("Consider (italic)", "<I><B>Consider</B> (italic)</I>", 1)
@@ -600,8 +600,8 @@ class _Chart:
         words = _para(pages.title(self.model, target), max(14, self.w - 6))
         nid = f"x-to-{target}-{source}"
         text = f"<B>\u2192 page {number}</B><BR/>{words}"
-        g.node(nid, label=f"<{self.font(text)}>", shape="cds", style="filled",
-               fillcolor=DECISION_FILL, penwidth="1.5", margin="0.1,0.04")
+        g.node(nid, label=f"<{self.font(text)}>", shape="box", style="filled,bold",
+               fillcolor=DECISION_FILL, margin="0.08,0.04")
         return nid
 
     def entry(self, g: graphviz.Digraph, root: str, numbers: tuple[int, ...]) -> None:
@@ -609,8 +609,8 @@ class _Chart:
         listed = ", ".join(str(n) for n in numbers)
         word = "pages" if len(numbers) > 1 else "page"
         nid = f"x-from-{root}"
-        g.node(nid, label=f"<{self.font(f'<B>from {word} {listed}</B>')}>", shape="cds",
-               style="filled", fillcolor=DECISION_FILL, penwidth="1.5", margin="0.1,0.04")
+        g.node(nid, label=f"<{self.font(f'<B>from {word} {listed}</B>')}>", shape="box",
+               style="filled,bold", fillcolor=DECISION_FILL, margin="0.08,0.04")
         g.edge(nid, f"n_{root}")
 
     def fork(self, g: graphviz.Digraph, fork: str, n: int) -> str:

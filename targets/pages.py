@@ -59,7 +59,9 @@ def title(model: m.Model, node_id: str) -> str:
     """What a page or a connector calls the sub-pathway that starts at ``node_id``: the
     title of its `page` clause, else the step's title or the decision's question."""
     if node_id == ROOT:
-        return "Start"
+        # The start's page is called after where the pathway begins.
+        first = [n for n in model.pathway.start if n in model.pathway.nodes]
+        return title(model, first[0]) if first else "Start"
     node = model.pathway.nodes[node_id]
     if isinstance(node, m.End):
         return node.title or node.id

@@ -20,7 +20,7 @@ from compiler.check import check_file
 from compiler.model import End, Model
 from targets import BuildRequest, dot, pages
 from tests.doubled import doubled_flagship
-from tests.test_dot import FLAGSHIP, FIXTURES, WORD_BOX_EM, smallest_glyph_height_pt, svg_text
+from tests.test_dot import FIXTURES, FLAGSHIP, WORD_BOX_EM, smallest_glyph_height_pt, svg_text
 
 PAPERS = {"a4": (595.28, 841.89), "letter": (612.0, 792.0)}
 #: The page counts measured for each (guideline, paper, orientation): the bound a change
@@ -205,3 +205,18 @@ def test_hostile_text_across_pages(tmp_path: Path) -> None:
     assert 'Pagetwo"><imgsrc=xonerror=alert(1)>{{7*7}}' in joined
     assert "Page<script>alert(1)</script>\\N" in joined
     assert "frompage1" in joined
+
+
+def test_diff_reports_a_moved_page_as_a_layout_change() -> None:
+    from compiler.diff import load_version, structural_diff
+
+    text = FLAGSHIP.read_text(encoding="utf-8")
+    old = load_version("old.guide", text)
+    new = load_version("new.guide", text.replace(
+        '  step monitoring "Monitoring during treatment"\n',
+        '  step monitoring "Monitoring during treatment"\n    page "Monitoring"\n'))
+    assert old.model is not None and new.model is not None
+    changes = structural_diff(old.model, new.model).changes
+    assert [(c.kind, c.subject, c.detail, c.breaking) for c in changes] == [
+        ("changed", "monitoring", 'printed: no page of its own -> starts page "Monitoring"',
+         False)]

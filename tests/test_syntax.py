@@ -400,8 +400,15 @@ def test_pathway() -> None:
     [pw] = of(g, ast.Pathway)
     assert isinstance(pw, ast.Pathway)
     assert pw.start == _ids("workup", "side")
-    assert (pw.span.line, pw.span.column, pw.span.end_line) == (23, 1, 57)
+    assert (pw.span.line, pw.span.column, pw.span.end_line) == (23, 1, 59)
     workup, choose, side, treat_step, comfort_step, done, other = pw.nodes
+    # `page ["title"]` pins a page of the printed pocket edition.
+    assert isinstance(side, ast.Decide) and side.page is not None
+    assert (side.page.title, side.page.span.line, side.page.span.column) == (
+        "The side branch", 46, 5)
+    assert isinstance(comfort_step, ast.Step) and comfort_step.page is not None
+    assert comfort_step.page.title is None
+    assert workup.page is None and choose.page is None
     assert isinstance(workup, ast.Step)
     assert workup.then == _ids("choose", "side")
     r1, r2, n1, n2 = workup.items
@@ -455,7 +462,7 @@ def test_pathway() -> None:
     assert isinstance(comfort_step, ast.Step) and comfort_step.then is None
     assert done == ast.End(sp, ast.Ident(sp, "done"), "Done")
     assert other == ast.End(sp, ast.Ident(sp, "other"), None)
-    assert (other.span.line, other.span.column, other.span.end_column) == (57, 3, 12)
+    assert (other.span.line, other.span.column, other.span.end_column) == (59, 3, 12)
 
 
 def test_rules_and_cases() -> None:
