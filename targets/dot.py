@@ -352,8 +352,15 @@ class _Chart:
                 + "".join(rows) + "</TABLE>")
 
     def key(self) -> str:
-        decision = ("hexagon: decision" if self.layout.decisions == "hexagon"
-                    else "grey heading: a decision, its branches below")
+        tables = self.layout.decisions == "table"
+        policies = {n.policy for n in self.model.pathway.nodes.values()
+                    if isinstance(n, m.Decision)}
+        firsts = "first" in policies
+        decision = "hexagon: decision" if not tables and policies - {"first"} else ""
+        if tables or firsts:
+            decision += (" · " if decision else "") + (
+                "grey heading: a decision, its branches below" if tables
+                else "grey heading: a decision checked in order, its rows below")
         key = ("Bold: strong recommendation · Consider (italic): conditional · 1 (raised): "
                f"reference number · {decision} · bar: in parallel · dashed: waits for a "
                "result" + (" · \u2192 page N: continued on page N" if self.sheet else ""))
@@ -568,7 +575,11 @@ class _Chart:
                 # A step's ends are its last row (see step_label): no edges cross the chart.
                 self.fan_out(g, nid, tuple(t for t in node.next if not self.is_end(t)),
                              node.id)
-            elif isinstance(node, m.Decision) and self.layout.decisions == "table":
+            elif isinstance(node, m.Decision) and (self.layout.decisions == "table"
+                                                   or node.policy == "first"):
+                # A `first` decision is a table in every layout: its rows are read top to
+                # bottom in the order they are checked, which Graphviz does not keep for
+                # separate boxes inside the poster's cluster.
                 self.decision_table(g, node, where)
             elif isinstance(node, m.Decision):
                 g.node(nid, label=f"<{self.decision_label(node)}>", shape="hexagon",

@@ -147,9 +147,10 @@ def test_golden_small_dot() -> None:
 def test_chart_content() -> None:
     model = model_of(SMALL)
     source = dot.build_source(model)
-    # A drawn note per pending decision, naming what it waits for.
-    assert re.findall(r'\t"(x-pending-[\w-]+)" \[', source) == ["x-pending-systemic"]
-    assert "waits for: Marker status" in source.replace("<BR/>", " ")
+    # A pending decision names what it waits for (here a `first` decision, drawn as a
+    # table: in its dashed last row).
+    assert re.findall(r'\t"(x-pending-[\w-]+)" \[', source) == []
+    assert "Pending</B> until known: Marker status" in source.replace("<BR/>", " ")
     # Parallel steps go through one fork bar labelled "in parallel".
     assert '"x-fork-treat" [' in source and "then, in parallel:" in source
     # Strengths, conditions, kind tags and citation numbers.
