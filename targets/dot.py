@@ -959,7 +959,7 @@ PANEL_LAYOUTS = tuple(replace(layout, pitfalls=where, pitfall_columns=cols)
                       for layout in PAGE_LAYOUTS for where in ("end", "first")
                       for cols in (1, 2))
 #: For a page of the panel alone: wider columns, more of them.
-PANEL_ONLY_LAYOUTS = tuple(Layout("TB", w, "end", cols) for w in (30, 40, 52)
+PANEL_ONLY_LAYOUTS = tuple(Layout("TB", w, "end", cols) for w in (30, 40, 52, 64)
                            for cols in (1, 2, 3, 4))
 
 
@@ -976,9 +976,18 @@ class Edition:
         return min(p.smallest_pt for p in self.posters)
 
 
-def _rank(layout: Layout, pt: float) -> tuple[float, bool, float]:
-    # 8 pt first; then the conventional hexagons; then the largest text (as the poster).
-    return (min(round(pt, 6), MIN_PRINTED_PT), layout.decisions == "hexagon", round(pt, 6))
+def _rank(layout: Layout, pt: float, filled: float = 0.0) -> tuple[float, bool, float, float]:
+    # 8 pt first; then the conventional hexagons; then the largest text (as the poster), to
+    # a tenth of a point; then the layout that fills more of the page (a page whose header
+    # sets its width prints at one size in many layouts: the tallest uses the paper best).
+    return (min(round(pt, 6), MIN_PRINTED_PT), layout.decisions == "hexagon", round(pt, 1),
+            filled)
+
+
+def _filled(size: tuple[float, float], paper: tuple[float, float]) -> float:
+    """The share of the printable area a drawing of ``size`` covers once fitted."""
+    scale = fit(size, paper).scale
+    return size[0] * size[1] * scale * scale / ((paper[0] - 2 * MARGIN) * (paper[1] - 2 * MARGIN))
 
 
 def _layouts(roots: Sequence[str], panel: tuple[int, int] | None) -> tuple[Layout, ...]:
@@ -1038,8 +1047,10 @@ class _Planner:
         sizes = [self.sizes[s] for s in sources]
         for (roots, panel), (at, n) in zip(todo, spans, strict=True):
             layouts = _layouts(roots, panel)
-            pts = [fit(size, self.paper).scale * BODY_PT for size in sizes[at:at + n]]
-            best = max(range(n), key=lambda i: _rank(layouts[i], pts[i]))
+            mine = sizes[at:at + n]
+            pts = [fit(size, self.paper).scale * BODY_PT for size in mine]
+            best = max(range(n), key=lambda i: _rank(layouts[i], pts[i],
+                                                      _filled(mine[i], self.paper)))
             self.cache[key, (roots, panel)] = (pts[best], best)
         return [self.cache[key, q] for q in queries]
 
