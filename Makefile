@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[test]"
 	@# Byte-compile like pip does for wheels: start-up stays fast under PYTHONDONTWRITEBYTECODE.
-	$(BIN)/python -m compileall -q dsl compiler targets tools
+	$(BIN)/python -m compileall -q dsl compiler targets cli tools
 	@touch $(STAMP)
 
 # Install a Debian package when its command is missing and apt-get may be used.
@@ -59,10 +59,10 @@ demo: $(STAMP) graphviz
 	@$(BIN)/python tools/demo.py
 
 lint: $(STAMP)
-	$(BIN)/ruff check dsl compiler targets tests tools
+	$(BIN)/ruff check dsl compiler targets cli tests tools
 
 typecheck: $(STAMP)
-	$(BIN)/mypy dsl compiler targets
+	$(BIN)/mypy dsl compiler targets cli
 
 unit: $(STAMP) graphviz chromium poppler
 	$(BIN)/pytest -q -n 2 tests
@@ -71,7 +71,7 @@ test: lint typecheck unit
 
 bench: $(STAMP) graphviz
 	@# Sources may have changed since the venv was made: measure them byte-compiled, as installed.
-	$(BIN)/python -m compileall -q dsl compiler targets tools
+	$(BIN)/python -m compileall -q dsl compiler targets cli tools
 	$(BIN)/python tests/benchmarks/run.py
 
 clean:

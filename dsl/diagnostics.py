@@ -41,6 +41,13 @@ class Diagnostic:
     path: tuple[str, ...] = ()
     node: str | None = None
 
+    def __post_init__(self) -> None:
+        # Every code comes from the registry (dsl/codes.py), which the docs are built from.
+        from dsl.codes import CODES
+
+        if self.code not in CODES:
+            raise ValueError(f"the diagnostic code {self.code} is not in dsl/codes.py")
+
     @property
     def is_error(self) -> bool:
         """True for an error (the command exits 1)."""

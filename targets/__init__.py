@@ -6,8 +6,27 @@ A target reads only the model: it never parses and never re-checks. Each target 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import importlib
+import importlib.util
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from compiler.model import Model
+
+#: format -> the module that emits it. The flowchart formats come from one module.
+MODULES = {
+    "python": "targets.python",
+    "schema": "targets.python",
+    "dot": "targets.dot",
+    "svg": "targets.dot",
+    "pdf": "targets.dot",
+    "png": "targets.dot",
+    "html": "targets.html",
+}
+#: The order the modules run in: the handout inlines the flowchart's SVG.
+ORDER = ("targets.python", "targets.dot", "targets.html")
 
 
 @dataclass(frozen=True)
@@ -43,3 +62,30 @@ class Emitted:
 class MissingTool(Exception):
     """The environment lacks a tool (Graphviz ``dot``, chromium); the message says how to
     install it."""
+
+
+def available(formats: set[str]) -> set[str]:
+    """The formats whose target module this installation has."""
+    return {f for f in formats if importlib.util.find_spec(MODULES[f]) is not None}
+
+
+def build(model: Model, outdir: Path, request: BuildRequest, out: list[Emitted]) -> None:
+    """Emit every format the request asks for into ``outdir``, module by module in
+    :data:`ORDER`, appending to ``out`` as each module finishes (so that when a write fails,
+    with :class:`dsl.files.OutputError`, ``out`` holds what was written before it)."""
+    for name in ORDER:
+        if not any(MODULES[f] == name for f in request.formats):
+            continue
+        module = importlib.import_module(name)
+        if name == "targets.html":
+            request = replace(request, svg=_flowchart_svg(model, request))
+        out.extend(module.emit(model, outdir, request))
+
+
+def _flowchart_svg(model: Model, request: BuildRequest) -> str | None:
+    """The flowchart as SVG text for the handout, or None without Graphviz."""
+    if importlib.util.find_spec("targets.dot") is None:
+        return None
+    dot = importlib.import_module("targets.dot")
+    svg: str | None = dot.render_svg_text(model, request)
+    return svg

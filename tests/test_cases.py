@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from cli.main import cli
 from compiler import model as m
 from compiler.cases import coverage, render_case, render_coverage, run_case, run_cases
 from compiler.check import check_text
-from compiler.cli import cli
 
 ROOT = Path(__file__).resolve().parent.parent
 FLAGSHIP = ROOT / "guidelines" / "leptomeningeal.guide"

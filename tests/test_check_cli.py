@@ -19,7 +19,7 @@ FLAGSHIP = ROOT / "guidelines" / "leptomeningeal.guide"
 
 def guidec(*args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.run([sys.executable, "-m", "compiler.cli", *args], capture_output=True,
+    return subprocess.run([sys.executable, "-m", "cli", *args], capture_output=True,
                           text=True, cwd=ROOT, env=env, timeout=120)
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-GUIDEC = [sys.executable, "-m", "compiler.cli"]
+GUIDEC = [sys.executable, "-m", "cli"]
 FLAGSHIP = ROOT / "guidelines" / "leptomeningeal.guide"
 
 

@@ -17,7 +17,7 @@ from compiler.diffreport import compute
 
 ROOT = Path(__file__).resolve().parent.parent
 PAIRS = ROOT / "tests" / "fixtures" / "diff"
-GUIDEC = [sys.executable, "-m", "compiler.cli"]
+GUIDEC = [sys.executable, "-m", "cli"]
 
 
 def report(name: str, witnesses: int = 3):  # type: ignore[no-untyped-def]
@@ -181,7 +181,7 @@ def test_rev_path_reads_through_git(repo: Path) -> None:
 
 def test_textconv_driver_shows_the_semantic_outline_in_git_diff(repo: Path) -> None:
     (repo / ".gitattributes").write_text("*.guide diff=guidec\n", encoding="utf-8")
-    guidec = " ".join([sys.executable, "-m", "compiler.cli"])
+    guidec = " ".join([sys.executable, "-m", "cli"])
     subprocess.run(["git", "config", "diff.guidec.textconv", f"{guidec} diff --textconv"],
                    cwd=repo, check=True)
     env = {**os.environ, "PYTHONPATH": str(ROOT)}

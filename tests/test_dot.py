@@ -390,7 +390,7 @@ def _build_without_dot(tmp_path: Path, *targets: str) -> subprocess.CompletedPro
     empty.mkdir(exist_ok=True)
     env = {**os.environ, "PATH": str(empty), "PYTHONPATH": str(ROOT)}
     args = [a for t in targets for a in ("-t", t)]
-    return subprocess.run([sys.executable, "-m", "compiler.cli", "build", str(SMALL), "-o",
+    return subprocess.run([sys.executable, "-m", "cli", "build", str(SMALL), "-o",
                            str(tmp_path / "out"), *args], capture_output=True, text=True,
                           env=env, cwd=ROOT, timeout=120)
 

@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
+from cli.main import cli
 from compiler import interpreter as it
 from compiler.check import check_file
-from compiler.cli import cli
 
 ROOT = Path(__file__).resolve().parent.parent
 FLAGSHIP = str(ROOT / "guidelines" / "leptomeningeal.guide")
@@ -220,7 +220,7 @@ def test_no_traceback_through_the_real_command(tmp_path: Path) -> None:
     path.write_text("{oops", encoding="utf-8")
     for args in (["eval", FLAGSHIP, str(path)], ["eval", FLAGSHIP, "-"],
                  ["eval", FLAGSHIP, "--cohort", str(path)]):
-        proc = subprocess.run([sys.executable, "-m", "compiler.cli", *args], input="[1, 2",
+        proc = subprocess.run([sys.executable, "-m", "cli", *args], input="[1, 2",
                               capture_output=True, text=True, env=env, cwd=ROOT, timeout=120)
         assert "Traceback" not in proc.stdout + proc.stderr
         assert proc.returncode == 2, proc.stderr

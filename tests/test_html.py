@@ -368,7 +368,7 @@ def test_emit_writes_atomically(tmp_path: Path) -> None:
 
 
 def test_cli_build_html(tmp_path: Path) -> None:
-    from compiler.cli import cli
+    from cli.main import cli
 
     result = CliRunner().invoke(cli, ["build", str(FLAGSHIP), "-o", str(tmp_path), "-t",
                                       "html"])

@@ -19,9 +19,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from cli.main import cli
 from compiler import interpreter as it
 from compiler.check import check_file
-from compiler.cli import cli
 from targets import dot, html, python
 
 ROOT = Path(__file__).resolve().parent.parent

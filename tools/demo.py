@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parent.parent
 GUIDE = Path("guidelines") / "leptomeningeal.guide"
 EXAMPLES = ROOT / "guidelines" / "examples"
 BUILD = Path("build")
-GUIDEC = [sys.executable, "-m", "compiler.cli"]
+GUIDEC = [sys.executable, "-m", "cli"]
 
 
 def run(args: list[str]) -> int:

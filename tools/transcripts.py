@@ -69,7 +69,7 @@ def run(argv: list[str]) -> list[str]:
         raise SystemExit(f"transcripts: only guidec commands can be re-run, not {argv!r}")
     env = {**os.environ, "PYTHONPATH": str(ROOT), "COLUMNS": "100", "NO_COLOR": "1",
            "TERM": "dumb"}
-    proc = subprocess.run([sys.executable, "-m", "compiler.cli", *argv[1:]], cwd=ROOT,
+    proc = subprocess.run([sys.executable, "-m", "cli", *argv[1:]], cwd=ROOT,
                           capture_output=True, text=True, env=env, timeout=300)
     lines = (proc.stdout + proc.stderr).splitlines()
     if proc.returncode:

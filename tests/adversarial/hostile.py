@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent.parent
-GUIDEC = [sys.executable, "-m", "compiler.cli"]
+GUIDEC = [sys.executable, "-m", "cli"]
 FLAGSHIP = ROOT / "guidelines" / "leptomeningeal.guide"
 
 #: A small guideline that checks clean; tests replace its parts with hostile ones.

@@ -23,7 +23,7 @@ from tests.adversarial.strategies import CLASHING_NAMES, RAW_PATIENTS, hostile_p
 @pytest.fixture(scope="module")
 def module_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("module")
-    subprocess.run([sys.executable, "-m", "compiler.cli", "build", str(FLAGSHIP), "-o",
+    subprocess.run([sys.executable, "-m", "cli", "build", str(FLAGSHIP), "-o",
                     str(out), "-t", "python"], check=True, capture_output=True,
                    env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"})
     return out / "leptomeningeal.py"

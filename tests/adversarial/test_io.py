@@ -129,7 +129,7 @@ def test_a_raw_patient_file_is_a_result_or_a_clear_error(tmp_path: Path, name: s
 
 
 def test_a_patient_file_too_large_is_refused_before_it_is_read(tmp_path: Path) -> None:
-    from compiler import cmd_eval
+    from cli import eval as cmd_eval
 
     path = tmp_path / "patient.json"
     with path.open("wb") as f:
@@ -188,7 +188,7 @@ def test_standard_output_on_a_full_disk_is_a_clear_error() -> None:
 def test_a_closed_pipe_is_a_quiet_exit(tmp_path: Path, fit: str) -> None:
     patients = tmp_path / "patients.jsonl"
     patients.write_text((fit + "\n") * 20_000, encoding="utf-8")
-    proc = subprocess.run(f"{sys.executable} -m compiler.cli eval {FLAGSHIP} --cohort "
+    proc = subprocess.run(f"{sys.executable} -m cli eval {FLAGSHIP} --cohort "
                           f"{patients} | head -c 10", shell=True, capture_output=True,
                           text=True, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
                           timeout=120, executable="/bin/bash")
@@ -285,7 +285,7 @@ def test_fmt_keeps_the_mode_and_the_symlink(tmp_path: Path) -> None:
 
 def test_fmt_never_loses_a_line_appended_while_it_runs(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from compiler import cmd_fmt
+    from cli import fmt as cmd_fmt
     from dsl import formatter
 
     path = tmp_path / "g.guide"

@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
+from cli.report import text_report
 from compiler.check import check_text
 from compiler.diff import load_version, read_spec
 from compiler.diffreport import compute, render_markdown
 from compiler.interpreter import InvalidPatient, validate
-from compiler.report import text_report
 from dsl.ast import Span
 from dsl.diagnostics import Diagnostic, Severity, did_you_mean, render, warning
 from dsl.terminal import GuardedStream, neutralise

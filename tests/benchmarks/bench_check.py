@@ -70,7 +70,7 @@ def time_check(n: int, runs: int = 1) -> tuple[float, float, int, dict[str, int]
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / f"chain{n}.guide"
         path.write_text(generate(n), encoding="utf-8")
-        cmd = [sys.executable, "-m", "compiler.cli", "check", "--format", "json", str(path)]
+        cmd = [sys.executable, "-m", "cli", "check", "--format", "json", str(path)]
         env = {**os.environ, "PYTHONPATH": str(ROOT)}
         best = best_cpu = float("inf")
         proc = None

@@ -106,8 +106,8 @@ def bench_evaluate(n: int = PATIENTS) -> dict[str, float]:
 
 def bench_cohort(n: int = PATIENTS) -> dict[str, float]:
     """Patients per second of ``guidec eval --cohort`` (JSONL in, JSONL out)."""
+    from cli.eval import run_cohort
     from compiler.check import check_file
-    from compiler.cmd_eval import run_cohort
 
     model = check_file(FLAGSHIP, analyze=False).model
     assert model is not None
@@ -130,7 +130,7 @@ def bench_cohort(n: int = PATIENTS) -> dict[str, float]:
         assert lines == n, lines
         env = {**os.environ, "PYTHONPATH": str(ROOT)}
         t0 = time.perf_counter()
-        proc = subprocess.run([sys.executable, "-m", "compiler.cli", "eval", str(FLAGSHIP),
+        proc = subprocess.run([sys.executable, "-m", "cli", "eval", str(FLAGSHIP),
                                "--cohort", str(src), "-o", str(out), "--no-progress"],
                               capture_output=True, text=True, env=env, cwd=ROOT, timeout=600)
         whole = time.perf_counter() - t0

@@ -42,7 +42,7 @@ class GuideFile(pytest.File):
             yield GuideCheck.from_parent(self, name="check", report=f"error: {exc}")
             return
         if result.model is None:
-            from compiler.report import text_report
+            from cli.report import text_report
 
             yield GuideCheck.from_parent(self, name="check", report=text_report([result]))
             return

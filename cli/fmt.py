@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from compiler.cli import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE
+from cli.main import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE
 
 
 @click.command(epilog="Example: guidec fmt --check guidelines/*.guide")

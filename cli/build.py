@@ -2,36 +2,27 @@
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 
-from compiler.cli import EXIT_ENV, EXIT_FINDINGS, EXIT_OK, EXIT_USAGE
+from cli.main import EXIT_ENV, EXIT_FINDINGS, EXIT_OK, EXIT_USAGE
+from targets import MODULES
 
 if TYPE_CHECKING:
     from targets import Emitted
 
-#: format -> module that emits it. The flowchart formats come from one module (targets.dot).
-TARGETS = {
-    "python": "targets.python",
-    "schema": "targets.python",
-    "dot": "targets.dot",
-    "svg": "targets.dot",
-    "pdf": "targets.dot",
-    "png": "targets.dot",
-    "html": "targets.html",
-}
+#: The formats `-t` accepts (each emitted by a module of ``targets``).
+TARGETS = tuple(MODULES)
 
 
 @click.command(epilog="Example: guidec build guidelines/leptomeningeal.guide -o build -t python")
 @click.argument("file", type=click.Path())
 @click.option("-o", "--output", "outdir", required=True, type=click.Path(file_okay=False),
               help="Directory to write into (created if missing).")
-@click.option("-t", "--target", "targets", multiple=True, type=click.Choice(list(TARGETS)),
+@click.option("-t", "--target", "targets", multiple=True, type=click.Choice(TARGETS),
               help="A target to build; repeat for several. Default: every target.")
 @click.option("--paper", type=click.Choice(["a4", "letter", "a3", "tabloid"]), default="a4",
               show_default=True,
@@ -48,8 +39,9 @@ def build(file: str, outdir: str, targets: tuple[str, ...], paper: str,
     Without Graphviz the .dot is still written: that is a warning when rendering was only
     implied, and exit 3 when a rendered format (svg, pdf, png) was asked for.
     """
+    import targets as target_modules
+    from cli.report import text_report
     from compiler.check import InputError, check_file
-    from compiler.report import text_report
     from dsl.files import OutputError, describe
     from targets import BuildRequest
 
@@ -64,7 +56,7 @@ def build(file: str, outdir: str, targets: tuple[str, ...], paper: str,
         sys.exit(EXIT_FINDINGS)
     model = result.model
     formats = set(targets) if targets else set(TARGETS)
-    available = {f for f in formats if importlib.util.find_spec(TARGETS[f]) is not None}
+    available = target_modules.available(formats)
     for f in sorted(formats - available):
         click.echo(f"warning: the {f} target is not available in this version", err=True)
     out = Path(outdir)
@@ -75,20 +67,8 @@ def build(file: str, outdir: str, targets: tuple[str, ...], paper: str,
         sys.exit(EXIT_USAGE)
     request = BuildRequest(frozenset(available), bool(targets), paper, orientation)
     emitted: list[Emitted] = []
-    order = ["targets.python", "targets.dot", "targets.html"]
     try:
-        for module_name in order:
-            wanted = {f for f in available if TARGETS[f] == module_name}
-            if module_name == "targets.html" and "html" in available:
-                wanted = {"html"}
-            if not wanted:
-                continue
-            module = importlib.import_module(module_name)
-            if module_name == "targets.html":
-                svg = _flowchart_svg(model, request)
-                request = BuildRequest(request.formats, request.explicit, paper, orientation,
-                                       svg)
-            emitted.extend(module.emit(model, out, request))
+        target_modules.build(model, out, request, emitted)
     except OutputError as exc:
         _report(emitted)
         click.echo(f"error: {exc}; the files above were written, the rest were not", err=True)
@@ -109,12 +89,3 @@ def _report(emitted: list[Emitted], explicit: bool = False) -> int:
         elif e.missing_tool and explicit and status == EXIT_OK:
             status = EXIT_ENV
     return status
-
-
-def _flowchart_svg(model: object, request: object) -> str | None:
-    """The flowchart as SVG text for the handout, or None without Graphviz."""
-    if importlib.util.find_spec("targets.dot") is None:
-        return None
-    dot = importlib.import_module("targets.dot")
-    svg: str | None = dot.render_svg_text(model, request)
-    return svg

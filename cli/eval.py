@@ -20,7 +20,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 import click
 
-from compiler.cli import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE
+from cli.main import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE
 
 if TYPE_CHECKING:
     from compiler import model as m
@@ -155,7 +155,7 @@ def load_model(file: str) -> tuple[m.Model, bool]:
     errors = result.errors
     blocking = [d for d in errors if d.code.startswith(_BLOCKING)]
     if blocking:
-        from compiler.report import text_report
+        from cli.report import text_report
 
         click.echo(text_report([result]), err=True)
         raise EvalError(f"{file} has errors that leave it without a meaning; fix them first",

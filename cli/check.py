@@ -6,8 +6,8 @@ import sys
 
 import click
 
+from cli.main import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, _version
 from compiler.check import CheckResult, InputError, check_file
-from compiler.cli import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, _version
 
 
 @click.command(epilog="Example: guidec check guidelines/leptomeningeal.guide --format json")
@@ -29,7 +29,7 @@ def check(files: tuple[str, ...], fmt: str, color: bool | None, release: bool,
     """
     import gc
 
-    from compiler.report import json_report, sarif_report, text_report
+    from cli.report import json_report, sarif_report, text_report
 
     # A big guideline is a large graph of small objects without reference cycles; the cyclic
     # collector's repeated full passes over it made checking superlinear (a 5,000-decision file

@@ -19,12 +19,13 @@ EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_ENV = 0, 1, 2, 3
 
 #: command name -> "module:attribute", imported only when the command runs (or for --help).
 COMMANDS = {
-    "check": "compiler.cmd_check:check",
-    "fmt": "compiler.cmd_fmt:fmt",
-    "build": "compiler.cmd_build:build",
-    "eval": "compiler.cmd_eval:eval_",
-    "test": "compiler.cmd_test:test",
-    "diff": "compiler.cmd_diff:diff",
+    "check": "cli.check:check",
+    "fmt": "cli.fmt:fmt",
+    "build": "cli.build:build",
+    "eval": "cli.eval:eval_",
+    "test": "cli.test:test",
+    "diff": "cli.diff:diff",
+    "explain": "cli.explain:explain",
 }
 
 SHORT_HELP = {
@@ -34,6 +35,7 @@ SHORT_HELP = {
     "eval": "Evaluate a patient (or a cohort) against a guideline.",
     "test": "Run the case blocks of guidelines and report coverage.",
     "diff": "Compare two versions of a guideline by structure and behaviour.",
+    "explain": "Explain a diagnostic code, with a fixture that shows it.",
 }
 
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from compiler.cli import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE
+from cli.main import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE
 
 if TYPE_CHECKING:
     from compiler.cases import CaseResult, Coverage
@@ -27,9 +27,9 @@ def test(files: tuple[str, ...], fmt: str, strict: bool) -> None:
     branches, steps and actions no case reaches. Exit 1 when a case fails or a guideline has
     errors, 2 when a file cannot be read.
     """
+    from cli.report import text_report
     from compiler.cases import coverage, render_case, render_coverage, run_cases
     from compiler.check import InputError, check_file
-    from compiler.report import text_report
 
     status = EXIT_OK
     unreadable = False

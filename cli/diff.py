@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from compiler.cli import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE
+from cli.main import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE
 
 
 @click.command(epilog="Example: guidec diff HEAD~1:guidelines/leptomeningeal.guide "

@@ -1,0 +1,5 @@
+"""`python -m cli`: the same as the `guidec` command."""
+
+from cli.main import main
+
+main()
