@@ -41,7 +41,7 @@ def build(file: str, outdir: str, targets: tuple[str, ...], paper: str,
     """
     import targets as target_modules
     from cli.report import text_report
-    from compiler.check import InputError, check_file
+    from compiler.pipeline import InputError, check_file
     from dsl.files import OutputError, describe
     from targets import BuildRequest
 

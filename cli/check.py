@@ -7,7 +7,7 @@ import sys
 import click
 
 from cli.main import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, _version
-from compiler.check import CheckResult, InputError, check_file
+from compiler.pipeline import CheckResult, InputError, check_file
 
 
 @click.command(epilog="Example: guidec check guidelines/leptomeningeal.guide --format json")

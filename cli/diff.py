@@ -30,7 +30,8 @@ def diff(old: str | None, new: str | None, fmt: str, max_witnesses: int, exit_co
     consumers of the generated evaluator, and behavioural changes proven with the solver: for
     each action, patients recommended it by one version and not the other.
     """
-    from compiler.diff import DiffError, load_model_lenient, load_version, read_spec
+    from compiler.diff import DiffError, load_version, read_spec
+    from compiler.pipeline import model_of
 
     if textconv is not None:
         try:
@@ -38,7 +39,7 @@ def diff(old: str | None, new: str | None, fmt: str, max_witnesses: int, exit_co
         except DiffError as exc:
             click.echo(f"error: {exc}", err=True)
             sys.exit(EXIT_USAGE)
-        model = load_model_lenient(text, label)
+        model = model_of(text, label)
         if model is None:
             click.echo(text, nl=False)  # a file with a syntax error diffs as plain text
         else:

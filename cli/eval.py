@@ -144,7 +144,7 @@ def _run(file: str, patient_file: str | None, fmt: str, patient_name: str | None
 def load_model(file: str) -> tuple[m.Model, bool]:
     """The model of FILE and whether it has check errors (then it comes from the lowering
     alone, so that a witness replays; names and types must still resolve)."""
-    from compiler.check import InputError, check_file
+    from compiler.pipeline import InputError, check_file
 
     try:
         result = check_file(file)
@@ -160,13 +160,10 @@ def load_model(file: str) -> tuple[m.Model, bool]:
         click.echo(text_report([result]), err=True)
         raise EvalError(f"{file} has errors that leave it without a meaning; fix them first",
                         EXIT_FINDINGS)
-    from compiler.lower import Lowerer
-    from compiler.names import collect
-    from dsl.parser import parse
+    from compiler.pipeline import model_of
 
-    g = parse(result.source, file)
-    scope, _ = collect(g)
-    model = Lowerer(g, scope, result.source).lower()
+    model = model_of(result.source, file)
+    assert model is not None  # it parsed: the errors are past the syntax
     for d in errors:
         click.echo(f"{d.span}: error[{d.code}]: {d.message}", err=True)
     n = len(errors)

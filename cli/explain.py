@@ -53,7 +53,7 @@ def explain(code: str | None) -> None:
         text = fixture.read_text(encoding="utf-8", errors="replace")
         click.echo("\n".join("    " + line if line else "" for line in text.splitlines()))
         click.echo(f"\nWhat `guidec check {shown}` prints:\n")
-        from compiler.check import check_text, read_source
+        from compiler.pipeline import check_text, read_source
 
         click.echo(text_report([check_text(read_source(fixture), shown)]))
     sys.exit(EXIT_OK)

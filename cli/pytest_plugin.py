@@ -34,7 +34,7 @@ class GuideFile(pytest.File):
 
     def collect(self) -> Iterator[pytest.Item]:
         """Check the guideline, then yield its cases."""
-        from compiler.check import InputError, check_file
+        from compiler.pipeline import InputError, check_file
 
         try:
             result = check_file(self.path)

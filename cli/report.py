@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
-from compiler.check import CheckResult
+from compiler.pipeline import CheckResult
 from dsl.diagnostics import Diagnostic, Severity, count, render
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"

@@ -29,7 +29,7 @@ def test(files: tuple[str, ...], fmt: str, strict: bool) -> None:
     """
     from cli.report import text_report
     from compiler.cases import coverage, render_case, render_coverage, run_cases
-    from compiler.check import InputError, check_file
+    from compiler.pipeline import InputError, check_file
 
     status = EXIT_OK
     unreadable = False

@@ -14,11 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from compiler import model as m
-from compiler.check import InputError, check_text, read_source
-from compiler.lower import Lowerer
-from compiler.names import collect
-from dsl.diagnostics import GuidecError
-from dsl.parser import parse
+from compiler.pipeline import InputError, check_text, read_source
 from dsl.source import MAX_BYTES
 
 
@@ -106,16 +102,6 @@ def load_version(label: str, text: str) -> Version:
         raise DiffError(f"{label} has errors (first: {first.span}: {first.message}); "
                         "run `guidec check` on it")
     return Version(label, text, result.model)
-
-
-def load_model_lenient(text: str, label: str) -> m.Model | None:
-    """The model of a source even when it has findings (None on a syntax error)."""
-    try:
-        g = parse(text, label)
-    except GuidecError:
-        return None
-    scope, _ = collect(g)
-    return Lowerer(g, scope, text).lower()
 
 
 # ----------------------------------------------------------------------------- structure

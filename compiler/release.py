@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from compiler.check import CheckResult
+from compiler.pipeline import CheckResult
 from dsl.ast import Span
 from dsl.diagnostics import Diagnostic, error
 

@@ -7,8 +7,8 @@ from __future__ import annotations
 from functools import cache
 from pathlib import Path
 
-from compiler.check import check_file
 from compiler.model import Model
+from compiler.pipeline import check_file
 
 ROOT = Path(__file__).resolve().parent.parent
 

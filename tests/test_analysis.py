@@ -20,9 +20,9 @@ from hypothesis import strategies as st
 
 from compiler import analysis
 from compiler import model as m
-from compiler.check import check_text
 from compiler.encode import Encoding
 from compiler.interpreter import Outcome, evaluate, evaluate_expr, evaluate_values, validate
+from compiler.pipeline import check_text
 from dsl.diagnostics import Diagnostic, Severity
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -225,14 +225,16 @@ def test_a_witness_the_interpreter_does_not_confirm_is_e511(
         monkeypatch: pytest.MonkeyPatch) -> None:
     """If the re-check disagrees, the finding becomes an internal failure, never a wrong
     witness."""
-    real = analysis.evaluate_values
+    from compiler.analysis import engine
+
+    real = engine.evaluate_values
 
     def unstuck(model: m.Model, values: Mapping[str, m.Value]) -> Outcome:
         o = real(model, values)
         return Outcome(o.guideline, o.version, o.source_sha256, o.recommendations, o.cautions,
                        o.notes, o.path, o.pending, ())
 
-    monkeypatch.setattr(analysis, "evaluate_values", unstuck)
+    monkeypatch.setattr(engine, "evaluate_values", unstuck)
     model = analysis.model_of((FIXTURES / "overlap.guide").read_text(), "overlap.guide")
     assert model is not None
     diags = analysis.analyze(model)
@@ -524,7 +526,7 @@ def test_a_failing_goal_test_is_e511_for_its_check(monkeypatch: pytest.MonkeyPat
 
 
 def test_findings_past_the_cap_have_no_witness(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(analysis, "MAX_WITNESSES", 1)
+    monkeypatch.setattr(analysis.settings, "MAX_WITNESSES", 1)
     model = analysis.model_of((FIXTURES / "performance_literal.guide").read_text(), "p.guide")
     assert model is not None
     diags = analysis.analyze(model)
@@ -536,7 +538,7 @@ def test_findings_past_the_cap_have_no_witness(monkeypatch: pytest.MonkeyPatch) 
 
 
 def test_query_cap_leaves_w510(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(analysis, "MAX_QUERIES", 1)
+    monkeypatch.setattr(analysis.settings, "MAX_QUERIES", 1)
     model = analysis.model_of((FIXTURES / "unreachable.guide").read_text(), "u.guide")
     assert model is not None
     codes = {d.code for d in analysis.analyze(model, fuzz=False)}
@@ -674,5 +676,5 @@ def test_undecided_answers_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
 
     monkeypatch.setattr(analysis.Analysis, "query", limited)
     diags = analysis.analyze(model, fuzz=False)
-    assert len(calls) <= analysis.MAX_UNKNOWN + 1
+    assert len(calls) <= analysis.settings.MAX_UNKNOWN + 1
     assert diags and all(d.code in ("W510", "I509", "E503", "E504") for d in diags)

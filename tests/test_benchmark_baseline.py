@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from compiler import interpreter as it
-from compiler.check import check_file
+from compiler.pipeline import check_file
 from tests.benchmarks import handwritten_leptomeningeal as hand
 from tests.benchmarks.bench_evaluator import random_patients
 

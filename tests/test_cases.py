@@ -15,7 +15,7 @@ from click.testing import CliRunner
 from cli.main import cli
 from compiler import model as m
 from compiler.cases import coverage, render_case, render_coverage, run_case, run_cases
-from compiler.check import check_text
+from compiler.pipeline import check_text
 
 ROOT = Path(__file__).resolve().parent.parent
 FLAGSHIP = ROOT / "guidelines" / "leptomeningeal.guide"

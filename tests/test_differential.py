@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 
 from compiler import interpreter as it
 from compiler import model as m
-from compiler.check import check_file
+from compiler.pipeline import check_file
 from targets.python import load
 from tests.guides import buildable
 

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from compiler.check import check_file
 from compiler.model import Decision, Model
+from compiler.pipeline import check_file
 from targets import BuildRequest, Emitted, dot
 from tests.guides import buildable
 

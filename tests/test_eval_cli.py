@@ -15,7 +15,7 @@ from click.testing import CliRunner, Result
 
 from cli.main import cli
 from compiler import interpreter as it
-from compiler.check import check_file
+from compiler.pipeline import check_file
 
 ROOT = Path(__file__).resolve().parent.parent
 FLAGSHIP = str(ROOT / "guidelines" / "leptomeningeal.guide")

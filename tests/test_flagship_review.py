@@ -16,10 +16,10 @@ import pytest
 
 from compiler import model as m
 from compiler.cases import coverage, run_case, run_cases
-from compiler.check import check_file
 from compiler.diff import load_version, read_spec
 from compiler.diffreport import compute, render_markdown
 from compiler.interpreter import InvalidPatient, evaluate
+from compiler.pipeline import check_file
 
 ROOT = Path(__file__).resolve().parent.parent
 FLAGSHIP = ROOT / "guidelines" / "leptomeningeal.guide"

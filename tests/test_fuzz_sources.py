@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from compiler.check import check_text
+from compiler.pipeline import check_text
 from dsl import ast
 from dsl.diagnostics import Diagnostic, GuidecError, render
 from dsl.formatter import format_guideline, format_source

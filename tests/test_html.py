@@ -19,8 +19,8 @@ import html5lib
 import pytest
 from click.testing import CliRunner
 
-from compiler.check import check_file
 from compiler.model import Model
+from compiler.pipeline import check_file
 from targets import BuildRequest
 from targets.html import (
     CONTRAST_PAIRS,

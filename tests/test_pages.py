@@ -16,8 +16,8 @@ import pytest
 from pypdf import PdfReader
 
 from compiler import analysis
-from compiler.check import check_file
 from compiler.model import End, Model
+from compiler.pipeline import check_file
 from targets import BuildRequest, dot, pages
 from tests.doubled import doubled_flagship
 from tests.test_dot import FIXTURES, FLAGSHIP, WORD_BOX_EM, smallest_glyph_height_pt, svg_text

@@ -21,7 +21,7 @@ import pytest
 
 from compiler import interpreter as it
 from compiler import model as m
-from compiler.check import check_file
+from compiler.pipeline import check_file
 from targets import BuildRequest
 from targets.pyformat import comment, py_str
 from targets.python import dump_schema, emit, generate, load, patient_schema, result_schema
@@ -339,7 +339,7 @@ def test_stdlib_names_as_guideline_id_still_work() -> None:
 
 
 def test_byte_identical_under_different_hash_seeds(tmp_path: Path) -> None:
-    code = ("import sys; from compiler.check import check_file; from targets.python import "
+    code = ("import sys; from compiler.pipeline import check_file; from targets.python import "
             "generate; sys.stdout.write(generate(check_file(sys.argv[1], analyze=False).model))")
     outs = []
     for seed in ("0", "1", "12345", "random"):

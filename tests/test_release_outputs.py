@@ -21,7 +21,7 @@ from click.testing import CliRunner
 
 from cli.main import cli
 from compiler import interpreter as it
-from compiler.check import check_file
+from compiler.pipeline import check_file
 from targets import dot, html, python
 
 ROOT = Path(__file__).resolve().parent.parent

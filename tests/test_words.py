@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from compiler import model as m
-from compiler.check import check_text
+from compiler.pipeline import check_text
 
 GUIDE = """\
 guideline words "Words"

@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from compiler import interpreter as it
-from compiler.check import check_file, check_text
+from compiler.pipeline import check_file, check_text
 from targets.python import load
 from tests.adversarial.hostile import FLAGSHIP, ROOT, SMALL, assert_exit
 from tests.adversarial.strategies import CLASHING_NAMES, RAW_PATIENTS, hostile_patient

@@ -24,7 +24,7 @@ from tests.adversarial.strategies import RAW_PATIENTS
 
 @pytest.fixture(scope="module")
 def fit() -> str:
-    from compiler.check import check_file
+    from compiler.pipeline import check_file
 
     model = check_file(str(FLAGSHIP)).model
     assert model is not None

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from compiler.check import check_text
 from compiler.interpreter import evaluate
+from compiler.pipeline import check_text
 from tests.adversarial.hostile import GUIDEC, ROOT, SMALL, assert_exit, run
 from tests.adversarial.slow_guides import big_enum, let_chain, pigeonhole, sat_chain
 

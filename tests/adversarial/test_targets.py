@@ -13,8 +13,8 @@ from functools import cache
 import html5lib
 from hypothesis import HealthCheck, given, settings
 
-from compiler.check import check_text
 from compiler.model import Model
+from compiler.pipeline import check_text
 from targets import BuildRequest
 from targets.dot import build_source
 from targets.html import render_html

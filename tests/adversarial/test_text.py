@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 
 from cli.report import text_report
-from compiler.check import check_text
 from compiler.diff import load_version, read_spec
 from compiler.diffreport import compute, render_markdown
 from compiler.interpreter import InvalidPatient, validate
+from compiler.pipeline import check_text
 from dsl.ast import Span
 from dsl.diagnostics import Diagnostic, Severity, did_you_mean, render, warning
 from dsl.terminal import GuardedStream, neutralise
@@ -163,7 +163,7 @@ def test_sixty_thousand_warnings_render_in_linear_time() -> None:
     assert len(source) > 4_000_000
     diags = [Diagnostic("W101", Severity.WARNING, f"the input `u{i}` is never used",
                         Span("big.guide", i + 1, 7, i + 1, 9)) for i in range(60_000)]
-    from compiler.check import CheckResult
+    from compiler.pipeline import CheckResult
 
     result = CheckResult("big.guide", source, None, diags)
     start = time.perf_counter()
@@ -182,7 +182,7 @@ def test_a_long_line_is_shown_as_a_window_around_the_span() -> None:
 
 
 def test_a_huge_patient_string_is_neither_compared_nor_echoed() -> None:
-    from compiler.check import check_file
+    from compiler.pipeline import check_file
 
     model = check_file(str(FLAGSHIP)).model
     assert model is not None
@@ -197,7 +197,7 @@ def test_a_huge_patient_string_is_neither_compared_nor_echoed() -> None:
 
 
 def test_a_huge_integer_from_the_api_is_a_problem_naming_its_key() -> None:
-    from compiler.check import check_file
+    from compiler.pipeline import check_file
 
     model = check_file(str(FLAGSHIP)).model
     assert model is not None

@@ -78,7 +78,7 @@ def per_patient(fn: Callable[[dict[str, object]], object], patients: list[dict[s
 def bench_evaluate(n: int = PATIENTS) -> dict[str, float]:
     """Seconds per patient: generated, hand-written, interpreter; and agreement counts."""
     from compiler import interpreter as it
-    from compiler.check import check_file
+    from compiler.pipeline import check_file
     from targets.python import load
     from tests.benchmarks import handwritten_leptomeningeal as hand
 
@@ -107,7 +107,7 @@ def bench_evaluate(n: int = PATIENTS) -> dict[str, float]:
 def bench_cohort(n: int = PATIENTS) -> dict[str, float]:
     """Patients per second of ``guidec eval --cohort`` (JSONL in, JSONL out)."""
     from cli.eval import run_cohort
-    from compiler.check import check_file
+    from compiler.pipeline import check_file
 
     model = check_file(FLAGSHIP, analyze=False).model
     assert model is not None

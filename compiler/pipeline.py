@@ -1,7 +1,11 @@
-"""The checking pipeline: text -> syntax tree -> names -> types -> checked model -> analysis.
+"""The pipeline, one function per stage: text -> syntax tree (:func:`syntax`) -> names
+(:func:`names`) -> the model with its types (:func:`lower`) -> graph checks -> the solver's
+analysis. Every command gets its model here.
 
-``check_text`` runs every pass that applies and returns all their diagnostics (sorted) with the
-model when there are no errors. Nothing here prints.
+``check_text`` runs every stage that applies and returns all their diagnostics (sorted) with
+the model when there are no errors; :func:`model_of` is the model even with errors, for the
+commands that still read one (`eval` replaying a witness, `diff` of a draft). Nothing here
+prints.
 """
 
 from __future__ import annotations
@@ -12,12 +16,14 @@ from pathlib import Path
 from compiler import model as m
 from compiler.graph import check_graph
 from compiler.lower import Lowerer, warn_allow_unused
-from compiler.names import check_let_cycles, check_references, check_unused, collect
+from compiler.names import Scope, check_let_cycles, check_references, check_unused, collect
+from dsl import ast
 from dsl.diagnostics import Diagnostic, GuidecError, Severity
 from dsl.parser import parse
 from dsl.source import InputError, read_source
 
-__all__ = ["CheckResult", "InputError", "check_file", "check_text", "read_source"]
+__all__ = ["CheckResult", "InputError", "check_file", "check_text", "lower", "model_of",
+           "names", "read_source", "syntax"]
 
 
 @dataclass
@@ -41,19 +47,47 @@ class CheckResult:
         return not self.errors
 
 
-def check_text(text: str, filename: str = "<input>", analyze: bool = True) -> CheckResult:
-    """Run every applicable pass over guideline source text."""
-    try:
-        g = parse(text, filename)
-    except GuidecError as exc:
-        return CheckResult(filename, text, None, list(exc.diagnostics))
+def syntax(text: str, filename: str = "<input>") -> ast.Guideline:
+    """The syntax tree; raises :class:`~dsl.diagnostics.GuidecError` on a syntax error."""
+    return parse(text, filename)
+
+
+def names(g: ast.Guideline, checks: bool = True) -> tuple[Scope, list[Diagnostic]]:
+    """Every declared name and the name findings (``checks=False``: declarations only)."""
     scope, diags = collect(g)
-    diags += check_references(g, scope)
-    diags += check_let_cycles(scope)
-    diags += check_unused(g, scope)
+    if checks:
+        diags += check_references(g, scope)
+        diags += check_let_cycles(scope)
+        diags += check_unused(g, scope)
+    return scope, diags
+
+
+def lower(g: ast.Guideline, scope: Scope, text: str) -> tuple[m.Model, list[Diagnostic]]:
+    """The model, with the type and evidence findings made while building it."""
     lowerer = Lowerer(g, scope, text)
     model = lowerer.lower()
-    diags += lowerer.diags
+    return model, lowerer.diags
+
+
+def model_of(text: str, filename: str = "<input>") -> m.Model | None:
+    """The model of a guideline even when it has errors (None when it does not parse)."""
+    try:
+        g = syntax(text, filename)
+    except GuidecError:
+        return None
+    scope, _ = names(g, checks=False)
+    return lower(g, scope, text)[0]
+
+
+def check_text(text: str, filename: str = "<input>", analyze: bool = True) -> CheckResult:
+    """Run every applicable stage over guideline source text."""
+    try:
+        g = syntax(text, filename)
+    except GuidecError as exc:
+        return CheckResult(filename, text, None, list(exc.diagnostics))
+    scope, diags = names(g)
+    model, found = lower(g, scope, text)
+    diags += found
     if not any(d.is_error for d in diags):
         diags += check_graph(model)
     if analyze and not any(d.is_error for d in diags):
