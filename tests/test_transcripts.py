@@ -57,3 +57,24 @@ def test_matching() -> None:
     assert not transcripts.matches(["a", "...", "d"], ["a", "b", "c"])
     assert not transcripts.matches(["a"], ["a", "b"])
     assert transcripts.updated(["a", "...", "z"], ["1", "2", "3", "4"]) == ["1", "...", "4"]
+
+
+def test_the_expected_outputs_are_current() -> None:
+    """What users read (check, eval, test and diff output) kept as input/output pairs in
+    tests/expected/*.console; `python tools/transcripts.py --update tests/expected/*.console`
+    refreshes them after a deliberate change (review the diff)."""
+    files = sorted(transcripts.EXPECTED.glob("*.console"))
+    kinds = {p.read_text(encoding="utf-8").split()[2] for p in files}
+    assert {"check", "eval", "test", "diff"} <= kinds
+    stale = [s for path in files for s in transcripts.process(path, update=False)]
+    assert stale == [], "\n\n".join(stale) + (
+        "\n\nrun `python tools/transcripts.py --update tests/expected/*.console`")
+
+
+def test_an_expected_output_file_is_one_transcript(tmp_path: Path) -> None:
+    path = tmp_path / "x.console"
+    path.write_text(f"$ guidec check {CLEAN}\nnot what it prints\n", encoding="utf-8")
+    stale = transcripts.process(path, update=True)
+    assert len(stale) == 1 and "x.console:1:" in stale[0]
+    second = path.read_text(encoding="utf-8").splitlines()[1]
+    assert second == "1 file checked: no errors, no warnings"

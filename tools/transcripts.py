@@ -9,6 +9,10 @@ repository's code, 100 columns, no colour.
 
     python tools/transcripts.py --check README.md dsl/README.md    # exit 1 with a diff if stale
     python tools/transcripts.py --update README.md dsl/README.md   # rewrite the outputs
+
+The expected-output files ``tests/expected/*.console`` are transcripts too, a whole file each
+(what users read: `check`, `eval`, `test` and `diff` output); without arguments the tool
+takes the docs and those files.
 """
 
 from __future__ import annotations
@@ -25,6 +29,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = (ROOT / "README.md", ROOT / "dsl" / "README.md")
+#: Expected-output files: one transcript each, input and output kept together.
+EXPECTED = ROOT / "tests" / "expected"
 ELLIPSIS = "..."
 _EXIT = re.compile(r"^\[exit (\d+)\]$")
 
@@ -38,8 +44,11 @@ class Command:
     expected: list[str]
 
 
-def blocks(lines: list[str]) -> list[tuple[int, int]]:
-    """(first, last) line indices of each console block's body."""
+def blocks(lines: list[str], whole: bool = False) -> list[tuple[int, int]]:
+    """(first, last) line indices of each console block's body (``whole``: the file is one
+    block, as an expected-output file ``tests/expected/*.console`` is)."""
+    if whole:
+        return [(0, len(lines))]
     out: list[tuple[int, int]] = []
     start: int | None = None
     for i, line in enumerate(lines):
@@ -102,7 +111,7 @@ def process(path: Path, update: bool) -> list[str]:
     lines = path.read_text(encoding="utf-8").split("\n")
     stale: list[str] = []
     # From the last block up, so rewriting one block keeps the earlier line numbers.
-    for first, last in reversed(blocks(lines)):
+    for first, last in reversed(blocks(lines, whole=path.suffix == ".console")):
         cmds = commands(lines, first, last)
         new_body: list[str] = []
         for cmd in cmds:
@@ -133,7 +142,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("files", nargs="*", type=Path)
     args = parser.parse_args(argv)
     stale: list[str] = []
-    for path in args.files or DOCS:
+    for path in args.files or [*DOCS, *sorted(EXPECTED.glob("*.console"))]:
         stale += process(path.resolve(), args.update)
     for s in stale:
         print(s, end="\n\n")
