@@ -164,6 +164,25 @@ class Space:
                 out[name] = int(frac) if frac.denominator == 1 else float(frac)
         return out
 
+    def pin(self, values: dict[str, m.Value]) -> Any:
+        """A constraint that holds for exactly this patient (model values; None: unknown)."""
+        same = []
+        for name in self.inputs:
+            v = values.get(name)
+            if v is None:
+                same.append(z3.Not(self.known[name]))
+                continue
+            var = self.value[name]
+            same.append(self.known[name])
+            if name in self.enum_values:
+                same.append(var == self.enum_values[name].index(str(v)))
+            elif isinstance(v, bool):
+                same.append(var == v)
+            else:
+                assert isinstance(v, Fraction)
+                same.append(var == _q(v))
+        return _and(*same)
+
     def block(self, patient: dict[str, object]) -> Any:
         """A constraint excluding exactly this patient."""
         same = []

@@ -678,3 +678,68 @@ def test_undecided_answers_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
     diags = analysis.analyze(model, fuzz=False)
     assert len(calls) <= analysis.settings.MAX_UNKNOWN + 1
     assert diags and all(d.code in ("W510", "I509", "E503", "E504") for d in diags)
+
+
+@pytest.mark.parametrize("name,model", _analysable(), ids=lambda x: x if isinstance(x, str) else "")
+def test_the_diffs_encoding_agrees_with_the_interpreter(name: str, model: m.Model) -> None:
+    """The behavioural diff's encoding (compiler/behaviour.py), pinned to a patient: reached
+    nodes, recommendations and pending decisions are the interpreter's. Its "no behavioural
+    change" is a proof only if this holds."""
+    from compiler import behaviour
+
+    space = behaviour.Space([model])
+    enc = behaviour.Encoding(model, space)
+    s = space.solver
+    for values in _patients(model, 12, 3):
+        outcome = evaluate_values(model, values)
+        s.push()
+        s.add(space.pin(values))
+        assert s.check() == z3.sat
+        zm = s.model()
+
+        def true(x: object, zm: object = zm) -> bool:
+            return bool(z3.is_true(zm.eval(x, model_completion=True)))  # type: ignore[attr-defined]
+
+        for nid in model.pathway.nodes:
+            assert true(enc.reached[nid]) == (nid in outcome.path), nid
+        for a in model.actions:
+            assert true(enc.recommended.get(a, z3.BoolVal(False))) == (a in outcome.actions), a
+        pending = {p["decision"] for p in outcome.pending}
+        for d in model.decisions():
+            assert true(enc.pending[d.id]) == (d.id in pending), d.id
+        s.pop()
+
+
+def test_the_diffs_encoding_of_two_versions_agrees_with_each() -> None:
+    """Over one shared set of inputs (1.0.0 and 2.0.0 of the flagship declare some
+    differently), each version's terms are that version's interpreter's."""
+    from compiler import behaviour
+
+    old = analysis.model_of((ROOT / "tests" / "fixtures" / "releases" /
+                             "leptomeningeal-1.0.0.guide").read_text(encoding="utf-8"), "old")
+    new = analysis.model_of(FLAGSHIP.read_text(encoding="utf-8"), "new")
+    assert old is not None and new is not None
+    space = behaviour.Space([old, new])
+    first = behaviour.Encoding(old, space)
+    second = behaviour.Encoding(new, space, partner=first)
+    s = space.solver
+    checked_patients = 0
+    for values in _patients(new, 40, 5):
+        if any(evaluate_expr(a.condition.expr, values) is False for a in old.assumptions):
+            continue
+        s.push()
+        s.add(space.pin(values))
+        if s.check() != z3.sat:  # outside the older version's ranges
+            s.pop()
+            continue
+        zm = s.model()
+        for model, enc in ((old, first), (new, second)):
+            mine = {k: v for k, v in values.items() if k in model.inputs}
+            outcome = evaluate_values(model, mine)
+            for a in model.actions:
+                got = z3.is_true(zm.eval(enc.recommended.get(a, z3.BoolVal(False)),
+                                         model_completion=True))
+                assert got == (a in outcome.actions), (model.meta.version, a)
+        s.pop()
+        checked_patients += 1
+    assert checked_patients >= 20
