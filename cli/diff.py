@@ -55,7 +55,7 @@ def diff(old: str | None, new: str | None, fmt: str, max_witnesses: int, exit_co
     except DiffError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_USAGE)
-    from compiler.diffreport import compute, render_json, render_markdown, render_text
+    from compiler.diff import compute, render_json, render_markdown, render_text
 
     report = compute(a, b, max_witnesses)
     if fmt == "json":

@@ -134,7 +134,7 @@ def _run(file: str, patient_file: str | None, fmt: str, patient_name: str | None
         click.echo(json.dumps(outcome.to_dict(with_stuck=has_errors), indent=2,
                               ensure_ascii=False))
     else:
-        click.echo(render_text(model, outcome, source))
+        click.echo(outcome_text(model, outcome, source))
     return status
 
 
@@ -254,7 +254,7 @@ def huge_numbers(data: object) -> list[dict[str, str]]:
 # ----------------------------------------------------------------------------- text output
 
 
-def render_text(model: m.Model, outcome: Outcome, source: str, width: int = 100) -> str:
+def outcome_text(model: m.Model, outcome: Outcome, source: str, width: int = 100) -> str:
     """The result for a clinician: what to do (strength, why, evidence), cautions, what is
     pending, the committee's notes, the path."""
     import textwrap

@@ -35,8 +35,7 @@ def release_gates(result: CheckResult, since: str | None) -> list[Diagnostic]:
                          head, hint="set `status approved` once the committee has approved it"))
     if since is None:
         return out
-    from compiler.diff import DiffError, load_version, read_spec
-    from compiler.diffreport import compute
+    from compiler.diff import DiffError, compute, load_version, read_spec
 
     path = Path(result.filename)
     spec = f"{since}:./{path.name}"

@@ -685,7 +685,7 @@ def test_the_diffs_encoding_agrees_with_the_interpreter(name: str, model: m.Mode
     """The behavioural diff's encoding (compiler/behaviour.py), pinned to a patient: reached
     nodes, recommendations and pending decisions are the interpreter's. Its "no behavioural
     change" is a proof only if this holds."""
-    from compiler import behaviour
+    from compiler.diff import behaviour
 
     space = behaviour.Space([model])
     enc = behaviour.Encoding(model, space)
@@ -713,7 +713,7 @@ def test_the_diffs_encoding_agrees_with_the_interpreter(name: str, model: m.Mode
 def test_the_diffs_encoding_of_two_versions_agrees_with_each() -> None:
     """Over one shared set of inputs (1.0.0 and 2.0.0 of the flagship declare some
     differently), each version's terms are that version's interpreter's."""
-    from compiler import behaviour
+    from compiler.diff import behaviour
 
     old = analysis.model_of((ROOT / "tests" / "fixtures" / "releases" /
                              "leptomeningeal-1.0.0.guide").read_text(encoding="utf-8"), "old")

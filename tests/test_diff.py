@@ -12,8 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from compiler.diff import load_version, read_spec, structural_diff
-from compiler.diffreport import compute
+from compiler.diff import compute, load_version, read_spec, structural_diff
 
 ROOT = Path(__file__).resolve().parent.parent
 PAIRS = ROOT / "tests" / "fixtures" / "diff"
@@ -239,7 +238,7 @@ def test_the_committees_cases_are_the_first_witnesses_and_listed_when_they_chang
     # Only the case whose outcome changed is listed, with both outcomes.
     assert [(c.title, c.old.split(" (")[0], c.new.split(" (")[0]) for c in r.cases] == [
         ("KPS 70 with a mutation", "recommends targeted, intrathecal", "recommends supportive")]
-    from compiler.diffreport import render_json, render_markdown, render_text
+    from compiler.diff import render_json, render_markdown, render_text
 
     md = render_markdown(r)
     assert "### Cases whose outcome changed" in md

@@ -16,8 +16,7 @@ import pytest
 
 from compiler import model as m
 from compiler.cases import coverage, run_case, run_cases
-from compiler.diff import load_version, read_spec
-from compiler.diffreport import compute, render_markdown
+from compiler.diff import compute, load_version, read_spec, render_markdown
 from compiler.interpreter import InvalidPatient, evaluate
 from compiler.pipeline import check_file
 

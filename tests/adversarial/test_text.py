@@ -12,8 +12,7 @@ from pathlib import Path
 import pytest
 
 from cli.report import text_report
-from compiler.diff import load_version, read_spec
-from compiler.diffreport import compute, render_markdown
+from compiler.diff import compute, load_version, read_spec, render_markdown
 from compiler.interpreter import InvalidPatient, validate
 from compiler.pipeline import check_text
 from dsl.ast import Span

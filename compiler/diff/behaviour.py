@@ -475,7 +475,7 @@ def behavioural_diff(old: m.Model, new: m.Model, max_witnesses: int = 3,
                      renames: dict[str, str] | None = None) -> BehaviourResult:
     """Every action some patient gains or loses, and every decision whose pending changed."""
     if renames is None:
-        from compiler.diff import structural_diff
+        from compiler.diff.structure import structural_diff
 
         renames = {c.subject.split(" -> ")[0]: c.subject.split(" -> ")[1]
                    for c in structural_diff(old, new).changes
@@ -617,8 +617,3 @@ def _replay(patient: dict[str, object], old: m.Model, new: m.Model,
     except InvalidPatient:
         return None
     return _Replayed(patient, evaluate_values(old, va), evaluate_values(new, vb), case)
-
-
-def witness_json(w: Witness) -> str:
-    """A witness patient as one line of JSON."""
-    return json.dumps(w.patient, sort_keys=True)

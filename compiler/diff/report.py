@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from compiler import model as m
-from compiler.behaviour import (
+from compiler.diff.behaviour import (
     BehaviourChange,
     BehaviourResult,
     Witness,
@@ -16,7 +16,7 @@ from compiler.behaviour import (
     case_patients,
     outcome_summary,
 )
-from compiler.diff import Change, StructuralDiff, Version, structural_diff
+from compiler.diff.structure import Change, StructuralDiff, Version, structural_diff
 from compiler.interpreter import InvalidPatient, Outcome, evaluate
 
 

@@ -1,9 +1,9 @@
-"""Comparing two versions of a guideline: structure, interface and (with the solver) behaviour.
+"""The structural diff of two versions of a guideline: declarations, interface and pathway.
 
 The structural diff matches declarations by id (and recognises a renamed action or input by
 its unchanged content), matches decision branches by position and target, and reports each
 change with its lines on both sides. The interface diff says what breaks a consumer of the
-generated evaluator. The behavioural diff (``compiler.behaviour``) proves, with the solver,
+generated evaluator. The behavioural diff (``compiler.diff.behaviour``) proves, with the solver,
 which patients a change affects.
 """
 
