@@ -26,7 +26,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import Any
+from typing import Any, assert_never
 
 import z3
 
@@ -234,7 +234,9 @@ class Encoding:
         if isinstance(e, m.Scale):
             (v, k), d = self._encode(e.operand)
             return (v * self.num(e.factor), k), d
-        raise TypeError(f"not a value expression: {type(e).__name__}")
+        if isinstance(e, m.And | m.Or | m.Not | m.Known | m.Member | m.Recommended | m.Cmp):
+            raise TypeError(f"not a value expression: {type(e).__name__}")
+        assert_never(e)
 
     def _tf(self, t: Z, definite: bool, f: Callable[[], Z]) -> tuple[TF, bool]:
         return ((t, self.neg(t)) if definite else (t, f())), definite
@@ -282,7 +284,9 @@ class Encoding:
             holds: Z = m.COMPARISONS[e.op](lv, rv)
             return self._tf(self.conj(k, holds), definite,
                             lambda: self.conj(k, self.neg(holds)))
-        raise TypeError(f"not a boolean expression: {type(e).__name__}")
+        if isinstance(e, m.Arith | m.Scale):
+            raise TypeError(f"not a boolean expression: {type(e).__name__}")
+        assert_never(e)
 
     # ------------------------------------------------------------------ the pathway
     def paths(self, tracked: bool = False, nodes: Iterable[str] | None = None) -> Paths:

@@ -20,9 +20,10 @@ generated evaluator (``targets.python``) are both tested against it.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
+from typing import assert_never
 
 from compiler import model as m
 from dsl.diagnostics import did_you_mean
@@ -173,57 +174,62 @@ def evaluate_expr(e: m.Expr, values: Mapping[str, m.Value],
     """
     if lets is None:
         lets = {}
-    if isinstance(e, m.InputRef):
-        return values.get(e.name)
-    if isinstance(e, m.Const):
-        return e.value
-    if isinstance(e, m.LetRef):
-        if e.name not in lets:
-            lets[e.name] = evaluate_expr(e.expr, values, recommended, lets)
-        return lets[e.name]
-    if isinstance(e, m.And):
-        result: Tri = True
-        for o in e.operands:
-            v = evaluate_expr(o, values, recommended, lets)
-            if v is False:
-                return False
-            if v is None:
-                result = None
-        return result
-    if isinstance(e, m.Or):
-        result = False
-        for o in e.operands:
-            v = evaluate_expr(o, values, recommended, lets)
-            if v is True:
-                return True
-            if v is None:
-                result = None
-        return result
-    if isinstance(e, m.Not):
-        v = evaluate_expr(e.operand, values, recommended, lets)
-        return None if v is None else not v
-    if isinstance(e, m.Known):
-        v = evaluate_expr(e.operand, values, recommended, lets)
-        return (v is not None) == e.known
-    if isinstance(e, m.Member):
-        v = evaluate_expr(e.operand, values, recommended, lets)
-        return None if v is None else v in e.values
-    if isinstance(e, m.Recommended):
-        return e.action in recommended
-    if isinstance(e, m.Cmp):
-        left = evaluate_expr(e.left, values, recommended, lets)
-        right = evaluate_expr(e.right, values, recommended, lets)
-        if left is None or right is None:
-            return None
-        return bool(m.COMPARISONS[e.op](left, right))
-    if isinstance(e, m.Arith):
-        left = evaluate_expr(e.left, values, recommended, lets)
-        right = evaluate_expr(e.right, values, recommended, lets)
-        if not isinstance(left, Fraction) or not isinstance(right, Fraction):
-            return None
-        return left + right if e.op == "+" else left - right
-    v = evaluate_expr(e.operand, values, recommended, lets)
-    return v * e.factor if isinstance(v, Fraction) else None
+    # One case per kind of expression: mypy names this match when a kind is added.
+    match e:
+        case m.InputRef():
+            return values.get(e.name)
+        case m.Const():
+            return e.value
+        case m.LetRef():
+            if e.name not in lets:
+                lets[e.name] = evaluate_expr(e.expr, values, recommended, lets)
+            return lets[e.name]
+        case m.And():
+            result: Tri = True
+            for o in e.operands:
+                v = evaluate_expr(o, values, recommended, lets)
+                if v is False:
+                    return False
+                if v is None:
+                    result = None
+            return result
+        case m.Or():
+            result = False
+            for o in e.operands:
+                v = evaluate_expr(o, values, recommended, lets)
+                if v is True:
+                    return True
+                if v is None:
+                    result = None
+            return result
+        case m.Not():
+            v = evaluate_expr(e.operand, values, recommended, lets)
+            return None if v is None else not v
+        case m.Known():
+            v = evaluate_expr(e.operand, values, recommended, lets)
+            return (v is not None) == e.known
+        case m.Member():
+            v = evaluate_expr(e.operand, values, recommended, lets)
+            return None if v is None else v in e.values
+        case m.Recommended():
+            return e.action in recommended
+        case m.Cmp():
+            left = evaluate_expr(e.left, values, recommended, lets)
+            right = evaluate_expr(e.right, values, recommended, lets)
+            if left is None or right is None:
+                return None
+            return bool(m.COMPARISONS[e.op](left, right))
+        case m.Arith():
+            left = evaluate_expr(e.left, values, recommended, lets)
+            right = evaluate_expr(e.right, values, recommended, lets)
+            if not isinstance(left, Fraction) or not isinstance(right, Fraction):
+                return None
+            return left + right if e.op == "+" else left - right
+        case m.Scale():
+            v = evaluate_expr(e.operand, values, recommended, lets)
+            return v * e.factor if isinstance(v, Fraction) else None
+        case _:
+            assert_never(e)
 
 
 def unknown_inputs(e: m.Expr, values: Mapping[str, m.Value]) -> tuple[str, ...]:
@@ -386,26 +392,15 @@ class _Run:
     def decide(self, d: m.Decision, why: Why) -> list[tuple[str, Why]]:
         self.note(d.id, d.notes)
         results = [evaluate_expr(b.condition.expr, self.values) for b in d.branches]
-        taken: m.Branch | None = None
-        if d.policy == "first":
-            for b, r in zip(d.branches, results, strict=True):
-                if r is True:
-                    taken = b
-                    break
-                if r is None:
-                    self.wait(d.id, [b.condition])
-                    return []
-        else:
-            trues = [b for b, r in zip(d.branches, results, strict=True) if r is True]
-            unknown = [b for b, r in zip(d.branches, results, strict=True) if r is None]
-            if len(trues) > 1:
-                self.stuck.append({"decision": d.id, "reason": "overlap",
-                                   "branches": [b.index for b in trues]})
-                return []
-            if unknown:
-                self.wait(d.id, [b.condition for b in unknown])
-                return []
-            taken = trues[0] if trues else None
+        verdict, which = decide(d.policy, results)
+        if verdict == "overlap":
+            self.stuck.append({"decision": d.id, "reason": "overlap",
+                               "branches": list(which)})
+            return []
+        if verdict == "pending":
+            self.wait(d.id, [d.branches[i].condition for i in which])
+            return []
+        taken = d.branches[which[0]] if verdict == "taken" else None
         if taken is not None:
             self.branches.append((d.id, taken.index))
             self.note(d.id, taken.notes)
@@ -417,6 +412,31 @@ class _Run:
             return [(t, (words, why)) for t in d.otherwise.targets]
         self.stuck.append({"decision": d.id, "reason": "gap", "branches": []})
         return []
+
+
+def decide(policy: str, results: Sequence[object]) -> tuple[str, tuple[int, ...]]:
+    """A decision's verdict from its branches' three-valued results, under its policy:
+    ("taken", (i,)); ("pending", the branches it waits on); ("overlap", the branches that
+    hold, `unique` only); or ("none", ()), when every branch is definitely false (then
+    `otherwise`, or a gap). The one statement of the `unique` and `first` policies; the
+    solver encodings and the generated evaluator state it in their own terms and are tested
+    against it."""
+    if policy == "first":
+        for i, r in enumerate(results):
+            if r is True:
+                return "taken", (i,)
+            if r is None:
+                return "pending", (i,)
+        return "none", ()
+    trues = tuple(i for i, r in enumerate(results) if r is True)
+    if len(trues) > 1:
+        return "overlap", trues
+    unknown = tuple(i for i, r in enumerate(results) if r is None)
+    if unknown:
+        return "pending", unknown
+    if trues:
+        return "taken", trues
+    return "none", ()
 
 
 def evaluate_values(model: m.Model, values: Mapping[str, m.Value]) -> Outcome:

@@ -9,6 +9,7 @@ recommended` outside a rule (E206), and comparisons that mix types (E207).
 from __future__ import annotations
 
 from fractions import Fraction
+from typing import assert_never
 
 from compiler import model as m
 from compiler.names import Scope
@@ -370,7 +371,9 @@ def to_text(e: m.Expr) -> str:
         return f"{wrap(e.operand, _PREC['add'])} is {'known' if e.known else 'unknown'}"
     if isinstance(e, m.Member):
         return f"{wrap(e.operand, _PREC['add'])} in ({', '.join(e.values)})"
-    return f"{e.action} is recommended"
+    if isinstance(e, m.Recommended):
+        return f"{e.action} is recommended"
+    assert_never(e)
 
 
 def _label(e: m.Expr, inputs: dict[str, m.Input]) -> str:
@@ -465,4 +468,6 @@ def to_words(e: m.Expr, inputs: dict[str, m.Input], lets: dict[str, str] | None 
         return f"{_label(e.left, inputs)} {e.op} {_label(e.right, inputs)}"
     if isinstance(e, m.Scale):
         return f"{value_text(e.factor)} × {_label(e.operand, inputs)}"
-    return f"{e.action.replace('_', ' ')} is recommended"
+    if isinstance(e, m.Recommended):
+        return f"{e.action.replace('_', ' ')} is recommended"
+    assert_never(e)

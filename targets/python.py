@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
 from types import ModuleType
-from typing import NamedTuple
+from typing import NamedTuple, assert_never
 
 from compiler import model as m
 from dsl.files import write_text
@@ -312,8 +312,10 @@ class _Exprs:
                 return _Val(Code(text, MUL), "int", op.guards)
             text = f"{paren(self._exact(op), MUL)} * {paren(_frac_code(e.factor), MUL)}"
             return _Val(Code(text, MUL), "exact", op.guards)
-        # A boolean expression used as a value (e.g. `(a and b) == c`): callers use tri().
-        raise AssertionError(f"not a value expression: {type(e).__name__}")
+        if isinstance(e, m.And | m.Or | m.Not | m.Known | m.Member | m.Recommended | m.Cmp):
+            # A boolean expression used as a value (`(a and b) == c`): callers use tri().
+            raise AssertionError(f"not a value expression: {type(e).__name__}")
+        assert_never(e)
 
     def _let_cls(self, e: m.Expr) -> str:
         if e.type == "boolean":
@@ -385,7 +387,9 @@ class _Exprs:
             return _atom(v.guards, c, cn, False if safe else None)
         if isinstance(e, m.Cmp):
             return self._cmp(e)
-        raise AssertionError(f"not a condition: {type(e).__name__}")
+        if isinstance(e, m.Arith | m.Scale):
+            raise AssertionError(f"not a condition: {type(e).__name__}")
+        assert_never(e)
 
     def _known(self, e: m.Expr) -> tuple[Code, Code]:
         """(is known, is unknown) for an operand."""

@@ -6,9 +6,11 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
+from typing import assert_never
 
 from compiler import model as m
 from compiler.interpreter import (
+    decide,
     evaluate_expr,
     unknown_inputs,
 )
@@ -149,24 +151,11 @@ def _walker(model: m.Model) -> _Walker:
 
 
 def _decide(d: m.Decision, results: list[object]) -> tuple[str, tuple[int, ...]]:
-    if d.policy == "first":
-        for i, r in enumerate(results):
-            if r is True:
-                return "taken", (i,)
-            if r is None:
-                return "pending", (i,)
-    else:
-        trues = tuple(i for i, r in enumerate(results) if r is True)
-        if len(trues) > 1:
-            return "overlap", trues
-        unknown = tuple(i for i, r in enumerate(results) if r is None)
-        if unknown:
-            return "pending", unknown
-        if trues:
-            return "taken", trues
-    if d.otherwise is not None:
-        return "otherwise", ()
-    return "gap", ()
+    # The interpreter's policy; "none" is `otherwise` when there is one, else a gap.
+    verdict, which = decide(d.policy, results)
+    if verdict == "none":
+        return ("otherwise", ()) if d.otherwise is not None else ("gap", ())
+    return verdict, which
 
 
 Fn = Callable[[Mapping[str, object]], object]
@@ -283,4 +272,7 @@ def compile_condition(e: m.Expr) -> Fn:
             assert isinstance(x, int | Fraction)
             return x * factor
         return scale
-    raise TypeError(f"{type(e).__name__} cannot be compiled for a pathway condition")
+    if isinstance(e, m.Recommended):
+        # Only rules read `is recommended`, and the trace checks them on its own results.
+        raise TypeError("`is recommended` cannot be compiled for a pathway condition")
+    assert_never(e)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import Any
+from typing import Any, assert_never
 
 import z3
 
@@ -313,8 +313,10 @@ class Encoding:
             lv, lk = self.cond(e.left)
             rv, rk = self.cond(e.right)
             return (lv + rv if e.op == "+" else lv - rv), _and(lk, rk)
-        v, k = self.cond(e.operand)
-        return v * _q(e.factor), k
+        if isinstance(e, m.Scale):
+            v, k = self.cond(e.operand)
+            return v * _q(e.factor), k
+        assert_never(e)
 
     def _known(self, e: m.Expr) -> Any:
         if e.type == "boolean":
