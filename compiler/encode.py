@@ -23,18 +23,15 @@ with their lines, that contradict.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import Any, assert_never
 
 import z3
 
 from compiler import model as m
+from compiler.solver.terms import TF, InputVars, Terms, Z
 from dsl.ast import Span
-
-Z = Any  # a z3 expression (z3 is untyped)
-TF = tuple[Any, Any]
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,15 +45,6 @@ class Fact:
     key: str
 
 
-@dataclass(frozen=True, slots=True)
-class InputVars:
-    """The solver variables of one input: its value and whether it is known."""
-
-    input: m.Input
-    value: Z
-    known: Z
-
-
 @dataclass
 class Paths:
     """Reached, taken, fired and recommended terms of one copy of the pathway."""
@@ -68,25 +56,21 @@ class Paths:
     definitions: list[Z] = field(default_factory=list)
 
 
-class Encoding:
-    """The z3 terms of one model, in its own z3 context, with one solver.
+class Encoding(Terms):
+    """The z3 terms of one model, in its own z3 context, with one solver: its conditions
+    (:class:`~compiler.solver.terms.Terms`), its inputs' ranges and assumptions as facts, and
+    copies of its pathway.
 
     Building it asserts, at the solver's base level, the facts under their literals and the
     definitions of the main (untracked) pathway; the analysis asserts the literals in a scope.
     """
 
     def __init__(self, model: m.Model) -> None:
+        super().__init__(z3.Context())
         self.model = model
-        self.ctx = z3.Context()
-        self._ref = self.ctx.ref()
         self.solver = z3.Solver(ctx=self.ctx)
-        self.TRUE = z3.BoolVal(True, self.ctx)
-        self.FALSE = z3.BoolVal(False, self.ctx)
         self._fresh = 0
-        self._cache: dict[int, tuple[m.Expr, TF, bool]] = {}
-        self._nums: dict[Fraction, Z] = {}
         self.facts: list[Fact] = []
-        self.inputs: dict[str, InputVars] = {}
         self.assumption_tf: list[TF] = []
         for name, inp in model.inputs.items():
             self.inputs[name] = self._input(inp)
@@ -99,73 +83,12 @@ class Encoding:
                                    a.span, f"assume:{i}"))
         self.main = self.paths()
         self.solver.add(*self.main.definitions)
-        self.recommended: dict[str, Z] = self.recommended_in(self.main)
+        self.recommended = self.recommended_in(self.main)
 
     # ------------------------------------------------------------------ helpers
     def _bool(self, name: str) -> Z:
         self._fresh += 1
         return z3.Bool(f"{name}!{self._fresh}", self.ctx)
-
-    # z3py's And/Or/Not coerce and check every argument; these build the same terms through
-    # the C API (the arguments are always Bool terms of this context) at a fraction of the cost.
-    def _nary(self, make: Any, xs: list[Z]) -> Z:
-        arr = (z3.Ast * len(xs))(*(x.as_ast() for x in xs))
-        return z3.BoolRef(make(self._ref, len(xs), arr), self.ctx)
-
-    def conj(self, *xs: Z) -> Z:
-        """Conjunction with constant folding (``TRUE``/``FALSE`` are compared by identity)."""
-        out = []
-        for x in xs:
-            if x is self.FALSE:
-                return self.FALSE
-            if x is not self.TRUE:
-                out.append(x)
-        if not out:
-            return self.TRUE
-        return out[0] if len(out) == 1 else self._nary(z3.Z3_mk_and, out)
-
-    def disj(self, *xs: Z) -> Z:
-        """Disjunction with constant folding."""
-        out = []
-        for x in xs:
-            if x is self.TRUE:
-                return self.TRUE
-            if x is not self.FALSE:
-                out.append(x)
-        if not out:
-            return self.FALSE
-        return out[0] if len(out) == 1 else self._nary(z3.Z3_mk_or, out)
-
-    def neg(self, x: Z) -> Z:
-        """Negation with constant folding."""
-        if x is self.TRUE:
-            return self.FALSE
-        if x is self.FALSE:
-            return self.TRUE
-        return z3.BoolRef(z3.Z3_mk_not(self._ref, x.as_ast()), self.ctx)
-
-    def iff(self, a: Z, b: Z) -> Z:
-        """``a == b`` for two Bool terms."""
-        return z3.BoolRef(z3.Z3_mk_eq(self._ref, a.as_ast(), b.as_ast()), self.ctx)
-
-    def implies(self, a: Z, b: Z) -> Z:
-        """``a -> b`` for two Bool terms."""
-        return z3.BoolRef(z3.Z3_mk_implies(self._ref, a.as_ast(), b.as_ast()), self.ctx)
-
-    def unknown(self, tf: TF) -> Z:
-        """Neither definitely true nor definitely false."""
-        return self.conj(self.neg(tf[0]), self.neg(tf[1]))
-
-    def num(self, v: Fraction) -> Z:
-        """An exact numeral (an integer numeral when whole)."""
-        hit = self._nums.get(v)
-        if hit is None:
-            if v.denominator == 1:
-                hit = z3.IntVal(v.numerator, self.ctx)
-            else:
-                hit = z3.RealVal(f"{v.numerator}/{v.denominator}", self.ctx)
-            self._nums[v] = hit
-        return hit
 
     # ------------------------------------------------------------------ inputs
     def _input(self, inp: m.Input) -> InputVars:
@@ -191,102 +114,6 @@ class Encoding:
             self.facts.append(Fact(lit, "domain", domain_text(inp), inp.span,
                                    f"domain:{inp.name}"))
         return InputVars(inp, value, known)
-
-    # ------------------------------------------------------------------ expressions
-    def boolean(self, e: m.Expr) -> TF:
-        """(definitely true, definitely false) of a boolean expression."""
-        return self._encode(e)[0]
-
-    def definite(self, e: m.Expr) -> bool:
-        """True when the expression can never be unknown (every input it reads is required)."""
-        return self._encode(e)[1]
-
-    def value(self, e: m.Expr) -> TF:
-        """(value, known) of any expression; a boolean's value is its "definitely true"."""
-        if e.type == "boolean":
-            t, f = self.boolean(e)
-            return t, self.disj(t, f)
-        return self._encode(e)[0]
-
-    def _encode(self, e: m.Expr) -> tuple[TF, bool]:
-        hit = self._cache.get(id(e))
-        if hit is not None:
-            return hit[1], hit[2]
-        r = self._boolean(e) if e.type == "boolean" else self._value(e)
-        self._cache[id(e)] = (e, r[0], r[1])
-        return r
-
-    def _value(self, e: m.Expr) -> tuple[TF, bool]:
-        if isinstance(e, m.InputRef):
-            iv = self.inputs[e.name]
-            return (iv.value, iv.known), iv.known is self.TRUE
-        if isinstance(e, m.LetRef):
-            return self._encode(e.expr)
-        if isinstance(e, m.Const):
-            if isinstance(e.value, Fraction):
-                return (self.num(e.value), self.TRUE), True
-            assert isinstance(e.value, str)
-            return (z3.IntVal(enum_values(e.type).index(e.value), self.ctx), self.TRUE), True
-        if isinstance(e, m.Arith):
-            (lv, lk), ld = self._encode(e.left)
-            (rv, rk), rd = self._encode(e.right)
-            return ((lv + rv if e.op == "+" else lv - rv), self.conj(lk, rk)), ld and rd
-        if isinstance(e, m.Scale):
-            (v, k), d = self._encode(e.operand)
-            return (v * self.num(e.factor), k), d
-        if isinstance(e, m.And | m.Or | m.Not | m.Known | m.Member | m.Recommended | m.Cmp):
-            raise TypeError(f"not a value expression: {type(e).__name__}")
-        assert_never(e)
-
-    def _tf(self, t: Z, definite: bool, f: Callable[[], Z]) -> tuple[TF, bool]:
-        return ((t, self.neg(t)) if definite else (t, f())), definite
-
-    def _boolean(self, e: m.Expr) -> tuple[TF, bool]:
-        if isinstance(e, m.Const):
-            return ((self.TRUE, self.FALSE) if e.value is True else (self.FALSE, self.TRUE)), True
-        if isinstance(e, m.InputRef):
-            iv = self.inputs[e.name]
-            if iv.known is self.TRUE:
-                return (iv.value, self.neg(iv.value)), True
-            return (self.conj(iv.known, iv.value), self.conj(iv.known, self.neg(iv.value))), False
-        if isinstance(e, m.LetRef):
-            return self._encode(e.expr)
-        if isinstance(e, m.And):
-            parts = [self._encode(o) for o in e.operands]
-            definite = all(p[1] for p in parts)
-            t = self.conj(*(p[0][0] for p in parts))
-            return self._tf(t, definite, lambda: self.disj(*(p[0][1] for p in parts)))
-        if isinstance(e, m.Or):
-            parts = [self._encode(o) for o in e.operands]
-            definite = all(p[1] for p in parts)
-            t = self.disj(*(p[0][0] for p in parts))
-            return self._tf(t, definite, lambda: self.conj(*(p[0][1] for p in parts)))
-        if isinstance(e, m.Not):
-            (t, f), definite = self._encode(e.operand)
-            return (f, t), definite
-        if isinstance(e, m.Known):
-            _, k = self.value(e.operand)
-            return ((k, self.neg(k)) if e.known else (self.neg(k), k)), True
-        if isinstance(e, m.Member):
-            (v, k), definite = self._encode(e.operand)
-            values = enum_values(e.operand.type)
-            inside = self.disj(*(v == values.index(x) for x in e.values))
-            return self._tf(self.conj(k, inside), definite,
-                            lambda: self.conj(k, self.neg(inside)))
-        if isinstance(e, m.Recommended):
-            r = self.recommended[e.action]
-            return (r, self.neg(r)), True
-        if isinstance(e, m.Cmp):
-            lv, lk = self.value(e.left)
-            rv, rk = self.value(e.right)
-            k = self.conj(lk, rk)
-            definite = k is self.TRUE
-            holds: Z = m.COMPARISONS[e.op](lv, rv)
-            return self._tf(self.conj(k, holds), definite,
-                            lambda: self.conj(k, self.neg(holds)))
-        if isinstance(e, m.Arith | m.Scale):
-            raise TypeError(f"not a boolean expression: {type(e).__name__}")
-        assert_never(e)
 
     # ------------------------------------------------------------------ the pathway
     def paths(self, tracked: bool = False, nodes: Iterable[str] | None = None) -> Paths:
@@ -452,11 +279,6 @@ class Encoding:
             else:
                 parts.append(iv.value == self.num(v))
         return self.conj(*parts)
-
-
-def enum_values(t: str) -> tuple[str, ...]:
-    """The values of an enum type string ``enum:owner:a,b,c``."""
-    return tuple(t.split(":", 2)[2].split(",")) if t.startswith("enum:") else ()
 
 
 def domain_text(inp: m.Input) -> str:

@@ -10,10 +10,10 @@ from typing import TYPE_CHECKING
 
 from compiler import model as m
 from compiler.analysis.wording import _with_witness, undecided
-from compiler.encode import Z
 from compiler.interpreter import (
     evaluate_expr,
 )
+from compiler.solver.terms import Z
 from compiler.types import to_text, value_text
 from dsl.diagnostics import Diagnostic, Severity
 

@@ -14,13 +14,14 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import Any, assert_never
+from typing import Any
 
 import z3
 
 from compiler import model as m
 from compiler.interpreter import InvalidPatient, Outcome, evaluate_values, validate
 from compiler.limits import Deadline, interruptible, limited_check
+from compiler.solver.terms import TF, InputVars, Terms
 
 RLIMIT = 2_000_000_000  # per query: deterministic across machines, unlike a timeout
 
@@ -90,13 +91,18 @@ class Space:
             for name, inp in model.inputs.items():
                 self.inputs.setdefault(name, []).append(inp)
         self.enum_values: dict[str, list[str]] = {}
-        self.memo: dict[m.Expr, Pair] = {}
+        self.TRUE = z3.BoolVal(True)
+        self.FALSE = z3.BoolVal(False)
+        #: The variables of each input, as the analysis's terms read them.
+        self.vars: dict[str, InputVars] = {}
+        self.memo: dict[m.Expr, tuple[TF, bool]] = {}
         self.names: dict[int, Any] = {}
         self.value: dict[str, Any] = {}
         self.known: dict[str, Any] = {}
         self.domain: list[Any] = []
         for name, decls in self.inputs.items():
             self._declare(name, decls)
+            self.vars[name] = InputVars(decls[0], self.value[name], self.known[name])
         self.solver.add(*self.domain)
 
     def _declare(self, name: str, decls: list[m.Input]) -> None:
@@ -234,95 +240,38 @@ def _q(v: Fraction) -> Any:
     return z3.Q(v.numerator, v.denominator) if v.denominator != 1 else z3.IntVal(v.numerator)
 
 
-class Encoding:
-    """One model encoded over a :class:`Space`."""
+class Encoding(Terms):
+    """One model encoded over a :class:`Space`: its conditions in the analysis's terms
+    (:class:`~compiler.solver.terms.Terms`; z3 shares identical terms between the versions),
+    its pathway with one named Boolean per node."""
 
     def __init__(self, model: m.Model, space: Space, partner: Encoding | None = None) -> None:
+        super().__init__(z3.main_ctx(), space.TRUE, space.FALSE)
+        self.inputs = space.vars
         self.model = model
         self.space = space
         self.partner = partner
         self.undecided: list[str] = []
-        self.assumptions = [_not(self.cond(a.condition.expr)[1]) for a in model.assumptions]
+        self.assumptions = [_not(self.boolean(a.condition.expr)[1]) for a in model.assumptions]
         space.solver.add(*self.assumptions)
         self.reached: dict[str, Any] = {}
         self.pending: dict[str, Any] = {}
-        self.recommended: dict[str, Any] = {}
         self._pathway()
 
-    # -- expressions
-    def cond(self, e: m.Expr) -> Pair:
-        """(definitely true, definitely false) of a boolean expression."""
-        if isinstance(e, m.Recommended):  # depends on this version's pathway: never shared
-            return self._encode(e)
-        memo = self.space.memo
-        if e not in memo:
-            memo[e] = self._encode(e)
-        return memo[e]
+    def enum_index(self, t: str, value: str) -> int:
+        """Enum values are numbered by the union of both versions' values of the input."""
+        return self.space.enum_values[t.split(":", 2)[1]].index(value)
 
-    def _encode(self, e: m.Expr) -> Pair:
-        sp = self.space
-        if isinstance(e, m.InputRef):
-            var, known = sp.value[e.name], sp.known[e.name]
-            if e.type == "boolean":
-                return _and(known, var), _and(known, _not(var))
-            return var, known
-        if isinstance(e, m.Const):
-            if isinstance(e.value, bool):
-                return z3.BoolVal(e.value), z3.BoolVal(not e.value)
-            if isinstance(e.value, Fraction):
-                return _q(e.value), z3.BoolVal(True)
-            owner = e.type.split(":", 2)[1]
-            return z3.IntVal(sp.enum_values[owner].index(e.value)), z3.BoolVal(True)
-        if isinstance(e, m.LetRef):
-            return self.cond(e.expr)
-        if isinstance(e, m.And):
-            parts = [self.cond(o) for o in e.operands]
-            return _and(*[t for t, _ in parts]), _or(*[f for _, f in parts])
-        if isinstance(e, m.Or):
-            parts = [self.cond(o) for o in e.operands]
-            return _or(*[t for t, _ in parts]), _and(*[f for _, f in parts])
-        if isinstance(e, m.Not):
-            t, f = self.cond(e.operand)
-            return f, t
-        if isinstance(e, m.Known):
-            known = self._known(e.operand)
-            return (known, _not(known)) if e.known else (_not(known), known)
-        if isinstance(e, m.Member):
-            v, known = self.cond(e.operand)
-            owner = e.operand.type.split(":", 2)[1]
-            hit = _or(*[v == sp.enum_values[owner].index(x) for x in e.values])
-            return _and(known, hit), _and(known, _not(hit))
+    def _encode(self, e: m.Expr) -> tuple[TF, bool]:
+        # An expression both versions share (by value) is encoded once for both. The diff
+        # encodes no rule, so no `is recommended`, whose meaning is each version's own.
         if isinstance(e, m.Recommended):
-            rec = self.recommended.get(e.action, z3.BoolVal(False))
-            return rec, _not(rec)
-        if isinstance(e, m.Cmp):
-            if e.left.type == "boolean":
-                lt, lf = self.cond(e.left)
-                rt, rf = self.cond(e.right)
-                known = _and(_or(lt, lf), _or(rt, rf))
-                same = _or(_and(lt, rt), _and(lf, rf))
-                holds = same if e.op == "==" else _not(same)
-                return _and(known, holds), _and(known, _not(holds))
-            lv, lk = self.cond(e.left)
-            rv, rk = self.cond(e.right)
-            known = _and(lk, rk)
-            holds = {"==": lv == rv, "!=": lv != rv, "<": lv < rv, "<=": lv <= rv,
-                     ">": lv > rv, ">=": lv >= rv}[e.op]
-            return _and(known, holds), _and(known, _not(holds))
-        if isinstance(e, m.Arith):
-            lv, lk = self.cond(e.left)
-            rv, rk = self.cond(e.right)
-            return (lv + rv if e.op == "+" else lv - rv), _and(lk, rk)
-        if isinstance(e, m.Scale):
-            v, k = self.cond(e.operand)
-            return v * _q(e.factor), k
-        assert_never(e)
-
-    def _known(self, e: m.Expr) -> Any:
-        if e.type == "boolean":
-            t, f = self.cond(e)
-            return _or(t, f)
-        return self.cond(e)[1]
+            return super()._encode(e)
+        memo = self.space.memo
+        hit = memo.get(e)
+        if hit is None:
+            hit = memo[e] = super()._encode(e)
+        return hit
 
     # -- pathway
     def _pathway(self) -> None:
@@ -343,7 +292,7 @@ class Encoding:
                     if s.condition is None:
                         holds = reached
                     else:
-                        t, f = self.cond(s.condition.expr)
+                        t, f = self.boolean(s.condition.expr)
                         holds = _and(reached, t)
                         waits.append(_and(reached, _not(t), _not(f)))
                     for a in s.actions:
@@ -376,7 +325,7 @@ class Encoding:
         return var
 
     def _decision(self, d: m.Decision, reached: Any, incoming: dict[str, list[Any]]) -> None:
-        pairs = [self.cond(b.condition.expr) for b in d.branches]
+        pairs = [self.boolean(b.condition.expr) for b in d.branches]
         all_false = _and(*[f for _, f in pairs]) if pairs else z3.BoolVal(True)
         unknown = [_and(_not(t), _not(f)) for t, f in pairs]
         for i, b in enumerate(d.branches):
