@@ -155,7 +155,7 @@ class Encoding(Terms):
                         if t in incoming:
                             incoming[t].append(tk)
                 if node.otherwise is not None:
-                    ow = self.conj(r, self.all_false(p, node))
+                    ow = self.conj(r, self.all_false(p.branch_tf[node.id]))
                     for t in node.otherwise.targets:
                         if t in incoming:
                             incoming[t].append(ow)
@@ -182,38 +182,16 @@ class Encoding(Terms):
 
     def take_condition(self, p: Paths, d: m.Decision, index: int) -> Z:
         """The decision takes branch ``index`` (given that it is reached), per its policy."""
-        tfs = p.branch_tf[d.id]
-        t = tfs[index][0]
-        if d.policy == "first":
-            return self.conj(t, *(f for _, f in tfs[:index]))
-        return self.conj(t, *(f for j, (_, f) in enumerate(tfs) if j != index))
+        return self.take(d.policy, p.branch_tf[d.id], index)
 
     def taken(self, p: Paths, d: m.Decision, index: int) -> Z:
         """The decision is reached and takes branch ``index``."""
         return self.conj(p.reached[d.id], self.take_condition(p, d, index))
 
-    def all_false(self, p: Paths, d: m.Decision) -> Z:
-        """Every branch of ``d`` is definitely false (`otherwise`, or a gap without one)."""
-        return self.conj(*(f for _, f in p.branch_tf[d.id]))
-
     def both_true(self, p: Paths, d: m.Decision, i: int, j: int) -> Z:
         """Branches ``i`` and ``j`` both definitely true."""
         tfs = p.branch_tf[d.id]
         return self.conj(tfs[i][0], tfs[j][0])
-
-    def any_overlap(self, p: Paths, d: m.Decision) -> Z:
-        """Two branches definitely true (a `unique` decision is then stuck)."""
-        n = len(d.branches)
-        return self.disj(*(self.both_true(p, d, i, j) for i in range(n)
-                           for j in range(i + 1, n)))
-
-    def waits_on(self, p: Paths, d: m.Decision, index: int) -> Z:
-        """Branch ``index`` is unknown and the decision is pending on it."""
-        tfs = p.branch_tf[d.id]
-        u = self.unknown(tfs[index])
-        if d.policy == "first":
-            return self.conj(u, *(f for _, f in tfs[:index]))
-        return self.conj(u, self.neg(self.any_overlap(p, d)))
 
     def is_unknown_input(self, name: str) -> Z:
         """The input ``name`` is unknown (always false for a required input)."""

@@ -54,7 +54,7 @@ def _gap_regions(a: Analysis, d: m.Decision, check: str) -> list[Diagnostic]:
     atoms = _atoms(b.condition.expr for b in d.branches)
     tfs = [enc.boolean(x) for x in atoms]
     reached = p.reached[d.id]
-    gap = enc.conj(reached, enc.all_false(p, d))
+    gap = enc.conj(reached, enc.all_false(p.branch_tf[d.id]))
 
     def lit(i: int, v: m.Value) -> Z:
         t, f = tfs[i]
@@ -90,7 +90,7 @@ def _gap_regions(a: Analysis, d: m.Decision, check: str) -> list[Diagnostic]:
             trial = [j for j in keep if j != i]
             region = enc.conj(*(lit(j, truth[j]) for j in trial))
             r2, _ = a.query(enc.conj(reached, region,
-                                     enc.disj(enc.neg(enc.all_false(p, d)), *found)))
+                                     enc.disj(enc.neg(enc.all_false(p.branch_tf[d.id])), *found)))
             if r2 == "unsat":
                 keep = trial
         region = enc.conj(*(lit(j, truth[j]) for j in keep))

@@ -41,7 +41,7 @@ def _taken_f(a: Analysis, d: m.Decision, i: int) -> Callable[[Paths], Z]:
 
 
 def _otherwise_f(a: Analysis, d: m.Decision) -> Callable[[Paths], Z]:
-    return lambda p: a.enc.conj(p.reached[d.id], a.enc.all_false(p, d))
+    return lambda p: a.enc.conj(p.reached[d.id], a.enc.all_false(p.branch_tf[d.id]))
 
 
 def _fired_f(a: Analysis, step: str, k: int) -> Callable[[Paths], Z]:
@@ -124,7 +124,7 @@ def _waits(a: Analysis, node: m.PathNode) -> dict[str, list[Callable[[Paths], Z]
 
 
 def _waits_branch(a: Analysis, d: m.Decision, i: int) -> Callable[[Paths], Z]:
-    return lambda p: a.enc.waits_on(p, d, i)
+    return lambda p: a.enc.waits_on(d.policy, p.branch_tf[d.id], i)
 
 
 def _waits_site(a: Analysis, step: str, k: int) -> Callable[[Paths], Z]:

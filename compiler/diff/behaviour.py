@@ -325,32 +325,15 @@ class Encoding(Terms):
         return var
 
     def _decision(self, d: m.Decision, reached: Any, incoming: dict[str, list[Any]]) -> None:
-        pairs = [self.boolean(b.condition.expr) for b in d.branches]
-        all_false = _and(*[f for _, f in pairs]) if pairs else z3.BoolVal(True)
-        unknown = [_and(_not(t), _not(f)) for t, f in pairs]
+        tfs = [self.boolean(b.condition.expr) for b in d.branches]
         for i, b in enumerate(d.branches):
-            t = pairs[i][0]
-            if d.policy == "first":
-                others = [f for _, f in pairs[:i]]
-            else:
-                others = [f for j, (_, f) in enumerate(pairs) if j != i]
-            taken = _and(reached, t, *others)
+            taken = _and(reached, self.take(d.policy, tfs, i))
             for target in b.targets:
                 incoming[target].append(taken)
         if d.otherwise is not None:
             for target in d.otherwise.targets:
-                incoming[target].append(_and(reached, all_false))
-        if d.policy == "first":
-            waits = [_and(unknown[i], *[f for _, f in pairs[:i]]) for i in range(len(pairs))]
-            self.pending[d.id] = _and(reached, _or(*waits)) if waits else z3.BoolVal(False)
-        else:
-            trues = [t for t, _ in pairs]
-            two = _or(*[_and(trues[i], trues[j]) for i in range(len(trues))
-                          for j in range(i + 1, len(trues))]) if len(trues) > 1 \
-                else z3.BoolVal(False)
-            self.pending[d.id] = _and(reached, _not(two), _or(*unknown)) if unknown \
-                else z3.BoolVal(False)
-
+                incoming[target].append(_and(reached, self.all_false(tfs)))
+        self.pending[d.id] = _and(reached, self.pending_on(d.policy, tfs))
 
 def _topological(p: m.Pathway) -> list[str]:
     indegree = dict.fromkeys(p.nodes, 0)

@@ -217,3 +217,35 @@ class Terms:
         if isinstance(e, m.Arith | m.Scale):
             raise TypeError(f"not a boolean expression: {type(e).__name__}")
         assert_never(e)
+
+    # ------------------------------------------------------------------ decisions
+    # The `unique` and `first` policies (``compiler.interpreter.decide``) over the (T, F)
+    # pairs of a decision's branches, in order.
+    def take(self, policy: str, tfs: list[TF], index: int) -> Z:
+        """The decision takes branch ``index`` (given that it is reached)."""
+        t = tfs[index][0]
+        if policy == "first":
+            return self.conj(t, *(f for _, f in tfs[:index]))
+        return self.conj(t, *(f for j, (_, f) in enumerate(tfs) if j != index))
+
+    def all_false(self, tfs: list[TF]) -> Z:
+        """Every branch definitely false: `otherwise`, or a gap without one."""
+        return self.conj(*(f for _, f in tfs))
+
+    def any_overlap(self, tfs: list[TF]) -> Z:
+        """Two branches definitely true (a `unique` decision is then stuck)."""
+        n = len(tfs)
+        return self.disj(*(self.conj(tfs[i][0], tfs[j][0]) for i in range(n)
+                           for j in range(i + 1, n)))
+
+    def waits_on(self, policy: str, tfs: list[TF], index: int) -> Z:
+        """Branch ``index`` is unknown and the decision is pending on it."""
+        u = self.unknown(tfs[index])
+        if policy == "first":
+            return self.conj(u, *(f for _, f in tfs[:index]))
+        return self.conj(u, self.neg(self.any_overlap(tfs)))
+
+    def pending_on(self, policy: str, tfs: list[TF]) -> Z:
+        """The decision is pending (given that it is reached): it waits on some branch."""
+        return self.disj(*(self.waits_on(policy, tfs, i) for i in range(len(tfs))))
+
