@@ -248,6 +248,24 @@ def pending_inputs(model: m.Model, decision: m.Decision) -> tuple[str, ...]:
     return tuple(out)
 
 
+def _balanced(rows: list[str], cols: int) -> list[list[str]]:
+    """Rows cut into ``cols`` runs, in order, of nearly equal height (in printed lines):
+    Graphviz stretches the rows of a shorter column to the tallest one's height, so columns
+    of equal height leave no gaps between the entries."""
+    heights = [row.count("<BR/>") + 1 for row in rows]
+    total = sum(heights)
+    chunks: list[list[str]] = [[]]
+    done = 0
+    for row, h in zip(rows, heights, strict=True):
+        # Start the next column when this row would end nearer the next column's share.
+        share = total * len(chunks) / cols
+        if chunks[-1] and len(chunks) < cols and done + h / 2 > share:
+            chunks.append([])
+        chunks[-1].append(row)
+        done += h
+    return chunks
+
+
 # ----------------------------------------------------------------------------- the chart
 
 
@@ -485,8 +503,7 @@ class _Chart:
         # Columns read down, then across: each is a table of its own, so a tall entry in one
         # column never stretches a row of another.
         cols = max(1, min(self.layout.pitfall_columns, len(rows)))
-        per = -(-len(rows) // cols)
-        chunks = [rows[i:i + per] for i in range(0, len(rows), per)]
+        chunks = _balanced(rows, cols)
         inner = ['<TD ALIGN="LEFT" VALIGN="TOP"><TABLE BORDER="0" CELLBORDER="0" '
                  'CELLSPACING="0" CELLPADDING="2">' + "".join(chunk) + "</TABLE></TD>"
                  for chunk in chunks]
