@@ -30,6 +30,7 @@ from fractions import Fraction
 import z3
 
 from compiler import model as m
+from compiler.solver.inputs import declare
 from compiler.solver.terms import TF, InputVars, Terms, Z
 from dsl.ast import Span
 
@@ -92,28 +93,13 @@ class Encoding(Terms):
 
     # ------------------------------------------------------------------ inputs
     def _input(self, inp: m.Input) -> InputVars:
-        known = z3.Bool(f"known!{inp.name}", self.ctx) if inp.optional else self.TRUE
-        dom: list[Z] = []
-        if inp.kind == "boolean":
-            value = z3.Bool(f"in!{inp.name}", self.ctx)
-        elif inp.kind == "enum":
-            value = z3.Int(f"in!{inp.name}", self.ctx)
-            dom += [value >= 0, value < len(inp.values)]
-        else:
-            value = (z3.Int if inp.kind == "integer" else z3.Real)(f"in!{inp.name}", self.ctx)
-            if inp.low is not None:
-                dom.append(value >= self.num(inp.low))
-            if inp.high is not None:
-                dom.append(value <= self.num(inp.high))
-            if inp.kind == "integer" and inp.step is not None and inp.step != 1:
-                k = z3.Int(f"step!{inp.name}", self.ctx)
-                dom.append(value == self.num(inp.low or Fraction(0)) + self.num(inp.step) * k)
-        if dom:
+        declared = declare(self, inp.name, [inp])
+        if declared.domain:
             lit = self._bool(f"L!domain!{inp.name}")
-            self.solver.add(z3.Implies(lit, self.conj(*dom)))
+            self.solver.add(z3.Implies(lit, self.conj(*declared.domain)))
             self.facts.append(Fact(lit, "domain", domain_text(inp), inp.span,
                                    f"domain:{inp.name}"))
-        return InputVars(inp, value, known)
+        return declared.vars
 
     # ------------------------------------------------------------------ the pathway
     def paths(self, tracked: bool = False, nodes: Iterable[str] | None = None) -> Paths:

@@ -21,6 +21,7 @@ import z3
 from compiler import model as m
 from compiler.interpreter import InvalidPatient, Outcome, evaluate_values, validate
 from compiler.limits import Deadline, interruptible, limited_check
+from compiler.solver.inputs import declare
 from compiler.solver.terms import TF, InputVars, Terms
 
 RLIMIT = 2_000_000_000  # per query: deterministic across machines, unlike a timeout
@@ -99,46 +100,17 @@ class Space:
         self.names: dict[int, Any] = {}
         self.value: dict[str, Any] = {}
         self.known: dict[str, Any] = {}
-        self.domain: list[Any] = []
+        domain: list[Any] = []
+        terms = Terms(z3.main_ctx(), self.TRUE, self.FALSE)
         for name, decls in self.inputs.items():
-            self._declare(name, decls)
-            self.vars[name] = InputVars(decls[0], self.value[name], self.known[name])
-        self.solver.add(*self.domain)
-
-    def _declare(self, name: str, decls: list[m.Input]) -> None:
-        kinds = {d.kind for d in decls}
-        kind = decls[0].kind if len(kinds) == 1 else "number"
-        known = z3.Bool(f"{name}?known")
-        self.known[name] = known
-        if not all(d.optional for d in decls):
-            self.domain.append(known)
-        if kind == "boolean":
-            self.value[name] = z3.Bool(name)
-            return
-        if kind == "enum":
-            values: list[str] = []
-            for d in decls:
-                values.extend(v for v in d.values if v not in values)
-            self.enum_values[name] = values
-            var = z3.Int(name)
-            self.value[name] = var
-            for d in decls:
-                allowed = [var == values.index(v) for v in d.values]
-                self.domain.append(z3.Implies(known, z3.Or(*allowed)))
-            return
-        var = z3.Int(name) if kinds == {"integer"} else z3.Real(name)
-        self.value[name] = var
-        for d in decls:
-            if d.low is not None:
-                self.domain.append(z3.Implies(known, var >= _q(d.low)))
-            if d.high is not None:
-                self.domain.append(z3.Implies(known, var <= _q(d.high)))
-            if d.kind == "integer" and d.step is not None:
-                base = d.low or Fraction(0)
-                self.domain.append(z3.Implies(
-                    known, (var - int(base)) % int(d.step) == 0))
-            elif d.kind == "integer" and kind != "integer":
-                self.domain.append(z3.Implies(known, z3.IsInt(var)))
+            declared = declare(terms, name, decls)
+            iv = declared.vars
+            self.vars[name] = iv
+            self.value[name], self.known[name] = iv.value, iv.known
+            if declared.enum_values:
+                self.enum_values[name] = list(declared.enum_values)
+            domain += [z3.Implies(iv.known, c) for c in declared.domain]
+        self.solver.add(*domain)
 
     def name(self, term: Any, hint: str) -> Any:
         """A Boolean standing for ``term`` (defined once, shared by identical terms), so that a
