@@ -24,37 +24,15 @@ with their lines, that contradict.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 from fractions import Fraction
 
 import z3
 
 from compiler import model as m
+from compiler.solver import pathway
 from compiler.solver.inputs import declare
+from compiler.solver.pathway import Fact, Paths
 from compiler.solver.terms import TF, InputVars, Terms, Z
-from dsl.ast import Span
-
-
-@dataclass(frozen=True, slots=True)
-class Fact:
-    """A tracked constraint: it holds when ``literal`` is true. ``text`` says it for a person."""
-
-    literal: Z
-    kind: str  # domain, assumption, branch, site
-    text: str
-    span: Span
-    key: str
-
-
-@dataclass
-class Paths:
-    """Reached, taken, fired and recommended terms of one copy of the pathway."""
-
-    reached: dict[str, Z] = field(default_factory=dict)
-    branch_tf: dict[str, list[TF]] = field(default_factory=dict)
-    site_tf: dict[tuple[str, int], TF | None] = field(default_factory=dict)
-    facts: list[Fact] = field(default_factory=list)
-    definitions: list[Z] = field(default_factory=list)
 
 
 class Encoding(Terms):
@@ -108,46 +86,18 @@ class Encoding(Terms):
         With ``tracked``, every branch and recommendation condition holds only under its own
         literal (listed in ``facts``). The definitions are returned, not asserted.
         """
-        model = self.model
-        keep = set(nodes) if nodes is not None else set(model.pathway.nodes)
         p = Paths()
         tag = "t" if tracked else "m"
-        for nid in model.pathway.nodes:
-            if nid in keep:
-                p.reached[nid] = self._bool(f"reached!{tag}!{nid}")
-        incoming: dict[str, list[Z]] = {nid: [] for nid in p.reached}
-        for t in model.pathway.start:
-            if t in incoming:
-                incoming[t].append(self.TRUE)
-        for nid, r in p.reached.items():
-            node = model.pathway.nodes[nid]
-            if isinstance(node, m.Step):
-                for site in node.recommends:
-                    tf = None
-                    if site.condition is not None:
-                        tf = self._condition(p, site.condition, tracked, "site",
-                                             f"site:{nid}:{site.index}")
-                    p.site_tf[(nid, site.index)] = tf
-                for t in node.next:
-                    if t in incoming:
-                        incoming[t].append(r)
-            elif isinstance(node, m.Decision):
-                p.branch_tf[nid] = [
-                    self._condition(p, b.condition, tracked, "branch", f"branch:{nid}:{b.index}")
-                    for b in node.branches]
-                for b in node.branches:
-                    tk = self.conj(r, self.take_condition(p, node, b.index))
-                    for t in b.targets:
-                        if t in incoming:
-                            incoming[t].append(tk)
-                if node.otherwise is not None:
-                    ow = self.conj(r, self.all_false(p.branch_tf[node.id]))
-                    for t in node.otherwise.targets:
-                        if t in incoming:
-                            incoming[t].append(ow)
-        for nid, edges in incoming.items():
-            p.definitions.append(self.iff(p.reached[nid], self.disj(*edges)))
-        return p
+
+        def reach(nid: str, edges: list[Z]) -> Z:
+            var = self._bool(f"reached!{tag}!{nid}")
+            p.definitions.append(self.iff(var, self.disj(*edges)))
+            return var
+
+        def condition(kind: str, key: str, cond: m.Condition) -> TF:
+            return self._condition(p, cond, tracked, kind, key)
+
+        return pathway.build(self, self.model, reach, condition, nodes, p)
 
     def _condition(self, p: Paths, cond: m.Condition, tracked: bool, kind: str,
                    key: str) -> TF:
@@ -185,21 +135,11 @@ class Encoding(Terms):
 
     def fired(self, p: Paths, step: str, index: int) -> Z:
         """The step is reached and its recommendation ``index`` applies."""
-        tf = p.site_tf[(step, index)]
-        r = p.reached[step]
-        return r if tf is None else self.conj(r, tf[0])
+        return pathway.fired(self, p, step, index)
 
     def recommended_in(self, p: Paths) -> dict[str, Z]:
         """Per action: some step that recommends it is reached and its condition holds."""
-        sites: dict[str, list[Z]] = {a: [] for a in self.model.actions}
-        for step in self.model.steps():
-            if step.id not in p.reached:
-                continue
-            for site in step.recommends:
-                for a in site.actions:
-                    if a in sites:
-                        sites[a].append(self.fired(p, step.id, site.index))
-        return {a: self.disj(*fs) for a, fs in sites.items()}
+        return pathway.recommended(self, self.model, p)
 
     # ------------------------------------------------------------------ patients
     def domain_literals(self) -> list[Z]:

@@ -17,7 +17,7 @@ from compiler.analysis import settings
 from compiler.analysis.patients import _in_domain, _json_number, _pools, _rounder, witness_json
 from compiler.analysis.trace import trace
 from compiler.analysis.wording import WitnessError, _cap_undecided, _fact, internal, undecided
-from compiler.encode import Encoding, Fact, Paths
+from compiler.encode import Encoding
 from compiler.interpreter import (
     InvalidPatient,
     Outcome,
@@ -26,6 +26,7 @@ from compiler.interpreter import (
     validate,
 )
 from compiler.limits import Deadline, limited_check
+from compiler.solver.pathway import Fact, Paths
 from compiler.solver.terms import Z
 from dsl.diagnostics import Diagnostic, Severity
 

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from compiler import model as m
-from compiler.encode import Paths
+from compiler.solver.pathway import Paths
 from compiler.solver.terms import Z
 
 if TYPE_CHECKING:

@@ -10,10 +10,10 @@ from compiler import model as m
 from compiler.analysis.engine import Check
 from compiler.analysis.goals import _strs, _waits
 from compiler.analysis.wording import _errors, _names, _with_witness, undecided
-from compiler.encode import Paths
 from compiler.interpreter import (
     Outcome,
 )
+from compiler.solver.pathway import Paths
 from compiler.solver.terms import Z
 from dsl.diagnostics import Diagnostic, Severity
 

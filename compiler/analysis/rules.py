@@ -9,11 +9,11 @@ from compiler import model as m
 from compiler.analysis.engine import Check
 from compiler.analysis.trace import trace
 from compiler.analysis.wording import _unsettled, _with_witness
-from compiler.encode import Paths
 from compiler.interpreter import (
     Outcome,
     evaluate_expr,
 )
+from compiler.solver.pathway import Paths
 from compiler.solver.terms import Z
 from dsl.diagnostics import Diagnostic, Severity
 

@@ -9,10 +9,10 @@ from typing import TYPE_CHECKING, Any
 from compiler import model as m
 from compiler.analysis import settings
 from compiler.analysis.goals import _strs
-from compiler.encode import Fact
 from compiler.interpreter import (
     Outcome,
 )
+from compiler.solver.pathway import Fact
 from dsl.ast import Span
 from dsl.diagnostics import Diagnostic, Severity
 

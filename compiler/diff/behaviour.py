@@ -21,6 +21,7 @@ import z3
 from compiler import model as m
 from compiler.interpreter import InvalidPatient, Outcome, evaluate_values, validate
 from compiler.limits import Deadline, interruptible, limited_check
+from compiler.solver import pathway
 from compiler.solver.inputs import declare
 from compiler.solver.terms import TF, InputVars, Terms
 
@@ -247,35 +248,20 @@ class Encoding(Terms):
 
     # -- pathway
     def _pathway(self) -> None:
-        p = self.model.pathway
-        incoming: dict[str, list[Any]] = {n: [] for n in p.nodes}
-        for t in p.start:
-            if t in incoming:
-                incoming[t].append(z3.BoolVal(True))
-        sites: dict[str, list[Any]] = {}
-        for nid in _topological(p):
-            node = p.nodes[nid]
-            reached = self._merge(nid, _or(*incoming[nid])) if incoming[nid] \
-                else z3.BoolVal(False)
-            self.reached[nid] = reached
-            if isinstance(node, m.Step):
-                waits = []
-                for s in node.recommends:
-                    if s.condition is None:
-                        holds = reached
-                    else:
-                        t, f = self.boolean(s.condition.expr)
-                        holds = _and(reached, t)
-                        waits.append(_and(reached, _not(t), _not(f)))
-                    for a in s.actions:
-                        sites.setdefault(a, []).append(holds)
-                self.pending[nid] = _or(*waits) if waits else z3.BoolVal(False)
-                for t in node.next:
-                    incoming[t].append(reached)
-            elif isinstance(node, m.Decision):
-                self._decision(node, reached, incoming)
+        def reach(nid: str, edges: list[Any]) -> Any:
+            return self._merge(nid, self.disj(*edges)) if edges else self.FALSE
+
+        def condition(kind: str, key: str, cond: m.Condition) -> TF:
+            return self.boolean(cond.expr)
+
+        self.paths = pathway.build(self, self.model, reach, condition)
+        self.reached = self.paths.reached
         # Rules may ask `A is recommended`; recommendations never depend on rules.
-        self.recommended = {a: _or(*s) for a, s in sites.items()}
+        self.recommended = {a: r for a, r in pathway.recommended(
+            self, self.model, self.paths).items() if not r.eq(self.FALSE)}
+        self.pending = {nid: pathway.pending(self, self.model, self.paths, nid)
+                        for nid, node in self.model.pathway.nodes.items()
+                        if not isinstance(node, m.End)}
 
     def _merge(self, nid: str, term: Any) -> Any:
         """The node's reachability variable; when the other version has the same node and the
@@ -295,35 +281,6 @@ class Encoding(Terms):
         if verdict == z3.unknown:
             self.undecided.append(f"reachability of {nid} (solver limit reached)")
         return var
-
-    def _decision(self, d: m.Decision, reached: Any, incoming: dict[str, list[Any]]) -> None:
-        tfs = [self.boolean(b.condition.expr) for b in d.branches]
-        for i, b in enumerate(d.branches):
-            taken = _and(reached, self.take(d.policy, tfs, i))
-            for target in b.targets:
-                incoming[target].append(taken)
-        if d.otherwise is not None:
-            for target in d.otherwise.targets:
-                incoming[target].append(_and(reached, self.all_false(tfs)))
-        self.pending[d.id] = _and(reached, self.pending_on(d.policy, tfs))
-
-def _topological(p: m.Pathway) -> list[str]:
-    indegree = dict.fromkeys(p.nodes, 0)
-    for nid in p.nodes:
-        for t in p.successors(nid):
-            if t in indegree:
-                indegree[t] += 1
-    ready = [n for n in p.nodes if indegree[n] == 0]
-    order: list[str] = []
-    while ready:
-        n = ready.pop(0)
-        order.append(n)
-        for t in p.successors(n):
-            if t in indegree:
-                indegree[t] -= 1
-                if indegree[t] == 0:
-                    ready.append(t)
-    return order + [n for n in p.nodes if n not in order]
 
 
 # ----------------------------------------------------------------------------- the diff
