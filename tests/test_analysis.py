@@ -688,7 +688,7 @@ def test_the_diffs_encoding_agrees_with_the_interpreter(name: str, model: m.Mode
     from compiler.diff import behaviour
 
     space = behaviour.Space([model])
-    enc = behaviour.Encoding(model, space)
+    enc = behaviour.VersionEncoding(model, space)
     s = space.solver
     for values in _patients(model, 12, 3):
         outcome = evaluate_values(model, values)
@@ -720,8 +720,8 @@ def test_the_diffs_encoding_of_two_versions_agrees_with_each() -> None:
     new = analysis.model_of(FLAGSHIP.read_text(encoding="utf-8"), "new")
     assert old is not None and new is not None
     space = behaviour.Space([old, new])
-    first = behaviour.Encoding(old, space)
-    second = behaviour.Encoding(new, space, partner=first)
+    first = behaviour.VersionEncoding(old, space)
+    second = behaviour.VersionEncoding(new, space, partner=first)
     s = space.solver
     checked_patients = 0
     for values in _patients(new, 40, 5):

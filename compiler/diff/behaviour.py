@@ -213,12 +213,13 @@ def _q(v: Fraction) -> Any:
     return z3.Q(v.numerator, v.denominator) if v.denominator != 1 else z3.IntVal(v.numerator)
 
 
-class Encoding(Terms):
+class VersionEncoding(Terms):
     """One model encoded over a :class:`Space`: its conditions in the analysis's terms
     (:class:`~compiler.solver.terms.Terms`; z3 shares identical terms between the versions),
     its pathway with one named Boolean per node."""
 
-    def __init__(self, model: m.Model, space: Space, partner: Encoding | None = None) -> None:
+    def __init__(self, model: m.Model, space: Space,
+                 partner: VersionEncoding | None = None) -> None:
         super().__init__(z3.main_ctx(), space.TRUE, space.FALSE)
         self.inputs = space.vars
         self.model = model
@@ -355,8 +356,8 @@ def _behavioural_diff(old: m.Model, new: m.Model, max_witnesses: int,
                       renames: dict[str, str]) -> BehaviourResult:
     space = Space([old, new])
     solver = space.solver
-    a = Encoding(old, space)
-    b = Encoding(new, space, partner=a)
+    a = VersionEncoding(old, space)
+    b = VersionEncoding(new, space, partner=a)
     result = BehaviourResult()
     result.undecided.extend(b.undecided)
     new_to_old = {v: k for k, v in renames.items()}
