@@ -143,7 +143,7 @@ class Tree:
         return out
 
     def weight(self, node_id: str) -> int:
-        """How much a node prints, in characters: what the balance of a split is judged by."""
+        """How much a node prints, in characters: which part is heaviest when one must be cut."""
         if node_id == ROOT:
             return 10
         node = self.model.pathway.nodes[node_id]
@@ -167,23 +167,6 @@ class Tree:
                           *(n.text for n in node.otherwise.notes)]
         # Each box costs about a line of text beyond its words.
         return sum(len(w) for w in words) + 40
-
-    def split(self, region: list[str]) -> str | None:
-        """The node that splits a region (its first node first) most evenly: the
-        sub-pathway below it and the rest weigh as nearly the same as can be. None for a
-        region of one node."""
-        inside = set(region)
-        below: dict[str, int] = {}
-        for n in reversed(region):
-            below[n] = self.weight(n) + sum(below[c] for c in self.children[n] if c in inside)
-        total = below[region[0]]
-        best: tuple[int, int] | None = None
-        choice = None
-        for i, n in enumerate(region[1:], 1):
-            score = (min(below[n], total - below[n]), -i)
-            if best is None or score > best:
-                best, choice = score, n
-        return choice
 
     def entries(self, node_id: str) -> list[str]:
         """The drawn nodes with an arrow into ``node_id`` (ROOT for the start)."""

@@ -12,6 +12,7 @@ proven unchanged without a query.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
@@ -102,9 +103,10 @@ class Space:
         self.value: dict[str, Any] = {}
         self.known: dict[str, Any] = {}
         domain: list[Any] = []
-        terms = Terms(z3.main_ctx(), self.TRUE, self.FALSE)
+        #: Builds the constraints on inputs (the versions' encodings share its constants).
+        self.terms = Terms(z3.main_ctx(), self.TRUE, self.FALSE)
         for name, decls in self.inputs.items():
-            declared = declare(terms, name, decls)
+            declared = declare(self.terms, name, decls)
             iv = declared.vars
             self.vars[name] = iv
             self.value[name], self.known[name] = iv.value, iv.known
@@ -143,13 +145,14 @@ class Space:
                 out[name] = int(frac) if frac.denominator == 1 else float(frac)
         return out
 
-    def pin(self, values: dict[str, m.Value]) -> Any:
-        """A constraint that holds for exactly this patient (model values; None: unknown)."""
+    def pin(self, values: Mapping[str, object]) -> Any:
+        """A constraint that holds for exactly this patient (model values or a JSON patient;
+        an input left out or None is unknown)."""
         same = []
         for name in self.inputs:
             v = values.get(name)
             if v is None:
-                same.append(z3.Not(self.known[name]))
+                same.append(self.terms.neg(self.known[name]))
                 continue
             var = self.value[name]
             same.append(self.known[name])
@@ -158,60 +161,13 @@ class Space:
             elif isinstance(v, bool):
                 same.append(var == v)
             else:
-                assert isinstance(v, Fraction)
-                same.append(var == _q(v))
-        return _and(*same)
+                exact = Fraction(repr(v)) if isinstance(v, float) else Fraction(str(v))
+                same.append(var == self.terms.num(exact))
+        return self.terms.conj(*same)
 
-    def block(self, patient: dict[str, object]) -> Any:
+    def block(self, patient: Mapping[str, object]) -> Any:
         """A constraint excluding exactly this patient."""
-        same = []
-        for name in self.inputs:
-            if patient.get(name) is None:
-                same.append(z3.Not(self.known[name]))
-                continue
-            v = patient[name]
-            var = self.value[name]
-            same.append(self.known[name])
-            if name in self.enum_values:
-                same.append(var == self.enum_values[name].index(str(v)))
-            elif isinstance(v, bool):
-                same.append(var == v)
-            else:
-                same.append(var == _q(Fraction(repr(v)) if isinstance(v, float) else Fraction(
-                    int(v))))  # type: ignore[call-overload]
-        return z3.Not(z3.And(*same))
-
-
-def _and(*args: Any) -> Any:
-    """z3 conjunction without the Python API's per-argument coercion (hot in big pathways)."""
-    if not args:
-        return z3.BoolVal(True)
-    if len(args) == 1:
-        return args[0]
-    ctx = args[0].ctx
-    arr = (z3.Ast * len(args))(*[a.as_ast() for a in args])
-    return z3.BoolRef(z3.Z3_mk_and(ctx.ref(), len(args), arr), ctx)
-
-
-def _or(*args: Any) -> Any:
-    """z3 disjunction, like :func:`_and`."""
-    if not args:
-        return z3.BoolVal(False)
-    if len(args) == 1:
-        return args[0]
-    ctx = args[0].ctx
-    arr = (z3.Ast * len(args))(*[a.as_ast() for a in args])
-    return z3.BoolRef(z3.Z3_mk_or(ctx.ref(), len(args), arr), ctx)
-
-
-def _not(a: Any) -> Any:
-    """z3 negation without coercion."""
-    return z3.BoolRef(z3.Z3_mk_not(a.ctx.ref(), a.as_ast()), a.ctx)
-
-
-def _q(v: Fraction) -> Any:
-    return z3.Q(v.numerator, v.denominator) if v.denominator != 1 else z3.IntVal(v.numerator)
-
+        return self.terms.neg(self.pin(patient))
 
 class VersionEncoding(Terms):
     """One model encoded over a :class:`Space`: its conditions in the analysis's terms
@@ -226,7 +182,8 @@ class VersionEncoding(Terms):
         self.space = space
         self.partner = partner
         self.undecided: list[str] = []
-        self.assumptions = [_not(self.boolean(a.condition.expr)[1]) for a in model.assumptions]
+        self.assumptions = [self.neg(self.boolean(a.condition.expr)[1])
+                            for a in model.assumptions]
         space.solver.add(*self.assumptions)
         self.reached: dict[str, Any] = {}
         self.pending: dict[str, Any] = {}
@@ -367,8 +324,8 @@ def _behavioural_diff(old: m.Model, new: m.Model, max_witnesses: int,
         was = a.recommended.get(new_to_old.get(action, action), false)
         now = b.recommended.get(action, false)
         if not was.eq(now):  # identical terms (z3 shares them) need no proof
-            candidates.append(("gained", action, _and(now, _not(was))))
-            candidates.append(("lost", action, _and(was, _not(now))))
+            candidates.append(("gained", action, b.conj(now, b.neg(was))))
+            candidates.append(("lost", action, b.conj(was, b.neg(now))))
     for d in a.pending:
         if d in b.pending and not a.pending[d].eq(b.pending[d]):
             candidates.append(("pending", d, z3.Xor(a.pending[d], b.pending[d])))
@@ -397,7 +354,7 @@ def _changed(solver: z3.Solver, candidates: list[tuple[str, str, Any]],
     found: list[tuple[str, str]] = []
     while remaining:
         solver.push()
-        solver.add(_or(*[q for _, _, q in remaining]))
+        solver.add(z3.Or(*[q for _, _, q in remaining]))
         verdict = check(solver)
         model = solver.model() if verdict == z3.sat else None
         solver.pop()
