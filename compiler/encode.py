@@ -192,12 +192,11 @@ def domain_text(inp: m.Input) -> str:
     if inp.kind == "enum":
         return f"the values of `{inp.name}`: {', '.join(inp.values)}"
     parts = []
-    if inp.low is not None and inp.high is not None:
+    if inp.low is not None and inp.high is not None and not inp.low_open \
+            and not inp.high_open:
         parts.append(f"{value_text(inp.low)}..{value_text(inp.high)}")
-    elif inp.low is not None:
-        parts.append(f">= {value_text(inp.low)}")
-    elif inp.high is not None:
-        parts.append(f"<= {value_text(inp.high)}")
+    elif inp.low is not None or inp.high is not None:
+        parts.append(inp.range_text)
     if inp.step is not None:
         parts.append(f"step {value_text(inp.step)}")
     return f"the range of `{inp.name}`: {inp.kind} {' '.join(parts)}".rstrip()

@@ -126,7 +126,7 @@ def _convert(inp: m.Input, raw: object, problems: list[Problem]) -> m.Value:
     if inp.kind == "integer" and value.denominator != 1:
         problems.append(Problem(name, f"must be an integer, not {_show(raw)}"))
         return None
-    if (inp.low is not None and value < inp.low) or (inp.high is not None and value > inp.high):
+    if not inp.in_range(value):
         problems.append(Problem(name, f"{_show(raw)} is out of range ({inp.range_text})"))
         return None
     if inp.step is not None and (value - (inp.low or 0)) % inp.step != 0:
@@ -228,6 +228,8 @@ def evaluate_expr(e: m.Expr, values: Mapping[str, m.Value],
     if isinstance(e, m.Scale):
         v = evaluate_expr(e.operand, values, recommended, lets)
         return v * e.factor if isinstance(v, Fraction) else None
+    if isinstance(e, m.Derived):
+        return evaluate_expr(e.meaning, values, recommended, lets)
     assert_never(e)
 
 

@@ -121,7 +121,8 @@ class Lowerer:
             return m.Input(name, i.label, "enum", i.optional, values=tuple(values), span=i.span)
         low = t.low.value if t.low is not None else None
         high = t.high.value if t.high is not None else None
-        if low is not None and high is not None and low > high:
+        if low is not None and high is not None and (
+                low > high or (low == high and (t.low_open or t.high_open))):
             self.diags.append(error(
                 "E110", f"the range of `{name}` is empty ({value_text(low)} > "
                 f"{value_text(high)})", t.span, hint="write LOW..HIGH with LOW <= HIGH"))
@@ -136,8 +137,10 @@ class Lowerer:
                 self.diags.append(error("E110", "a step must be positive", t.span,
                                         hint="e.g. `step 10`"))
                 step = None
-            return m.Input(name, i.label, "integer", i.optional, low, high, step, span=i.span)
-        return m.Input(name, i.label, "number", i.optional, low, high, None, t.unit, span=i.span)
+            return m.Input(name, i.label, "integer", i.optional, low, high, step, span=i.span,
+                           low_open=t.low_open, high_open=t.high_open)
+        return m.Input(name, i.label, "number", i.optional, low, high, None, t.unit, span=i.span,
+                       low_open=t.low_open, high_open=t.high_open)
 
     # -- patients
     def _value(self, a: ast.Assignment) -> tuple[bool, object]:
@@ -171,11 +174,10 @@ class Lowerer:
                                     hint="write a number, e.g. 80 or 0.5"))
             return False, None
         value = v.value
-        if (inp.low is not None and value < inp.low) or (inp.high is not None and value > inp.high):
+        if not inp.in_range(value):
             self.diags.append(error(
                 "E203", f"{v.text} is outside the range of `{inp.name}`", v.span,
-                hint=f"{inp.name} goes from {value_text(inp.low) if inp.low is not None else '-∞'}"
-                     f" to {value_text(inp.high) if inp.high is not None else '∞'}"))
+                hint=f"`{inp.name}` is {inp.range_text}"))
             return False, None
         if inp.kind == "integer" and (value.denominator != 1 or (
                 inp.step is not None and (value - (inp.low or 0)) % inp.step != 0)):

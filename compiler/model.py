@@ -168,9 +168,31 @@ class Recommended:
     type: str = "boolean"
 
 
+@dataclass(frozen=True, slots=True)
+class Derived:
+    """A form the language derives from others: ``form`` and ``args`` are what the author
+    wrote (for its text and words), ``meaning`` the expression it stands for, which every
+    evaluator (interpreter, solver, generated code) reads instead.
+
+    Forms: ``xor`` (a, b) means ``a != b``; ``implies`` (a, b) means ``not a or b``;
+    ``between`` (x, low, high) means ``x >= low and x <= high``; ``divide`` (x, k) means
+    ``x * (1/k)``. Kleene's tables agree with each meaning, unknown included.
+    """
+
+    form: str
+    args: tuple[Expr, ...]
+    meaning: Expr
+    span: Span = field(compare=False, repr=False)
+
+    @property
+    def type(self) -> str:
+        """The type of what it means."""
+        return self.meaning.type
+
+
 Expr = (
     InputRef | Const | LetRef | Cmp | Arith | Scale | And | Or | Not | Known | Member |
-    Recommended
+    Recommended | Derived
 )
 
 
@@ -256,6 +278,15 @@ class Input:
     unit: str | None = None
     values: tuple[str, ...] = ()
     span: Span = field(default=Span("<none>", 0, 0, 0, 0), compare=False, repr=False)
+    #: An open end excludes its bound (`> 0`, `< 10`).
+    low_open: bool = False
+    high_open: bool = False
+
+    def in_range(self, v: Fraction) -> bool:
+        """Whether a number lies within the declared range (not the step)."""
+        if self.low is not None and (v < self.low or (self.low_open and v == self.low)):
+            return False
+        return self.high is None or not (v > self.high or (self.high_open and v == self.high))
 
     @property
     def type(self) -> str:
@@ -276,11 +307,14 @@ class Input:
         """The allowed range as the patient-data problems say it ("0 to 100"); "" for none."""
         low = number_text(self.low) if self.low is not None else None
         high = number_text(self.high) if self.high is not None else None
-        if low is not None and high is not None:
+        if low is not None and high is not None and not self.low_open and not self.high_open:
             return f"{low} to {high}"
-        if low is None and high is None:
-            return ""
-        return f">= {low}" if low is not None else f"<= {high}"
+        parts = []
+        if low is not None:
+            parts.append(f"{'>' if self.low_open else '>='} {low}")
+        if high is not None:
+            parts.append(f"{'<' if self.high_open else '<='} {high}")
+        return " and ".join(parts)
 
 
 @dataclass(frozen=True, slots=True)
@@ -595,6 +629,8 @@ def subexpressions(expr: Expr, into_lets: bool = True) -> Iterator[Expr]:
             stack.append(e.operand)
         elif isinstance(e, And | Or):
             stack += reversed(e.operands)
+        elif isinstance(e, Derived):
+            stack.append(e.meaning)
 
 
 def inputs_of(expr: Expr) -> tuple[str, ...]:

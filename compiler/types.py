@@ -100,7 +100,45 @@ class Resolver:
         if isinstance(e, ast.Scale):
             o = self._number(e.operand, rec)
             return m.Scale(o, e.factor.value, e.span) if o is not None else None
+        if isinstance(e, ast.Divide):
+            return self._divide(e, rec)
+        if isinstance(e, ast.Xor | ast.Implies):
+            a, b = self._bool(e.left, rec), self._bool(e.right, rec)
+            if a is None or b is None:
+                return None
+            return (xor if isinstance(e, ast.Xor) else implies)(a, b, e.span)
+        if isinstance(e, ast.Between):
+            return self._between(e, rec)
         raise TypeError(f"unexpected expression {type(e).__name__}")
+
+    def _divide(self, e: ast.Divide, rec: bool) -> m.Expr | None:
+        o = self._number(e.operand, rec)
+        if not isinstance(e.divisor, ast.Number) or e.divisor.value == 0:
+            what = "zero" if isinstance(e.divisor, ast.Number) else \
+                f"`{_written(e.divisor)}`"
+            self.diags.append(error(
+                "E209", f"a quantity can be divided only by a number written here, not by "
+                f"{what}", e.divisor.span,
+                hint="a ratio of two inputs is not linear, so the solver could not prove the "
+                     "pathway; compare `a > b * 2` instead of `a / b > 2`"
+                if not isinstance(e.divisor, ast.Number) else "divide by a non-zero number"))
+            return None
+        if o is None:
+            return None
+        return divide(o, m.Const(e.divisor.value, "number", e.divisor.span), e.span)
+
+    def _between(self, e: ast.Between, rec: bool) -> m.Expr | None:
+        low = self._compare(ast.Compare(e.span, ">=", e.operand, e.low), rec)
+        high = self._compare(ast.Compare(e.span, "<=", e.operand, e.high), rec)
+        if low is None or high is None:
+            return None
+        assert isinstance(low, m.Cmp) and isinstance(high, m.Cmp)
+        if low.left.type != "number":
+            self.diags.append(error(
+                "E207", "`between` needs a number on its left", e.operand.span,
+                hint="for a choice use `in (a, b)`"))
+            return None
+        return between(low.left, low.right, high.right, e.span)
 
     def _name(self, e: ast.Name) -> m.Expr | None:
         if e.name in self.inputs:
@@ -261,7 +299,9 @@ class Resolver:
         assert isinstance(value, Fraction)
         if inp.low is not None and inp.high is not None and inp.low > inp.high:
             return  # an empty range is already an error (E110)
-        if (inp.low is not None and value < inp.low) or (inp.high is not None and value > inp.high):
+        if not inp.in_range(value) and not (inp.low_open and value == inp.low and
+                                            op in ("<=", ">")) and \
+                not (inp.high_open and value == inp.high and op in (">=", "<")):
             rng = _range_words(inp)
             self.diags.append(error(
                 "E203", f"{value_text(value)} is outside the range of `{inp.name}` ({rng})",
@@ -278,6 +318,35 @@ class Resolver:
                 "values", lit.span, hint="use a whole number"))
 
 
+# The derived forms and what each means (see :class:`compiler.model.Derived`).
+def xor(a: m.Expr, b: m.Expr, span: ast.Span) -> m.Derived:
+    """`a xor b`: ``a != b`` (Kleene: unknown when either is)."""
+    return m.Derived("xor", (a, b), m.Cmp("!=", a, b, span), span)
+
+
+def implies(a: m.Expr, b: m.Expr, span: ast.Span) -> m.Derived:
+    """`a implies b`: ``not a or b``."""
+    return m.Derived("implies", (a, b), m.Or((m.Not(a, span), b), span), span)
+
+
+def between(x: m.Expr, low: m.Expr, high: m.Expr, span: ast.Span) -> m.Derived:
+    """`x between low and high`: ``x >= low and x <= high``."""
+    return m.Derived("between", (x, low, high),
+                     m.And((m.Cmp(">=", x, low, span), m.Cmp("<=", x, high, span)), span), span)
+
+
+def divide(x: m.Expr, k: m.Const, span: ast.Span) -> m.Derived:
+    """`x / k` for a non-zero literal ``k``: ``x * (1/k)``."""
+    assert isinstance(k.value, Fraction) and k.value != 0
+    return m.Derived("divide", (x, k), m.Scale(x, 1 / k.value, span), span)
+
+
+def _written(e: ast.Expr) -> str:
+    from dsl.formatter import expr_text
+
+    return expr_text(e)
+
+
 def _enum_type(inp: m.Input) -> str:
     return "enum:" + inp.name + ":" + ",".join(inp.values)
 
@@ -291,11 +360,7 @@ def _owner(e: m.Expr) -> str:
 
 
 def _range_words(inp: m.Input) -> str:
-    if inp.low is not None and inp.high is not None:
-        return f"{value_text(inp.low)} to {value_text(inp.high)}"
-    if inp.low is not None:
-        return f">= {value_text(inp.low)}"
-    return f"<= {value_text(inp.high or Fraction(0))}"
+    return inp.range_text
 
 
 def value_text(v: Fraction) -> str:
@@ -321,10 +386,14 @@ def value_text(v: Fraction) -> str:
 
 # ----------------------------------------------------------------------------- text and words
 
-_PREC = {"or": 1, "and": 2, "not": 3, "cmp": 4, "add": 5, "mul": 6, "atom": 7}
+_PREC = {"implies": 0.0, "or": 1.0, "xor": 1.5, "and": 2.0, "not": 3.0, "cmp": 4.0,
+         "add": 5.0, "mul": 6.0, "atom": 7.0}
+_DERIVED_PREC = {"implies": 0.0, "xor": 1.5, "between": 4.0, "divide": 6.0}
 
 
-def _prec(e: m.Expr) -> int:
+def _prec(e: m.Expr) -> float:
+    if isinstance(e, m.Derived):
+        return _DERIVED_PREC[e.form]
     if isinstance(e, m.Or):
         return _PREC["or"]
     if isinstance(e, m.And):
@@ -343,7 +412,7 @@ def _prec(e: m.Expr) -> int:
 def to_text(e: m.Expr) -> str:
     """The expression in source syntax (lets by name), e.g. `kps == 70 and not x`."""
 
-    def wrap(sub: m.Expr, level: int) -> str:
+    def wrap(sub: m.Expr, level: float) -> str:
         t = to_text(sub)
         return f"({t})" if _prec(sub) < level else t
 
@@ -373,6 +442,15 @@ def to_text(e: m.Expr) -> str:
         return f"{wrap(e.operand, _PREC['add'])} in ({', '.join(e.values)})"
     if isinstance(e, m.Recommended):
         return f"{e.action} is recommended"
+    if isinstance(e, m.Derived):
+        a = e.args
+        if e.form == "xor":
+            return f"{wrap(a[0], 2)} xor {wrap(a[1], 2)}"
+        if e.form == "implies":
+            return f"{wrap(a[0], 1)} implies {wrap(a[1], 1)}"
+        if e.form == "between":
+            return f"{wrap(a[0], 5)} between {wrap(a[1], 5)} and {wrap(a[2], 5)}"
+        return f"{wrap(a[0], 6)} / {wrap(a[1], 7)}"
     assert_never(e)
 
 
@@ -470,4 +548,14 @@ def to_words(e: m.Expr, inputs: dict[str, m.Input], lets: dict[str, str] | None 
         return f"{value_text(e.factor)} × {_label(e.operand, inputs)}"
     if isinstance(e, m.Recommended):
         return f"{e.action.replace('_', ' ')} is recommended"
+    if isinstance(e, m.Derived):
+        a = e.args
+        if e.form == "xor":
+            return f"{sub(a[0], True)} or {lower_first(sub(a[1], True))}, not both"
+        if e.form == "implies":
+            return f"if {lower_first(sub(a[0], True))}, then {lower_first(sub(a[1], True))}"
+        if e.form == "between":
+            unit = _unit(a[0], inputs)
+            return f"{_label(a[0], inputs)} {_label(a[1], inputs)}–{_label(a[2], inputs)}{unit}"
+        return f"{_label(a[0], inputs)} ÷ {_label(a[1], inputs)}"
     assert_never(e)

@@ -194,9 +194,11 @@ class Scale(Node):
 
 
 class And(Node):
-    """Kleene conjunction of two or more operands."""
+    """Kleene conjunction of two or more operands; ``parens`` when the author wrote it in
+    parentheses (the formatter keeps them: `a or (b and c)` reads as the author grouped it)."""
 
     operands: tuple[Expr, ...]
+    parens: bool = False
 
 
 class Or(Node):
@@ -209,6 +211,36 @@ class Not(Node):
     """Kleene negation."""
 
     operand: Expr
+
+
+class Xor(Node):
+    """`left xor right`: exactly one of two conditions (unknown when either is)."""
+
+    left: Expr
+    right: Expr
+
+
+class Implies(Node):
+    """`left implies right`: `not left or right`, as a committee states a rule."""
+
+    left: Expr
+    right: Expr
+
+
+class Between(Node):
+    """`operand between low and high`: both ends included."""
+
+    operand: Expr
+    low: Expr
+    high: Expr
+
+
+class Divide(Node):
+    """`operand / divisor`; the divisor must be a non-zero literal (checked by the compiler,
+    which names what else was written)."""
+
+    operand: Expr
+    divisor: Expr
 
 
 class IsKnown(Node):
@@ -232,8 +264,8 @@ class IsRecommended(Node):
 
 
 Expr = (
-    Name | Number | Bool | Compare | Arith | Scale | And | Or | Not | IsKnown | In |
-    IsRecommended
+    Name | Number | Bool | Compare | Arith | Scale | Divide | And | Or | Not | Xor | Implies |
+    IsKnown | In | Between | IsRecommended
 )
 
 # ----------------------------------------------------------------------------- declarations
@@ -292,19 +324,24 @@ class BooleanType(Node):
 
 
 class IntegerType(Node):
-    """`integer [LOW..HIGH | >= LOW | <= HIGH] [step N]`."""
+    """`integer [RANGE] [step N]`; a range is `LOW..HIGH` (both ends included) or one or two
+    bounds, `> LOW` / `>= LOW` and `< HIGH` / `<= HIGH` (an open end is excluded)."""
 
     low: Number | None
     high: Number | None
     step: Number | None
+    low_open: bool = False
+    high_open: bool = False
 
 
 class NumberType(Node):
-    """`number [range] [unit "..."]`."""
+    """`number [RANGE] [unit "..."]` (ranges as for :class:`IntegerType`)."""
 
     low: Number | None
     high: Number | None
     unit: str | None
+    low_open: bool = False
+    high_open: bool = False
 
 
 class EnumType(Node):

@@ -178,18 +178,34 @@ def fill(first: str, pieces: list[Piece], cont: str, head: At = None) -> list[Li
 
 # ----------------------------------------------------------------------------- expressions
 
-_PREC = {ast.Or: 1, ast.And: 2, ast.Not: 3, ast.Compare: 4, ast.IsKnown: 4, ast.In: 4,
-         ast.IsRecommended: 4, ast.Arith: 5, ast.Scale: 6}
+# Binding strength, loosest first: implies, or, xor, and, not, comparisons, sums, products.
+_PREC = {ast.Implies: 0.0, ast.Or: 1.0, ast.Xor: 1.5, ast.And: 2.0, ast.Not: 3.0,
+         ast.Compare: 4.0, ast.IsKnown: 4.0, ast.In: 4.0, ast.Between: 4.0,
+         ast.IsRecommended: 4.0, ast.Arith: 5.0, ast.Scale: 6.0, ast.Divide: 6.0}
 
 
-def _prec(e: ast.Expr) -> int:
-    return _PREC.get(type(e), 7)
+def _prec(e: ast.Expr) -> float:
+    if isinstance(e, ast.And) and e.parens:
+        return 7.0  # the author's parentheses are printed by expr_text/expr_pieces
+    return _PREC.get(type(e), 7.0)
+
+
+def range_text(t: ast.IntegerType | ast.NumberType) -> str:
+    """An input's range as written: ` 0..100`, ` > 0`, ` >= 0 and < 10`, or ""."""
+    if t.low is not None and t.high is not None and not t.low_open and not t.high_open:
+        return f" {t.low.text}..{t.high.text}"
+    out = ""
+    if t.low is not None:
+        out = f" {'>' if t.low_open else '>='} {t.low.text}"
+    if t.high is not None:
+        out += (" and" if out else "") + f" {'<' if t.high_open else '<='} {t.high.text}"
+    return out
 
 
 def expr_text(e: ast.Expr) -> str:
     """An expression with the fewest parentheses that keep its tree."""
 
-    def wrap(sub: ast.Expr, least: int) -> str:
+    def wrap(sub: ast.Expr, least: float) -> str:
         t = expr_text(sub)
         return f"({t})" if _prec(sub) < least else t
 
@@ -202,7 +218,16 @@ def expr_text(e: ast.Expr) -> str:
     if isinstance(e, ast.Or):
         return " or ".join(wrap(o, 2) for o in e.operands)
     if isinstance(e, ast.And):
-        return " and ".join(wrap(o, 3) for o in e.operands)
+        inner = " and ".join(wrap(o, 3) for o in e.operands)
+        return f"({inner})" if e.parens else inner
+    if isinstance(e, ast.Implies):
+        return f"{wrap(e.left, 1)} implies {wrap(e.right, 1)}"
+    if isinstance(e, ast.Xor):
+        return f"{wrap(e.left, 2)} xor {wrap(e.right, 2)}"
+    if isinstance(e, ast.Between):
+        return f"{wrap(e.operand, 5)} between {wrap(e.low, 5)} and {wrap(e.high, 5)}"
+    if isinstance(e, ast.Divide):
+        return f"{wrap(e.operand, 6)} / {wrap(e.divisor, 7)}"
     if isinstance(e, ast.Not):
         return "not " + wrap(e.operand, 3)
     if isinstance(e, ast.Compare):
@@ -215,14 +240,18 @@ def expr_text(e: ast.Expr) -> str:
         return f"{wrap(e.operand, 5)} in ({', '.join(v.name for v in e.values)})"
     if isinstance(e, ast.Arith):
         return f"{wrap(e.left, 5)} {e.op} {wrap(e.right, 6)}"
-    assert isinstance(e, ast.Scale)
+    assert isinstance(e, ast.Scale), type(e)
     return f"{wrap(e.operand, 7)} * {e.factor.text}"
 
 
-def _wrapped(e: ast.Expr, least: int) -> list[Piece]:
+def _wrapped(e: ast.Expr, least: float) -> list[Piece]:
     pieces = expr_pieces(e)
     if _prec(e) >= least:
         return pieces
+    return _parenthesised(pieces)
+
+
+def _parenthesised(pieces: list[Piece]) -> list[Piece]:
     if len(pieces) == 1:
         return [w(f"({pieces[0].text})", pieces[0].at)]
     return [w("(" + pieces[0].text, pieces[0].at), *pieces[1:-1],
@@ -239,7 +268,16 @@ def expr_pieces(e: ast.Expr) -> list[Piece]:
         for o in e.operands[1:]:
             more = _wrapped(o, least)
             out += lead(word, more)
+        if isinstance(e, ast.And) and e.parens:
+            return _parenthesised(out)
         return out
+    if isinstance(e, ast.Implies):
+        return [*_wrapped(e.left, 1), *lead("implies", _wrapped(e.right, 1))]
+    if isinstance(e, ast.Xor):
+        return [*_wrapped(e.left, 2), *lead("xor", _wrapped(e.right, 2))]
+    if isinstance(e, ast.Between):
+        return [*_wrapped(e.operand, 5), *lead("between", _wrapped(e.low, 5)),
+                *lead("and", _wrapped(e.high, 5))]
     if isinstance(e, ast.Not):
         return lead("not", _wrapped(e.operand, 3))
     if isinstance(e, ast.Compare):
@@ -460,13 +498,7 @@ class Formatter:
         elif isinstance(t, ast.EnumType):
             typ = listed(t.values, f"{opt}one of ")
         else:
-            rng = ""
-            if t.low is not None and t.high is not None:
-                rng = f" {t.low.text}..{t.high.text}"
-            elif t.low is not None:
-                rng = f" >= {t.low.text}"
-            elif t.high is not None:
-                rng = f" <= {t.high.text}"
+            rng = range_text(t)
             if isinstance(t, ast.IntegerType):
                 step = f" step {t.step.text}" if t.step is not None else ""
                 typ = [w(f"{opt}integer{rng}{step}", at(t))]

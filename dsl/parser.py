@@ -41,7 +41,7 @@ KEYWORDS = (
     "when", "then", "decide", "unique", "first", "otherwise", "end", "never", "require",
     "conflict", "caution", "patient", "with", "case", "from", "expect", "no", "only",
     "nothing", "pending", "at", "path", "allow", "and", "or", "not", "is", "known", "unknown",
-    "recommended", "in", "true", "false", "page",
+    "recommended", "in", "true", "false", "page", "xor", "implies", "between",
 )
 
 _CODE = re.compile(r"[EWI]\d{3}")
@@ -96,7 +96,7 @@ def parse(text: str, filename: str = "<input>") -> ast.Guideline:
         ast.Comment(_token_span(t, filename), str(t)[1:].rstrip()) for t in _COMMENTS.tokens
     )
     try:
-        guideline = _Builder(filename).transform(tree)
+        guideline = _Builder(filename, text).transform(tree)
     except VisitError as exc:
         if isinstance(exc.orig_exc, GuidecError):
             raise exc.orig_exc from None
@@ -206,9 +206,10 @@ def _date(tok: Token, filename: str) -> ast.Text:
 class _Builder(Transformer[Token, Any]):
     """Builds :mod:`dsl.ast` nodes from the Lark tree."""
 
-    def __init__(self, filename: str) -> None:
+    def __init__(self, filename: str, text: str = "") -> None:
         super().__init__(visit_tokens=False)
         self.filename = filename
+        self.text = text
 
     def _span(self, meta: Any) -> ast.Span:
         if getattr(meta, "empty", True):
@@ -373,34 +374,45 @@ class _Builder(Transformer[Token, Any]):
 
     def t_integer(self, meta: Any, items: list[Any]) -> ast.IntegerType:
         low = high = step = None
+        low_open = high_open = False
         for it in items:
             if isinstance(it, tuple):
-                low, high = it
+                low, high, low_open, high_open = it
             else:
                 step = it
-        return ast.IntegerType(self._span(meta), low, high, step)
+        return ast.IntegerType(self._span(meta), low, high, step, low_open, high_open)
 
     def t_number(self, meta: Any, items: list[Any]) -> ast.NumberType:
         low = high = None
+        low_open = high_open = False
         unit = None
         for it in items:
             if isinstance(it, tuple):
-                low, high = it
+                low, high, low_open, high_open = it
             else:
                 unit = it
-        return ast.NumberType(self._span(meta), low, high, unit)
+        return ast.NumberType(self._span(meta), low, high, unit, low_open, high_open)
 
     def t_enum(self, meta: Any, items: list[Any]) -> ast.EnumType:
         return ast.EnumType(self._span(meta), tuple(items))
 
-    def range_between(self, meta: Any, items: list[Any]) -> tuple[Any, Any]:
-        return (items[0], items[1])
+    # A range is (low, high, low_open, high_open); a bound is (number, open).
+    def range_between(self, meta: Any, items: list[Any]) -> tuple[Any, ...]:
+        return (items[0], items[1], False, False)
 
-    def range_min(self, meta: Any, items: list[Any]) -> tuple[Any, Any]:
-        return (items[0], None)
+    def range_low(self, meta: Any, items: list[Any]) -> tuple[Any, ...]:
+        (low, low_open), (high, high_open) = items[0], items[1] if len(items) > 1 else \
+            (None, False)
+        return (low, high, low_open, high_open)
 
-    def range_max(self, meta: Any, items: list[Any]) -> tuple[Any, Any]:
-        return (None, items[0])
+    def range_high(self, meta: Any, items: list[Any]) -> tuple[Any, ...]:
+        return (None, items[0][0], False, items[0][1])
+
+    def closed_end(self, meta: Any, items: list[Any]) -> tuple[Any, bool]:
+        return (items[0], False)
+
+    def open_end(self, meta: Any, items: list[Any]) -> tuple[Any, bool]:
+        return (items[0], True)
 
     def int_step(self, meta: Any, items: list[Any]) -> ast.Number:
         return items[0]  # type: ignore[no-any-return]
@@ -636,7 +648,16 @@ class _Builder(Transformer[Token, Any]):
     def and_(self, meta: Any, items: list[Any]) -> ast.Expr:
         if len(items) == 1:
             return items[0]  # type: ignore[no-any-return]
-        return ast.And(self._span(meta), tuple(items))
+        return ast.And(self._span(meta), tuple(items), self._in_parens(meta))
+
+    def _in_parens(self, meta: Any) -> bool:
+        """Whether the author wrote parentheses right around this node (its text is
+        balanced, so a `(` just before it and a `)` just after it are a pair). Found in the
+        text rather than by a grammar rule: a rule would deepen the tree at every level of
+        parentheses, however redundant."""
+        before = self.text[:meta.start_pos].rstrip()
+        after = self.text[meta.end_pos:].lstrip()
+        return before.endswith("(") and after.startswith(")")
 
     def not_(self, meta: Any, items: list[Any]) -> ast.Not:
         return ast.Not(self._span(meta), items[0])
@@ -661,6 +682,19 @@ class _Builder(Transformer[Token, Any]):
 
     def in_(self, meta: Any, items: list[Any]) -> ast.In:
         return ast.In(self._span(meta), items[0], tuple(items[1:]))
+
+    def between(self, meta: Any, items: list[Any]) -> ast.Between:
+        return ast.Between(self._span(meta), items[0], items[1], items[2])
+
+    def xor(self, meta: Any, items: list[Any]) -> ast.Xor:
+        return ast.Xor(self._span(meta), items[0], items[1])
+
+    def implies(self, meta: Any, items: list[Any]) -> ast.Implies:
+        return ast.Implies(self._span(meta), items[0], items[1])
+
+    def divide(self, meta: Any, items: list[Any]) -> ast.Divide:
+        return ast.Divide(self._span(meta), items[0], items[1])
+
 
     def arith(self, meta: Any, items: list[Any]) -> ast.Arith:
         return ast.Arith(self._span(meta), str(items[1]), items[0], items[2])
@@ -826,8 +860,9 @@ def _syntax_error(exc: UnexpectedInput, text: str, filename: str) -> Diagnostic:
         if arrows and len(expected) > 1:
             hint = "expected `->` and where the branch leads, e.g. `when <condition> -> <step>`"
         if tok.type == "COMPARE" and any(_literal(t) == ">=" for t in expected):
-            hint = ("a range is written `0..100`, `>= 0` or `<= 10` (then `step 10` for an "
-                    "integer, `unit \"...\"` for a number)")
+            hint = ("a range is written `0..100` (both ends included), `>= 0`, `> 0`, "
+                    "`<= 10`, `< 10` or `> 0 and < 10` (then `step 10` for an integer, "
+                    "`unit \"...\"` for a number)")
         notes: list[str] = []
         keywords = _expected_keywords(expected)
         if tok.type in ("NAME", "UNKNOWN") or str(tok).isidentifier():

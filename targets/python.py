@@ -312,6 +312,8 @@ class _Exprs:
                 return _Val(Code(text, MUL), "int", op.guards)
             text = f"{paren(self._exact(op), MUL)} * {paren(_frac_code(e.factor), MUL)}"
             return _Val(Code(text, MUL), "exact", op.guards)
+        if isinstance(e, m.Derived):
+            return self.value(e.meaning)
         if isinstance(e, m.And | m.Or | m.Not | m.Known | m.Member | m.Recommended | m.Cmp):
             # A boolean expression used as a value (`(a and b) == c`): callers use tri().
             raise AssertionError(f"not a value expression: {type(e).__name__}")
@@ -387,6 +389,8 @@ class _Exprs:
             return _atom(v.guards, c, cn, False if safe else None)
         if isinstance(e, m.Cmp):
             return self._cmp(e)
+        if isinstance(e, m.Derived):
+            return self.tri(e.meaning)
         if isinstance(e, m.Arith | m.Scale):
             raise AssertionError(f"not a condition: {type(e).__name__}")
         assert_never(e)
@@ -1034,6 +1038,8 @@ class _Module:
             elif isinstance(e, m.And | m.Or):
                 for o in e.operands:
                     yield from lets_in(o)
+            elif isinstance(e, m.Derived):
+                yield from lets_in(e.meaning)
 
         def add(ref: m.LetRef) -> None:
             if ref.name in order:
@@ -1208,10 +1214,11 @@ class _Module:
     def specs(self) -> list[str]:
         items = []
         for inp in self.m.inputs.values():
+            opens = (inp.low_open, inp.high_open) if inp.low_open or inp.high_open else ()
             items.append(Call("_Spec", (
                 inp.name, inp.kind, inp.optional, _frac_lit(inp.low), _frac_lit(inp.high),
                 _frac_lit(inp.step), inp.values, inp.kind_words, inp.range_text,
-                m.number_text(inp.step) if inp.step is not None else "")))
+                m.number_text(inp.step) if inp.step is not None else "", *opens)))
         return layout(tuple(items), 0, "_SPECS: Final = ")
 
     def fast_check(self, inp: m.Input, name: str) -> list[str]:
@@ -1246,7 +1253,8 @@ class _Module:
 
     def _bounds_bad(self, inp: m.Input, name: str, cls: str) -> list[Code]:
         out: list[Code] = []
-        for bound, op in ((inp.low, "<"), (inp.high, ">")):
+        for bound, op in ((inp.low, "<=" if inp.low_open else "<"),
+                          (inp.high, ">=" if inp.high_open else ">")):
             if bound is None:
                 continue
             lit = _num_literal(bound, cls)
@@ -1550,16 +1558,17 @@ def patient_schema(model: m.Model) -> dict[str, object]:
             kind = "integer" if inp.kind == "integer" else "number"
             p["type"] = [kind, "null"] if inp.optional else kind
             if inp.low is not None:
-                p["minimum"] = _json_num(inp.low)
+                p["exclusiveMinimum" if inp.low_open else "minimum"] = _json_num(inp.low)
             if inp.high is not None:
-                p["maximum"] = _json_num(inp.high)
+                p["exclusiveMaximum" if inp.high_open else "maximum"] = _json_num(inp.high)
             if inp.step is not None:
                 low = inp.low or Fraction(0)
                 if low % inp.step == 0:
                     p["multipleOf"] = _json_num(inp.step)
                 elif inp.high is not None and (inp.high - low) / inp.step <= 1000:
                     count = int((inp.high - low) / inp.step) + 1
-                    p["enum"] = [_json_num(low + k * inp.step) for k in range(count)] + \
+                    p["enum"] = [_json_num(low + k * inp.step) for k in range(count)
+                                 if inp.in_range(low + k * inp.step)] + \
                         ([None] if inp.optional else [])
                 else:
                     p["$comment"] = f"a multiple of {m.number_text(inp.step)} counted from " \

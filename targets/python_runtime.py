@@ -190,6 +190,8 @@ class _Spec(NamedTuple):
     words: str
     range_text: str
     step_text: str
+    low_open: bool = False
+    high_open: bool = False
 
 
 def _did_you_mean(word: str, candidates: Iterable[str]) -> str | None:
@@ -279,8 +281,9 @@ def _convert(spec: _Spec, raw: object, problems: list[Problem]) -> object:
     if spec.kind == "integer" and value.denominator != 1:
         problems.append(Problem(name, f"must be an integer, not {_show(raw)}"))
         return None
-    if (spec.low is not None and value < spec.low) or (spec.high is not None
-                                                       and value > spec.high):
+    if (spec.low is not None and (value < spec.low or (spec.low_open and value == spec.low))) \
+            or (spec.high is not None and (value > spec.high or (spec.high_open
+                                                                 and value == spec.high))):
         problems.append(Problem(name, f"{_show(raw)} is out of range ({spec.range_text})"))
         return None
     if spec.step is not None and (value - (spec.low or 0)) % spec.step != 0:

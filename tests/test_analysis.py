@@ -18,7 +18,7 @@ import z3
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from compiler import analysis
+from compiler import analysis, types
 from compiler import model as m
 from compiler.encode import Encoding
 from compiler.interpreter import Outcome, evaluate, evaluate_expr, evaluate_values, validate
@@ -391,7 +391,9 @@ def _exprs() -> st.SearchStrategy[m.Expr]:
         st.builds(lambda a, b, op: m.Arith(op, a, b, span), inner, inner,
                   st.sampled_from(["+", "-"])),
         st.builds(lambda a, f: m.Scale(a, f, span), inner,
-                  st.sampled_from([Fraction(2), Fraction(1, 2)]))), max_leaves=3)
+                  st.sampled_from([Fraction(2), Fraction(1, 2)])),
+        st.builds(lambda a, k: types.divide(a, m.Const(k, "number", span), span), inner,
+                  st.sampled_from([Fraction(3), Fraction(-1, 2)]))), max_leaves=3)
     enums = st.one_of(st.builds(lambda: m.InputRef("e", enum_t, span)),
                       st.sampled_from("xyz").map(lambda v: m.Const(v, enum_t, span)))
     atoms = st.one_of(
@@ -405,6 +407,7 @@ def _exprs() -> st.SearchStrategy[m.Expr]:
         st.builds(lambda vs: m.Member(m.InputRef("e", enum_t, span), tuple(vs), span),
                   st.lists(st.sampled_from("xyz"), min_size=1, max_size=3, unique=True)),
         st.builds(lambda x, k: m.Known(x, k, span), st.one_of(nums, enums), st.booleans()),
+        st.builds(lambda x, a, b: types.between(x, a, b, span), nums, nums, nums),
     )
     return st.recursive(atoms, lambda inner: st.one_of(
         st.builds(lambda xs: m.And(tuple(xs), span), st.lists(inner, min_size=2, max_size=3)),
@@ -412,7 +415,9 @@ def _exprs() -> st.SearchStrategy[m.Expr]:
         st.builds(lambda x: m.Not(x, span), inner),
         st.builds(lambda x, k: m.Known(x, k, span), inner, st.booleans()),
         st.builds(lambda a, b, op: m.Cmp(op, a, b, span), inner, inner,
-                  st.sampled_from(["==", "!="]))), max_leaves=6)
+                  st.sampled_from(["==", "!="])),
+        st.builds(lambda a, b: types.xor(a, b, span), inner, inner),
+        st.builds(lambda a, b: types.implies(a, b, span), inner, inner)), max_leaves=6)
 
 
 _SPAN = analysis.model_of(_INPUTS, "g.guide").pathway.span  # type: ignore[union-attr]
@@ -743,3 +748,40 @@ def test_the_diffs_encoding_of_two_versions_agrees_with_each() -> None:
         s.pop()
         checked_patients += 1
     assert checked_patients >= 20
+
+
+# ----------------------------------------------------------------------------- derived forms
+
+_TRI = (True, False, None)
+
+
+@pytest.mark.parametrize("a", _TRI)
+@pytest.mark.parametrize("b", _TRI)
+def test_xor_and_implies_follow_kleene_tables(a: bool | None, b: bool | None) -> None:
+    """`xor` is true when exactly one is, unknown when either is; `implies` is `not a or b`
+    (true when a is false or b is true, whatever the other is)."""
+    span = _SPAN
+    x, y = m.InputRef("b", "boolean", span), m.InputRef("c", "boolean", span)
+    values = {"b": a, "c": b}
+    want_xor = None if a is None or b is None else a != b
+    want_implies = True if a is False or b is True else (
+        False if a is True and b is False else None)
+    assert evaluate_expr(types.xor(x, y, span), values) is want_xor
+    assert evaluate_expr(types.implies(x, y, span), values) is want_implies
+
+
+def test_between_includes_both_ends_and_division_is_exact() -> None:
+    span = _SPAN
+    n = m.InputRef("n", "number", span)
+
+    def const(v: Fraction) -> m.Const:
+        return m.Const(v, "number", span)
+
+    inside = types.between(n, const(Fraction(-1)), const(Fraction(1)), span)
+    assert [evaluate_expr(inside, {"n": Fraction(v)}) for v in (-2, -1, 0, 1, 2)] == \
+        [False, True, True, True, False]
+    assert evaluate_expr(inside, {"n": None}) is None
+    third = types.divide(n, const(Fraction(3)), span)
+    assert evaluate_expr(third, {"n": Fraction(1)}) == Fraction(1, 3)
+    assert types.to_text(m.Cmp(">", third, const(Fraction(0)), span)) == "n / 3 > 0"
+    assert types.to_text(inside) == "n between -1 and 1"

@@ -61,6 +61,12 @@ def constants(model: m.Model) -> tuple[Fraction, ...]:
         elif isinstance(e, m.And | m.Or):
             for o in e.operands:
                 visit(o)
+        elif isinstance(e, m.Derived):
+            visit(e.meaning)
+            if e.form == "divide":  # the quotient's own boundary: x / k == c at x = c * k
+                found.update(c * k for c in found.copy() for k in
+                             [a.value for a in e.args[1:] if isinstance(a, m.Const)
+                              and isinstance(a.value, Fraction)])
 
     exprs: list[m.Expr] = [a.condition.expr for a in model.assumptions]
     exprs += [c.condition.expr for c in model.cautions]

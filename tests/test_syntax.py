@@ -556,6 +556,6 @@ def test_hints_use_what_the_parser_really_accepts() -> None:
     assert "did you mean `step`?" in d.message
     assert d.hint is not None and "->" not in d.hint
     with pytest.raises(GuidecError) as info:
-        parse(head + 'input x "X": number > 0\n')
+        parse(head + 'input x "X": number == 0\n')
     [d] = info.value.diagnostics
     assert d.hint is not None and "`>= 0`" in d.hint

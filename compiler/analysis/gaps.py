@@ -32,6 +32,11 @@ def _atoms(exprs: Iterable[m.Expr]) -> list[m.Expr]:
                 visit(o)
         elif isinstance(e, m.Not):
             visit(e.operand)
+        elif isinstance(e, m.Derived) and e.type == "boolean":
+            visit(e.meaning)
+        elif isinstance(e, m.Cmp) and e.left.type == "boolean":
+            visit(e.left)  # `a xor b` is decided by a and b
+            visit(e.right)
         elif isinstance(e, m.LetRef) and e.type == "boolean":
             if e.name not in lets_seen:
                 lets_seen.add(e.name)

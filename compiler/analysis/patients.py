@@ -19,9 +19,7 @@ def _in_domain(inp: m.Input, v: m.Value) -> bool:
         return isinstance(v, str) and v in inp.values
     if not isinstance(v, Fraction):
         return False
-    if inp.low is not None and v < inp.low:
-        return False
-    if inp.high is not None and v > inp.high:
+    if not inp.in_range(v):
         return False
     if inp.kind == "integer":
         if v.denominator != 1:
@@ -92,6 +90,8 @@ def _pools(model: m.Model) -> dict[str, list[m.Value]]:
         elif isinstance(e, (m.And, m.Or)):
             for o in e.operands:
                 visit(o)
+        elif isinstance(e, m.Derived):
+            visit(e.meaning)
         elif isinstance(e, m.LetRef) and e.name not in lets_seen:
             lets_seen.add(e.name)
             visit(e.expr)

@@ -272,6 +272,8 @@ def compile_condition(e: m.Expr) -> Fn:
             assert isinstance(x, int | Fraction)
             return x * factor
         return scale
+    if isinstance(e, m.Derived):
+        return compile_condition(e.meaning)
     if isinstance(e, m.Recommended):
         # Only rules read `is recommended`, and the trace checks them on its own results.
         raise TypeError("`is recommended` cannot be compiled for a pathway condition")

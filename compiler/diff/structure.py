@@ -113,7 +113,8 @@ def _line(x: object) -> int | None:
 
 
 def _input_shape(i: m.Input) -> tuple[object, ...]:
-    return (i.kind, i.optional, i.low, i.high, i.step, i.unit, i.values)
+    return (i.kind, i.optional, i.low, i.high, i.step, i.unit, i.values, i.low_open,
+            i.high_open)
 
 
 def _input_words(i: m.Input) -> str:
@@ -122,7 +123,9 @@ def _input_words(i: m.Input) -> str:
     parts = [("optional " if i.optional else "") + i.kind]
     if i.kind == "enum":
         parts.append("of " + ", ".join(i.values))
-    if i.low is not None or i.high is not None:
+    if i.low_open or i.high_open:
+        parts.append(i.range_text)
+    elif i.low is not None or i.high is not None:
         lo = value_text(i.low) if i.low is not None else ""
         hi = value_text(i.high) if i.high is not None else ""
         parts.append(f"{lo}..{hi}")
@@ -188,8 +191,10 @@ def _inputs(old: m.Model, new: m.Model) -> list[Change]:
             continue
         breaking = (oi.kind != ni.kind or (oi.optional and not ni.optional)
                     or bool(set(oi.values) - set(ni.values))
-                    or (ni.low is not None and (oi.low is None or ni.low > oi.low))
-                    or (ni.high is not None and (oi.high is None or ni.high < oi.high))
+                    or (ni.low is not None and (oi.low is None or ni.low > oi.low or (
+                        ni.low == oi.low and ni.low_open and not oi.low_open)))
+                    or (ni.high is not None and (oi.high is None or ni.high < oi.high or (
+                        ni.high == oi.high and ni.high_open and not oi.high_open)))
                     or (ni.step is not None and ni.step != oi.step))
         detail = f"{_input_words(oi)} -> {_input_words(ni)}" if _input_shape(oi) != \
             _input_shape(ni) else f'label "{oi.label}" -> "{ni.label}"'

@@ -51,9 +51,10 @@ def declare(terms: Terms, name: str, decls: Sequence[m.Input]) -> Declared:
         value = (z3.Int if kind == "integer" else z3.Real)(f"in!{name}", ctx)
         for i, d in enumerate(decls):
             if d.low is not None:
-                dom.append(value >= terms.num(d.low))
+                dom.append(value > terms.num(d.low) if d.low_open else value >= terms.num(d.low))
             if d.high is not None:
-                dom.append(value <= terms.num(d.high))
+                dom.append(value < terms.num(d.high) if d.high_open else
+                           value <= terms.num(d.high))
             if d.kind == "integer" and d.step is not None and d.step != 1:
                 k = z3.Int(f"step!{name}" + (f"!{i}" if i else ""), ctx)
                 dom.append(value == terms.num(d.low or Fraction(0)) + terms.num(d.step) * k)

@@ -164,6 +164,8 @@ class Terms:
         if isinstance(e, m.Scale):
             (v, k), d = self._encode(e.operand)
             return (v * self.num(e.factor), k), d
+        if isinstance(e, m.Derived):
+            return self._encode(e.meaning)
         if isinstance(e, m.And | m.Or | m.Not | m.Known | m.Member | m.Recommended | m.Cmp):
             raise TypeError(f"not a value expression: {type(e).__name__}")
         assert_never(e)
@@ -214,6 +216,8 @@ class Terms:
             holds: Z = m.COMPARISONS[e.op](lv, rv)
             return self._tf(self.conj(k, holds), definite,
                             lambda: self.conj(k, self.neg(holds)))
+        if isinstance(e, m.Derived):
+            return self._encode(e.meaning)
         if isinstance(e, m.Arith | m.Scale):
             raise TypeError(f"not a boolean expression: {type(e).__name__}")
         assert_never(e)
