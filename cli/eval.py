@@ -292,6 +292,24 @@ def outcome_text(model: m.Model, outcome: Outcome, source: str, width: int = 100
     para("", meta.title)
     para("", f"{meta.id} {meta.version} ({meta.status}) · patient: {source}")
     out.append("")
+    if outcome.scores:
+        out.append("Scores")
+        for sc in outcome.scores:
+            criteria = sc["criteria"]
+            assert isinstance(criteria, list)
+
+            def listed(met: bool | None, criteria: list[object] = criteria) -> str:
+                return "; ".join(f"{c['label']} ({'+' if c['points'] > 0 else ''}"
+                                 f"{c['points']})" for c in criteria
+                                 if isinstance(c, dict) and c["met"] is met)
+
+            value = sc["value"]
+            para("  ", f"{sc['label']}: {'unknown' if value is None else value}")
+            if listed(True):
+                para("    scored:   ", listed(True))
+            if listed(None):
+                para("    unknown:  ", listed(None))
+        out.append("")
     if outcome.recommendations:
         out.append("What to do")
         for i, r in enumerate(outcome.recommendations, 1):

@@ -230,6 +230,16 @@ def evaluate_expr(e: m.Expr, values: Mapping[str, m.Value],
         return v * e.factor if isinstance(v, Fraction) else None
     if isinstance(e, m.Derived):
         return evaluate_expr(e.meaning, values, recommended, lets)
+    if isinstance(e, m.Points):
+        total = Fraction(0)
+        known = True
+        for c in e.criteria:
+            held = evaluate_expr(c.condition, values, recommended, lets)
+            if held is None:
+                known = False
+            elif held:
+                total += c.weight
+        return total if known else None
     assert_never(e)
 
 
@@ -279,6 +289,8 @@ class Outcome:
     stuck: tuple[dict[str, object], ...] = field(default=())
     #: (decision, branch index) for each decision taken, None for `otherwise` (not in to_dict).
     branches: tuple[tuple[str, int | None], ...] = field(default=())
+    #: Each points score of the guideline: id, label, value and criteria (label, points, met).
+    scores: tuple[dict[str, object], ...] = field(default=())
 
     @property
     def actions(self) -> tuple[str, ...]:
@@ -307,6 +319,8 @@ class Outcome:
             "path": list(self.path),
             "pending": [dict(p) for p in self.pending],
         }
+        if self.scores:
+            d["scores"] = [dict(s) for s in self.scores]
         if with_stuck:
             d["stuck"] = [dict(s) for s in self.stuck]
         return d
@@ -454,7 +468,27 @@ def evaluate_values(model: m.Model, values: Mapping[str, m.Value]) -> Outcome:
     meta = model.meta
     return Outcome(meta.id, meta.version, model.source_sha256, tuple(run.recs.values()),
                    cautions, tuple(run.notes), tuple(run.path), tuple(run.pending),
-                   tuple(run.stuck), tuple(run.branches))
+                   tuple(run.stuck), tuple(run.branches), scores(model, values))
+
+
+def scores(model: m.Model, values: Mapping[str, m.Value]) -> tuple[dict[str, object], ...]:
+    """Each points score of the guideline for these values, with the criteria met (True),
+    not met (False) or unknown (None), as the result reports it."""
+    out: list[dict[str, object]] = []
+    for let in model.scores():
+        assert isinstance(let.expr, m.Points)
+        criteria = [{"label": c.label, "points": _json_value(c.weight),
+                     "met": evaluate_expr(c.condition, values)} for c in let.expr.criteria]
+        value = evaluate_expr(let.expr, values)
+        out.append({"id": let.name, "label": let.label or let.name,
+                    "value": None if value is None else _json_value(value),
+                    "criteria": criteria})
+    return tuple(out)
+
+
+def _json_value(v: object) -> int | float:
+    assert isinstance(v, Fraction)
+    return v.numerator if v.denominator == 1 else float(v)
 
 
 def evaluate(model: m.Model, patient: Mapping[str, object]) -> Outcome:

@@ -190,9 +190,46 @@ class Derived:
         return self.meaning.type
 
 
+@dataclass(frozen=True, slots=True)
+class Criterion:
+    """One line of a points score: ``condition`` scores ``weight`` points; ``label`` is how
+    results and printed outputs name it (the author's, or the condition in words)."""
+
+    weight: Fraction
+    condition: Expr
+    label: str
+    span: Span = field(compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Points:
+    """A points score: the sum of the weights of the criteria that hold; unknown while any
+    criterion is unknown (give absence a meaning with an input's `default` where it has
+    one). Only a let's whole definition (the result reports each score by that let)."""
+
+    criteria: tuple[Criterion, ...]
+    span: Span = field(compare=False, repr=False)
+    type: str = "number"
+
+    @property
+    def low(self) -> Fraction:
+        """The least score a patient can have."""
+        return sum((c.weight for c in self.criteria if c.weight < 0), Fraction(0))
+
+    @property
+    def high(self) -> Fraction:
+        """The greatest score a patient can have."""
+        return sum((c.weight for c in self.criteria if c.weight > 0), Fraction(0))
+
+    @property
+    def whole(self) -> bool:
+        """Whether every score is a whole number."""
+        return all(c.weight.denominator == 1 for c in self.criteria)
+
+
 Expr = (
     InputRef | Const | LetRef | Cmp | Arith | Scale | And | Or | Not | Known | Member |
-    Recommended | Derived
+    Recommended | Derived | Points
 )
 
 
@@ -609,6 +646,10 @@ class Model:
         """The steps of the pathway in source order."""
         return tuple(n for n in self.pathway.nodes.values() if isinstance(n, Step))
 
+    def scores(self) -> tuple[Let, ...]:
+        """The lets defined as points scores, in source order (each result reports them)."""
+        return tuple(x for x in self.lets.values() if isinstance(x.expr, Points))
+
 
 def subexpressions(expr: Expr, into_lets: bool = True) -> Iterator[Expr]:
     """Every expression in ``expr``, itself first, through the definitions of lets (each let's
@@ -631,6 +672,8 @@ def subexpressions(expr: Expr, into_lets: bool = True) -> Iterator[Expr]:
             stack += reversed(e.operands)
         elif isinstance(e, Derived):
             stack.append(e.meaning)
+        elif isinstance(e, Points):
+            stack += reversed([c.condition for c in e.criteria])
 
 
 def inputs_of(expr: Expr) -> tuple[str, ...]:

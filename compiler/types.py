@@ -8,6 +8,7 @@ recommended` outside a rule (E206), and comparisons that mix types (E207).
 
 from __future__ import annotations
 
+import math
 from fractions import Fraction
 from typing import assert_never
 
@@ -49,7 +50,8 @@ class Resolver:
             return self._lets[name]
         self._lets[name] = None  # guards against cycles, which names.py reports
         decl = self.scope.lets[name]
-        e = self.expr(decl.expr, False)
+        e = self._points(decl.expr) if isinstance(decl.expr, ast.Points) else \
+            self.expr(decl.expr, False)
         ref = m.LetRef.of(name, e, decl.name.span) if e is not None else None
         self._lets[name] = ref
         return ref
@@ -109,7 +111,38 @@ class Resolver:
             return (xor if isinstance(e, ast.Xor) else implies)(a, b, e.span)
         if isinstance(e, ast.Between):
             return self._between(e, rec)
+        if isinstance(e, ast.Points):
+            self.diags.append(error(
+                "E210", "a points score is written as a let of its own", e.span,
+                hint='name it, e.g. `let curb65 "CURB-65 score" = points (1 if confusion, ...)`,'
+                     " then compare it: `curb65 >= 3`"))
+            return None
         raise TypeError(f"unexpected expression {type(e).__name__}")
+
+    def _points(self, e: ast.Points) -> m.Points | None:
+        criteria: list[m.Criterion] = []
+        ok = True
+        for p in e.items:
+            before = len(self.diags)
+            c = self.expr(p.condition, False)
+            if c is not None and c.type != "boolean":
+                self.diags.append(error(
+                    "E210", f"a score counts conditions; this criterion is a "
+                    f"{self._type_words(c)}", p.condition.span,
+                    hint="compare it, e.g. `2 if age >= 75`"))
+            if c is None or len(self.diags) > before:
+                ok = False
+                continue
+            if p.weight.value == 0:
+                self.diags.append(error(
+                    "E210", "a criterion scores 0 points, so it never counts", p.weight.span,
+                    hint="give it its points, or remove it"))
+                ok = False
+                continue
+            label = p.label if p.label is not None else \
+                to_words(c, self.inputs, self.let_labels)
+            criteria.append(m.Criterion(p.weight.value, c, label, p.span))
+        return m.Points(tuple(criteria), e.span) if ok else None
 
     def _divide(self, e: ast.Divide, rec: bool) -> m.Expr | None:
         o = self._number(e.operand, rec)
@@ -394,6 +427,8 @@ _DERIVED_PREC = {"implies": 0.0, "xor": 1.5, "between": 4.0, "divide": 6.0}
 def _prec(e: m.Expr) -> float:
     if isinstance(e, m.Derived):
         return _DERIVED_PREC[e.form]
+    if isinstance(e, m.Points):
+        return _PREC["atom"]
     if isinstance(e, m.Or):
         return _PREC["or"]
     if isinstance(e, m.And):
@@ -451,6 +486,9 @@ def to_text(e: m.Expr) -> str:
         if e.form == "between":
             return f"{wrap(a[0], 5)} between {wrap(a[1], 5)} and {wrap(a[2], 5)}"
         return f"{wrap(a[0], 6)} / {wrap(a[1], 7)}"
+    if isinstance(e, m.Points):
+        return "points (" + ", ".join(
+            f"{value_text(c.weight)} if {to_text(c.condition)}" for c in e.criteria) + ")"
     assert_never(e)
 
 
@@ -483,6 +521,37 @@ def _subject(e: m.Expr) -> str | None:
     if isinstance(e, m.Member | m.Known) and isinstance(e.operand, m.InputRef):
         return e.operand.name
     return None
+
+
+def score_of(e: m.Expr) -> m.Points | None:
+    """The points score an expression reads directly (a score's let), or None."""
+    return e.expr if isinstance(e, m.LetRef) and isinstance(e.expr, m.Points) else None
+
+
+def _band(e: m.Cmp, lets: dict[str, str]) -> str | None:
+    """A score compared with a number, worded as the band of scores it picks (`CURB-65 score
+    3–5`), as a committee's table prints it; None for anything else."""
+    left, right, op = e.left, e.right, e.op
+    if score_of(left) is None:
+        left, right, op = right, left, _FLIP[op]
+    score = score_of(left)
+    if score is None or not isinstance(right, m.Const) or not isinstance(right.value, Fraction) \
+            or op == "!=" or not score.whole:
+        return None
+    assert isinstance(left, m.LetRef)
+    c = right.value
+    lo, hi = score.low, score.high
+    if op == "==":
+        lo = hi = c
+    elif op in (">", ">="):
+        lo = max(lo, Fraction(math.floor(c) + 1 if op == ">" else math.ceil(c)))
+    else:
+        hi = min(hi, Fraction(math.ceil(c) - 1 if op == "<" else math.floor(c)))
+    name = lets.get(left.name) or left.name.replace("_", " ")
+    if lo > hi:
+        return f"{name}: no score"
+    return f"{name} {value_text(Fraction(lo))}" if lo == hi else \
+        f"{name} {value_text(Fraction(lo))}–{value_text(Fraction(hi))}"
 
 
 def to_words(e: m.Expr, inputs: dict[str, m.Input], lets: dict[str, str] | None = None) -> str:
@@ -531,6 +600,9 @@ def to_words(e: m.Expr, inputs: dict[str, m.Input], lets: dict[str, str] | None 
         if e.left.type == "boolean" and isinstance(e.right, m.Const):
             positive = (e.op == "==") == bool(e.right.value)
             return sub(e.left) if positive else "not " + lower_first(sub(e.left))
+        band = _band(e, lets)
+        if band is not None:
+            return band
         op = {"==": "=", "!=": "≠", "<=": "≤", ">=": "≥"}.get(e.op, e.op)
         unit = _unit(e.left, inputs)
         if isinstance(e.right, m.Const) and e.right.value == 1 and unit.endswith("s"):
@@ -558,4 +630,12 @@ def to_words(e: m.Expr, inputs: dict[str, m.Input], lets: dict[str, str] | None 
             unit = _unit(a[0], inputs)
             return f"{_label(a[0], inputs)} {_label(a[1], inputs)}–{_label(a[2], inputs)}{unit}"
         return f"{_label(a[0], inputs)} ÷ {_label(a[1], inputs)}"
+    if isinstance(e, m.Points):
+        weights = {c.weight for c in e.criteria}
+        if len(weights) == 1:
+            w = weights.pop()
+            return f"{value_text(w)} point{'' if w == 1 else 's'} each: " + \
+                "; ".join(c.label for c in e.criteria)
+        return "; ".join(f"{c.label} ({'+' if c.weight > 0 else ''}{value_text(c.weight)})"
+                         for c in e.criteria)
     assert_never(e)

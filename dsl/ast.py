@@ -235,6 +235,21 @@ class Between(Node):
     high: Expr
 
 
+class Point(Node):
+    """`N if C ["label"]` in a points score: the criterion C scores N points."""
+
+    weight: Number
+    condition: Expr
+    label: str | None
+
+
+class Points(Node):
+    """`points (N if C ["label"], ...)`: a score, the sum of the points of the criteria that
+    hold (a let's whole definition)."""
+
+    items: tuple[Point, ...]
+
+
 class Divide(Node):
     """`operand / divisor`; the divisor must be a non-zero literal (checked by the compiler,
     which names what else was written)."""
@@ -265,7 +280,7 @@ class IsRecommended(Node):
 
 Expr = (
     Name | Number | Bool | Compare | Arith | Scale | Divide | And | Or | Not | Xor | Implies |
-    IsKnown | In | Between | IsRecommended
+    IsKnown | In | Between | IsRecommended | Points
 )
 
 # ----------------------------------------------------------------------------- declarations

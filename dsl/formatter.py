@@ -240,6 +240,11 @@ def expr_text(e: ast.Expr) -> str:
         return f"{wrap(e.operand, 5)} in ({', '.join(v.name for v in e.values)})"
     if isinstance(e, ast.Arith):
         return f"{wrap(e.left, 5)} {e.op} {wrap(e.right, 6)}"
+    if isinstance(e, ast.Points):
+        items = ", ".join(f"{p.weight.text} if {expr_text(p.condition)}" +
+                          (f" {quote(p.label)}" if p.label is not None else "")
+                          for p in e.items)
+        return f"points ({items})"
     assert isinstance(e, ast.Scale), type(e)
     return f"{wrap(e.operand, 7)} * {e.factor.text}"
 
@@ -530,6 +535,24 @@ class Formatter:
         head = f"let {lt.name.name}"
         label = [s(lt.label)] if lt.label is not None else []
         where = first_word(lt, "let")
+        if isinstance(lt.expr, ast.Points):
+            # A score reads as the committee's table: one criterion per line.
+            indent = INDENT * depth
+            lines = fill(indent + head, [*label, w("="), w("points (")], indent + INDENT, where)
+            items = lt.expr.items
+            for k, p in enumerate(items):
+                comma = "," if k + 1 < len(items) else ""
+                pieces = expr_pieces(p.condition)
+                if p.label is not None:
+                    # With its comma, the label is placed whole (a criterion's label is short).
+                    pieces.append(w(quote(p.label) + comma, at(p.label)))
+                else:
+                    pieces[-1] = Piece(pieces[-1].text + comma, None, pieces[-1].at)
+                lines += fill(indent + INDENT + f"{p.weight.text} if", pieces,
+                              indent + INDENT * 2, at(p.weight))
+            lines += fill(indent + ")", [], indent, last_word(lt.expr, ")"))
+            self.add(lines)
+            return
         one = fill(INDENT * depth + head, [*label, w("="), *expr_pieces(lt.expr)], INDENT, where)
         if len(one) == 1:
             self.add(one)

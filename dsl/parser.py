@@ -42,6 +42,7 @@ KEYWORDS = (
     "conflict", "caution", "patient", "with", "case", "from", "expect", "no", "only",
     "nothing", "pending", "at", "path", "allow", "and", "or", "not", "is", "known", "unknown",
     "recommended", "in", "true", "false", "page", "xor", "implies", "between",
+    "points", "if",
 )
 
 _CODE = re.compile(r"[EWI]\d{3}")
@@ -691,6 +692,13 @@ class _Builder(Transformer[Token, Any]):
 
     def implies(self, meta: Any, items: list[Any]) -> ast.Implies:
         return ast.Implies(self._span(meta), items[0], items[1])
+
+    def points(self, meta: Any, items: list[Any]) -> ast.Points:
+        return ast.Points(self._span(meta), tuple(items))
+
+    def point(self, meta: Any, items: list[Any]) -> ast.Point:
+        label = items[2] if len(items) > 2 else None
+        return ast.Point(self._span(meta), items[0], items[1], label)
 
     def divide(self, meta: Any, items: list[Any]) -> ast.Divide:
         return ast.Divide(self._span(meta), items[0], items[1])

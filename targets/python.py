@@ -314,10 +314,26 @@ class _Exprs:
             return _Val(Code(text, MUL), "exact", op.guards)
         if isinstance(e, m.Derived):
             return self.value(e.meaning)
+        if isinstance(e, m.Points):
+            return self._points(e)
         if isinstance(e, m.And | m.Or | m.Not | m.Known | m.Member | m.Recommended | m.Cmp):
             # A boolean expression used as a value (`(a and b) == c`): callers use tri().
             raise AssertionError(f"not a value expression: {type(e).__name__}")
         assert_never(e)
+
+    def _points(self, e: m.Points) -> _Val:
+        """A score: the sum of its criteria's weights; when a criterion may be unknown,
+        ``_points`` makes the whole None, and the code is its own guard."""
+        cls = "int" if e.whole else "exact"
+        tris = [(self.tri(c.condition), c.weight) for c in e.criteria]
+        if all(t.two_valued for t, _ in tris):
+            terms = [f"({_frac_code(w).text} if {paren(t.t, OR)} else 0)" for t, w in tris]
+            return _Val(Code(" + ".join(terms), ADD), cls)
+        args = [f"{_frac_code(w).text} if {paren(t.t, OR)} else 0 if {paren(t.f, OR)} else None"
+                if not t.two_valued else f"{_frac_code(w).text} if {paren(t.t, OR)} else 0"
+                for t, w in tris]
+        code = "_points(" + ", ".join(f"({a})" for a in args) + ")"
+        return _Val(Code(code), cls, (code,))
 
     def _let_cls(self, e: m.Expr) -> str:
         if e.type == "boolean":
@@ -391,7 +407,7 @@ class _Exprs:
             return self._cmp(e)
         if isinstance(e, m.Derived):
             return self.tri(e.meaning)
-        if isinstance(e, m.Arith | m.Scale):
+        if isinstance(e, m.Arith | m.Scale | m.Points):
             raise AssertionError(f"not a condition: {type(e).__name__}")
         assert_never(e)
 
@@ -1040,6 +1056,9 @@ class _Module:
                     yield from lets_in(o)
             elif isinstance(e, m.Derived):
                 yield from lets_in(e.meaning)
+            elif isinstance(e, m.Points):
+                for c in e.criteria:
+                    yield from lets_in(c.condition)
 
         def add(ref: m.LetRef) -> None:
             if ref.name in order:
@@ -1050,7 +1069,8 @@ class _Module:
             # it), unless it reads other lets: then it is computed once, so that a chain of
             # lets stays shallow and linear however often each is read.
             if ref.name not in order and not m.actions_of(ref.expr) and (
-                    self._let_two_valued(ref.expr) or any(True for _ in lets_in(ref.expr))):
+                    self._let_two_valued(ref.expr) or any(True for _ in lets_in(ref.expr))
+                    or isinstance(ref.expr, m.Points)):
                 order.append(ref.name)
 
         for e in exprs:
@@ -1090,7 +1110,7 @@ class _Module:
             else:
                 v = self.ex.value(let.expr)
                 code = self.ex._num_code(v) if v.cls == "const" else v.code
-                if unknown and v.guards:
+                if unknown and v.guards and not isinstance(let.expr, m.Points):
                     test = disj([Code(f"{g} is None", CMP) for g in v.guards])
                     code = Code(f"None if {paren(test, NOT)} else {paren(code, NOT)}", OR - 1)
             let_lines.append(comment(f"line {let.span.line}: let {name}", 4))
@@ -1156,6 +1176,21 @@ class _Module:
                 elif t != FALSE:
                     caution_lines.extend(statement("if ", t, ":", 4))
                     caution_lines.append(f"        cautions.append({name})")
+        score_lines: list[str] = []
+        if model.scores():
+            items = []
+            for let in model.scores():
+                assert isinstance(let.expr, m.Points)
+                crits = []
+                for crit in let.expr.criteria:
+                    tri = self.ex.tri(crit.condition)
+                    met = tri.t.text if tri.two_valued else \
+                        f"True if {paren(tri.t, OR)} else False if {paren(tri.f, OR)}" \
+                        " else None"
+                    crits.append(Raw(f"({py_str(crit.label)}, "
+                                     f"{_frac_code(crit.weight).text}, {met})"))
+                items.append(Call("_score", (let.name, let.label or let.name, tuple(crits))))
+            score_lines = layout(tuple(items), 4, "scores = ")
         if not final:
             return []
         head = ['    """Evaluate one patient (decoded JSON: input name -> value).',
@@ -1177,11 +1212,12 @@ class _Module:
         result = Call("Result", (
             Raw("GUIDELINE"), Raw("VERSION"), Raw("SOURCE_SHA256"), Raw("tuple(recs)"),
             Raw("tuple(cautions)" if model.cautions else "()"), Raw("tuple(notes)"),
-            Raw("tuple(path)"), Raw("tuple(pending)" if self.uses_pending else "()")))
+            Raw("tuple(path)"), Raw("tuple(pending)" if self.uses_pending else "()"),
+            *([Raw("scores")] if score_lines else [])))
         return [
             "def evaluate(patient: Mapping[str, object]) -> Result:",
             *head, *unpack, *let_lines, *setup, *closures, *body, *caution_lines,
-            *layout(result, 4, "return "),
+            *score_lines, *layout(result, 4, "return "),
         ]
 
     def _unpack(self, used: set[str]) -> list[str]:
@@ -1632,6 +1668,17 @@ def result_schema(model: m.Model) -> dict[str, object]:
         "path": array(strings(list(model.pathway.nodes))),
         "pending": array(pending),
     })
+    if model.scores():
+        criterion = obj({"label": {"type": "string"}, "points": {"type": "number"},
+                         "met": {"type": ["boolean", "null"]}})
+        score = obj({"id": strings([s.name for s in model.scores()]),
+                     "label": {"type": "string"}, "value": {"type": ["number", "null"]},
+                     "criteria": array(criterion)})
+        props = schema["properties"]
+        required = schema["required"]
+        assert isinstance(props, dict) and isinstance(required, list)
+        props["scores"] = array(score)
+        required.append("scores")
     return {
         "$schema": SCHEMA_DIALECT,
         "$id": f"urn:guidec:{model.meta.id}:{model.meta.version}:result",

@@ -98,8 +98,44 @@ class Pending:
 
 
 @dataclass(frozen=True, slots=True)
+class Criterion:
+    """One criterion of a points score for this patient: ``met`` is True, False or None
+    (unknown)."""
+
+    label: str
+    points: int | float
+    met: bool | None
+
+    def to_dict(self) -> dict[str, object]:
+        """JSON form."""
+        return {"label": self.label, "points": self.points, "met": self.met}
+
+
+@dataclass(frozen=True, slots=True)
+class Score:
+    """A points score of the guideline for this patient: ``value`` is None while a criterion
+    is unknown; ``criteria`` say which scored."""
+
+    id: str
+    label: str
+    value: int | float | None
+    criteria: tuple[Criterion, ...]
+
+    @property
+    def scored(self) -> tuple[str, ...]:
+        """The labels of the criteria met."""
+        return tuple(c.label for c in self.criteria if c.met)
+
+    def to_dict(self) -> dict[str, object]:
+        """JSON form."""
+        return {"id": self.id, "label": self.label, "value": self.value,
+                "criteria": [c.to_dict() for c in self.criteria]}
+
+
+@dataclass(frozen=True, slots=True)
 class Result:
-    """What the guideline recommends for one patient, and why."""
+    """What the guideline recommends for one patient, and why; ``scores`` holds each points
+    score the guideline defines (none: the key is left out of ``to_dict``)."""
 
     guideline: str
     version: str
@@ -109,6 +145,7 @@ class Result:
     notes: tuple[Note, ...]
     path: tuple[str, ...]
     pending: tuple[Pending, ...]
+    scores: tuple[Score, ...] = ()
 
     @property
     def actions(self) -> tuple[str, ...]:
@@ -125,7 +162,7 @@ class Result:
 
     def to_dict(self) -> dict[str, object]:
         """JSON form (the keys of the reference interpreter's ``Outcome.to_dict()``)."""
-        return {
+        d: dict[str, object] = {
             "guideline": self.guideline,
             "version": self.version,
             "source_sha256": self.source_sha256,
@@ -135,6 +172,9 @@ class Result:
             "path": list(self.path),
             "pending": [p.to_dict() for p in self.pending],
         }
+        if self.scores:
+            d["scores"] = [s.to_dict() for s in self.scores]
+        return d
 
 
 # ----------------------------------------------------------------------------- errors
@@ -334,6 +374,32 @@ def _unknown(*groups: Iterable[tuple[str, object]]) -> tuple[str, ...]:
 def _holding(*branches: tuple[int, bool]) -> tuple[int, ...]:
     """The indices of the branches that hold (for an overlap)."""
     return tuple(i for i, held in branches if held)
+
+
+def _points(*parts: int | Fraction | None) -> int | Fraction | None:
+    """A score from its criteria's points (0 when not met, None when unknown)."""
+    total: int | Fraction = 0
+    for p in parts:
+        if p is None:
+            return None
+        total += p
+    return total
+
+
+def _score(id_: str, label: str, criteria: tuple[tuple[str, int | Fraction, bool | None], ...]
+           ) -> Score:
+    """A score for the result: its value and which criteria were met."""
+    value: int | Fraction | None = 0
+    for _, points, met in criteria:
+        if met is None:
+            value = None
+        elif met and value is not None:
+            value += points
+    shown = None if value is None else (value if isinstance(value, int) or value.denominator != 1
+                                        else int(value))
+    return Score(id_, label, float(shown) if isinstance(shown, Fraction) else shown,
+                 tuple(Criterion(t, float(p) if isinstance(p, Fraction) else p, m)
+                       for t, p, m in criteria))
 
 
 def _because(r: Recommendation, because: tuple[str, ...]) -> Recommendation:

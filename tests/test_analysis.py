@@ -409,6 +409,13 @@ def _exprs() -> st.SearchStrategy[m.Expr]:
         st.builds(lambda x, k: m.Known(x, k, span), st.one_of(nums, enums), st.booleans()),
         st.builds(lambda x, a, b: types.between(x, a, b, span), nums, nums, nums),
     )
+    weights = st.sampled_from([Fraction(1), Fraction(2), Fraction(-1), Fraction(3, 2)])
+    scored = st.builds(
+        lambda cs: m.Points(tuple(m.Criterion(w, c, "c", span) for w, c in cs), span),
+        st.lists(st.tuples(weights, atoms), min_size=1, max_size=3))
+    atoms = st.one_of(atoms, st.builds(
+        lambda s, op, v: m.Cmp(op, s, m.Const(Fraction(v), "number", span), span), scored,
+        st.sampled_from(["<", ">=", "=="]), st.integers(-1, 3)))
     return st.recursive(atoms, lambda inner: st.one_of(
         st.builds(lambda xs: m.And(tuple(xs), span), st.lists(inner, min_size=2, max_size=3)),
         st.builds(lambda xs: m.Or(tuple(xs), span), st.lists(inner, min_size=2, max_size=3)),

@@ -61,6 +61,9 @@ def constants(model: m.Model) -> tuple[Fraction, ...]:
         elif isinstance(e, m.And | m.Or):
             for o in e.operands:
                 visit(o)
+        elif isinstance(e, m.Points):
+            for c in e.criteria:
+                visit(c.condition)
         elif isinstance(e, m.Derived):
             visit(e.meaning)
             if e.form == "divide":  # the quotient's own boundary: x / k == c at x = c * k

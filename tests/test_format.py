@@ -358,7 +358,10 @@ def expressions(draw: st.DrawFn, depth: int = 2, rule: bool = False) -> str:
 
     def product(d: int) -> str:
         a = atom(d)
-        return f"{a} * {draw(numbers)}" if draw(st.integers(0, 4)) == 0 else a
+        k = draw(st.integers(0, 5))
+        if k == 0:
+            return f"{a} * {draw(numbers)}"
+        return f"{a} / {atom(d)}" if k == 1 else a
 
     def total(d: int) -> str:
         out = product(d)
@@ -367,7 +370,7 @@ def expressions(draw: st.DrawFn, depth: int = 2, rule: bool = False) -> str:
         return out
 
     def comparison(d: int) -> str:
-        k = draw(st.integers(0, 8 if rule else 7))
+        k = draw(st.sampled_from([0, 1, 2, 3, 4, 5, 6, 7, 9, 10] + ([8] if rule else [])))
         if k <= 1:
             return total(d)
         if k <= 4:
@@ -378,15 +381,33 @@ def expressions(draw: st.DrawFn, depth: int = 2, rule: bool = False) -> str:
         if k in (6, 7):
             values = draw(st.lists(enum_values, min_size=1, max_size=4))
             return f"{total(d)} in ({', '.join(values)})"
+        if k == 9:
+            return f"{total(d)} between {total(d)} and {total(d)}"
+        if k == 10:
+            items = [f"{draw(numbers)} if {expressions_(d)}" +
+                     (f" {draw(texts())}" if draw(st.booleans()) else "")
+                     for _ in range(draw(st.integers(1, 3)))]
+            return f"points ({', '.join(items)}) > {draw(numbers)}"
         return f"{draw(names)} is recommended"
+
+    def expressions_(d: int) -> str:
+        return draw(expressions(max(d - 1, 0), rule))
 
     def negated(d: int) -> str:
         return "not " * draw(st.sampled_from([0, 0, 0, 1, 2])) + comparison(d)
 
     def conjunction(d: int) -> str:
-        return " and ".join(negated(d) for _ in range(draw(st.sampled_from([1, 1, 2, 3]))))
+        out = " and ".join(negated(d) for _ in range(draw(st.sampled_from([1, 1, 2, 3]))))
+        return f"({out})" if " and " in out and draw(st.booleans()) else out
 
-    return " or ".join(conjunction(depth) for _ in range(draw(st.sampled_from([1, 1, 2, 3]))))
+    def exclusive(d: int) -> str:
+        out = conjunction(d)
+        return f"{out} xor {conjunction(d)}" if draw(st.integers(0, 5)) == 0 else out
+
+    out = " or ".join(exclusive(depth) for _ in range(draw(st.sampled_from([1, 1, 2, 3]))))
+    if depth > 0 and draw(st.integers(0, 6)) == 0:
+        return f"{out} implies {draw(expressions(0, rule))}"
+    return out
 
 
 def _maybe(draw: st.DrawFn, tokens: list[str]) -> list[str]:

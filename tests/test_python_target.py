@@ -168,7 +168,7 @@ def test_result_api_and_constants() -> None:
         result.path = ()
     assert [f.name for f in dataclasses.fields(result)] == [
         "guideline", "version", "source_sha256", "recommendations", "cautions", "notes",
-        "path", "pending"]
+        "path", "pending", "scores"]
     rec = result.recommendations[0]
     assert [f.name for f in dataclasses.fields(rec)] == [
         "id", "text", "detail", "kind", "strength", "citations", "step", "because"]

@@ -92,6 +92,9 @@ def _pools(model: m.Model) -> dict[str, list[m.Value]]:
                 visit(o)
         elif isinstance(e, m.Derived):
             visit(e.meaning)
+        elif isinstance(e, m.Points):
+            for c in e.criteria:
+                visit(c.condition)
         elif isinstance(e, m.LetRef) and e.name not in lets_seen:
             lets_seen.add(e.name)
             visit(e.expr)

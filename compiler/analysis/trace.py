@@ -274,6 +274,20 @@ def compile_condition(e: m.Expr) -> Fn:
         return scale
     if isinstance(e, m.Derived):
         return compile_condition(e.meaning)
+    if isinstance(e, m.Points):
+        scored = [(compile_condition(c.condition), c.weight) for c in e.criteria]
+        whole = e.whole
+
+        def points(v: Mapping[str, object]) -> object:
+            total = Fraction(0)
+            for f, w in scored:
+                held = f(v)
+                if held is None:
+                    return None
+                if held:
+                    total += w
+            return int(total) if whole else total
+        return points
     if isinstance(e, m.Recommended):
         # Only rules read `is recommended`, and the trace checks them on its own results.
         raise TypeError("`is recommended` cannot be compiled for a pathway condition")

@@ -166,6 +166,13 @@ class Terms:
             return (v * self.num(e.factor), k), d
         if isinstance(e, m.Derived):
             return self._encode(e.meaning)
+        if isinstance(e, m.Points):
+            # A sum of if-then-elses over the criteria's "definitely true": still linear.
+            parts = [(self._encode(c.condition), c.weight) for c in e.criteria]
+            total = z3.Sum([z3.If(tf[0], self.num(w), self.num(Fraction(0))) for (tf, _), w
+                            in parts])
+            known = self.conj(*(self.disj(t, f) for ((t, f), _), _ in parts))
+            return (total, known), all(d for (_, d), _ in parts)
         if isinstance(e, m.And | m.Or | m.Not | m.Known | m.Member | m.Recommended | m.Cmp):
             raise TypeError(f"not a value expression: {type(e).__name__}")
         assert_never(e)
@@ -218,7 +225,7 @@ class Terms:
                             lambda: self.conj(k, self.neg(holds)))
         if isinstance(e, m.Derived):
             return self._encode(e.meaning)
-        if isinstance(e, m.Arith | m.Scale):
+        if isinstance(e, m.Arith | m.Scale | m.Points):
             raise TypeError(f"not a boolean expression: {type(e).__name__}")
         assert_never(e)
 
