@@ -81,6 +81,9 @@ def validate(model: m.Model, patient: Mapping[str, object]) -> dict[str, m.Value
                                     f"is not an input of this guideline{hint}"))
     for name, inp in model.inputs.items():
         raw = patient.get(name)
+        if raw is None and inp.default is not None:
+            values[name] = inp.default  # absence means the declared default
+            continue
         if raw is None:
             if not inp.optional:
                 why = "is required but missing" if name not in patient else \

@@ -7,6 +7,7 @@ every action and rule cites a reference (E301, a warning while the status is dra
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import re
@@ -106,6 +107,22 @@ class Lowerer:
 
     # -- inputs
     def _input(self, i: ast.Input) -> m.Input:
+        inp = self._typed_input(i)
+        if i.default is None:
+            return inp
+        if not i.optional:
+            self.diags.append(error(
+                "E110", f"`{inp.name}` is required, so it has no default", i.default.span,
+                hint="a default says what absence means: write `optional` before the type"))
+            return inp
+        ok, _ = self._value(ast.Assignment(i.default.span, i.name, i.default), inp)
+        if not ok:
+            return inp
+        d = i.default
+        default = d.value if isinstance(d, ast.Number | ast.Bool) else d.name
+        return dataclasses.replace(inp, optional=False, default=default)
+
+    def _typed_input(self, i: ast.Input) -> m.Input:
         t = i.type
         name = i.name.name
         if isinstance(t, ast.BooleanType):
@@ -123,9 +140,12 @@ class Lowerer:
         high = t.high.value if t.high is not None else None
         if low is not None and high is not None and (
                 low > high or (low == high and (t.low_open or t.high_open))):
+            shown = f"{value_text(low)} > {value_text(high)}" if low > high else \
+                m.Input(name, "", "number", False, low, high, low_open=t.low_open,
+                        high_open=t.high_open).range_text
             self.diags.append(error(
-                "E110", f"the range of `{name}` is empty ({value_text(low)} > "
-                f"{value_text(high)})", t.span, hint="write LOW..HIGH with LOW <= HIGH"))
+                "E110", f"the range of `{name}` is empty ({shown})", t.span,
+                hint="write LOW..HIGH with LOW <= HIGH"))
         if isinstance(t, ast.IntegerType):
             step = t.step.value if t.step is not None else None
             for bound in (t.low, t.high, t.step):
@@ -143,12 +163,22 @@ class Lowerer:
                        low_open=t.low_open, high_open=t.high_open)
 
     # -- patients
-    def _value(self, a: ast.Assignment) -> tuple[bool, object]:
-        inp = self.inputs.get(a.key.name)
+    def _value(self, a: ast.Assignment, declared: m.Input | None = None) -> tuple[bool, object]:
+        inp = declared or self.inputs.get(a.key.name)
         if inp is None:
             return False, None
         v = a.value
         if isinstance(v, ast.Name) and v.name == "unknown" and "unknown" not in inp.values:
+            if declared is not None:
+                self.diags.append(error(
+                    "E208", "a default is a value, not unknown", v.span,
+                    hint="without a default, an absent optional input is unknown"))
+                return False, None
+            if inp.default is not None:
+                self.diags.append(error(
+                    "E208", f"`{inp.name}` has a default, so it is never unknown", v.span,
+                    hint="leave it out of the patient for its default, or give a value"))
+                return False, None
             if not inp.optional:
                 self.diags.append(error(
                     "E208", f"`{inp.name}` is required: it cannot be unknown", v.span,

@@ -318,6 +318,22 @@ class Input:
     #: An open end excludes its bound (`> 0`, `< 10`).
     low_open: bool = False
     high_open: bool = False
+    #: What absence means (`optional ... default V`): a patient may leave the input out (or
+    #: null) and then has this value. Such an input is never unknown, so ``optional`` (which
+    #: says that the input may be unknown) is False for it.
+    default: bool | Fraction | str | None = None
+
+    @property
+    def may_be_absent(self) -> bool:
+        """Whether a patient may leave the input out (it is then unknown, or its default)."""
+        return self.optional or self.default is not None
+
+    @property
+    def empty(self) -> bool:
+        """Whether the declared range holds no number (an error, E110)."""
+        return self.low is not None and self.high is not None and (
+            self.low > self.high or (self.low == self.high and (self.low_open or
+                                                                 self.high_open)))
 
     def in_range(self, v: Fraction) -> bool:
         """Whether a number lies within the declared range (not the step)."""

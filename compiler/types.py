@@ -330,7 +330,7 @@ class Resolver:
         inp = self.inputs[side.name]
         value = lit.value
         assert isinstance(value, Fraction)
-        if inp.low is not None and inp.high is not None and inp.low > inp.high:
+        if inp.empty:
             return  # an empty range is already an error (E110)
         if not inp.in_range(value) and not (inp.low_open and value == inp.low and
                                             op in ("<=", ">")) and \

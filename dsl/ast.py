@@ -369,12 +369,14 @@ InputType = BooleanType | IntegerType | NumberType | EnumType
 
 
 class Input(Node):
-    """`input ID "label": TYPE [optional]`."""
+    """`input ID "label": [optional] TYPE [default VALUE]`; ``default`` is what absence
+    means (only with `optional`)."""
 
     name: Ident
     label: str
     type: InputType
     optional: bool
+    default: Number | Bool | Name | None = None
 
 
 class Assume(Node):

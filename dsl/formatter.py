@@ -516,6 +516,8 @@ class Formatter:
                 typ = [w(f"{opt}number{rng}", where)]
                 if t.unit is not None:
                     typ += [w("unit"), s(t.unit)]
+        if i.default is not None:
+            typ.append(w(f"default {_value(i.default)}", at(i.default)))
         label = quote(i.label) + ":"
         head = f"input {i.name.name} {label}"
         if len(head) + 1 + len(typ[0].text) <= WIDTH:

@@ -42,7 +42,7 @@ KEYWORDS = (
     "conflict", "caution", "patient", "with", "case", "from", "expect", "no", "only",
     "nothing", "pending", "at", "path", "allow", "and", "or", "not", "is", "known", "unknown",
     "recommended", "in", "true", "false", "page", "xor", "implies", "between",
-    "points", "if",
+    "points", "if", "default",
 )
 
 _CODE = re.compile(r"[EWI]\d{3}")
@@ -367,8 +367,16 @@ class _Builder(Transformer[Token, Any]):
 
     # -- inputs
     def input(self, meta: Any, items: list[Any]) -> ast.Input:
-        optional = len(items) == 4
-        return ast.Input(self._span(meta), self._ident(items[0]), items[1], items[-1], optional)
+        optional = any(isinstance(it, Token) and it.type == "OPTIONAL" for it in items[2:])
+        rest = [it for it in items[2:] if not isinstance(it, Token)]
+        default = rest[1].value if len(rest) > 1 else None
+        return ast.Input(self._span(meta), self._ident(items[0]), items[1], rest[0], optional,
+                         default)
+
+    def default(self, meta: Any, items: list[Any]) -> ast.Assignment:
+        # Kept as an assignment (`input = value`) so that the compiler checks it as a patient
+        # value is checked: type, range, step, enum value.
+        return ast.Assignment(self._span(meta), ast.Ident(self._span(meta), ""), items[0])
 
     def t_boolean(self, meta: Any, items: list[Any]) -> ast.BooleanType:
         return ast.BooleanType(self._span(meta))

@@ -1250,17 +1250,23 @@ class _Module:
     def specs(self) -> list[str]:
         items = []
         for inp in self.m.inputs.values():
-            opens = (inp.low_open, inp.high_open) if inp.low_open or inp.high_open else ()
+            extra: tuple[object, ...] = ()  # the fields left at their defaults are not written
+            if inp.default is not None:
+                extra = (inp.low_open, inp.high_open, _default_lit(inp))
+            elif inp.low_open or inp.high_open:
+                extra = (inp.low_open, inp.high_open)
             items.append(Call("_Spec", (
                 inp.name, inp.kind, inp.optional, _frac_lit(inp.low), _frac_lit(inp.high),
                 _frac_lit(inp.step), inp.values, inp.kind_words, inp.range_text,
-                m.number_text(inp.step) if inp.step is not None else "", *opens)))
+                m.number_text(inp.step) if inp.step is not None else "", *extra)))
         return layout(tuple(items), 0, "_SPECS: Final = ")
 
     def fast_check(self, inp: m.Input, name: str) -> list[str]:
         """Lines that read one input and fall back to the slow path when it is not plainly
         valid."""
-        out = [f"    {name} = patient.get({py_str(inp.name)})"]
+        default = _default_lit(inp)
+        out = [f"    {name} = patient.get({py_str(inp.name)})" if default is None else
+               f"    {name} = patient.get({py_str(inp.name)}, {default!r})"]
         if inp.kind == "boolean":
             bad = Code(f"type({name}) is not bool", CMP)
         elif inp.kind == "enum":
@@ -1562,6 +1568,14 @@ def _fill(text: str, indent: int) -> list[str]:
     return fill(text.split(" "), indent, WIDTH - 4)
 
 
+def _default_lit(inp: m.Input) -> bool | int | float | str | None:
+    """An input's default as the evaluator holds it (as read from JSON), or None."""
+    d = inp.default
+    if d is None or isinstance(d, bool | str):
+        return d
+    return int(d) if inp.kind == "integer" or d.denominator == 1 else float(d)
+
+
 def _frac_lit(v: Fraction | None) -> object:
     if v is None:
         return None
@@ -1586,13 +1600,13 @@ def patient_schema(model: m.Model) -> dict[str, object]:
     for inp in model.inputs.values():
         p: dict[str, object] = {"title": inp.label}
         if inp.kind == "boolean":
-            p["type"] = ["boolean", "null"] if inp.optional else "boolean"
+            p["type"] = ["boolean", "null"] if inp.may_be_absent else "boolean"
         elif inp.kind == "enum":
-            p["type"] = ["string", "null"] if inp.optional else "string"
-            p["enum"] = [*inp.values, None] if inp.optional else list(inp.values)
+            p["type"] = ["string", "null"] if inp.may_be_absent else "string"
+            p["enum"] = [*inp.values, None] if inp.may_be_absent else list(inp.values)
         else:
             kind = "integer" if inp.kind == "integer" else "number"
-            p["type"] = [kind, "null"] if inp.optional else kind
+            p["type"] = [kind, "null"] if inp.may_be_absent else kind
             if inp.low is not None:
                 p["exclusiveMinimum" if inp.low_open else "minimum"] = _json_num(inp.low)
             if inp.high is not None:
@@ -1605,12 +1619,14 @@ def patient_schema(model: m.Model) -> dict[str, object]:
                     count = int((inp.high - low) / inp.step) + 1
                     p["enum"] = [_json_num(low + k * inp.step) for k in range(count)
                                  if inp.in_range(low + k * inp.step)] + \
-                        ([None] if inp.optional else [])
+                        ([None] if inp.may_be_absent else [])
                 else:
                     p["$comment"] = f"a multiple of {m.number_text(inp.step)} counted from " \
                                     f"{m.number_text(low)}"
             if inp.unit:
                 p["description"] = f"unit: {inp.unit}"
+        if inp.default is not None:
+            p["default"] = _default_lit(inp)
         props[inp.name] = p
     schema: dict[str, object] = {
         "$schema": SCHEMA_DIALECT,
@@ -1618,7 +1634,7 @@ def patient_schema(model: m.Model) -> dict[str, object]:
         "title": f"A patient for {model.meta.title}",
         "type": "object",
         "properties": props,
-        "required": [n for n, i in model.inputs.items() if not i.optional],
+        "required": [n for n, i in model.inputs.items() if not i.may_be_absent],
         "additionalProperties": False,
     }
     if model.assumptions:

@@ -232,6 +232,7 @@ class _Spec(NamedTuple):
     step_text: str
     low_open: bool = False
     high_open: bool = False
+    default: object = None
 
 
 def _did_you_mean(word: str, candidates: Iterable[str]) -> str | None:
@@ -348,6 +349,9 @@ def _convert_all(patient: object, specs: tuple[_Spec, ...],
     values: list[Any] = []
     for spec in specs:
         raw = patient.get(spec.name)
+        if raw is None and spec.default is not None:
+            values.append(spec.default)  # absence means the declared default
+            continue
         if raw is None:
             if not spec.optional:
                 why = "is required but missing" if spec.name not in patient else \

@@ -126,7 +126,7 @@ INVALID_VALUES: tuple[object, ...] = (True, False, "80", "", 80.5, -1e9, 1e9, ma
 
 
 def _value(rnd: random.Random, inp: m.Input, consts: tuple[Fraction, ...]) -> object:
-    if inp.optional and rnd.random() < 0.2:
+    if inp.may_be_absent and rnd.random() < 0.2:
         return ABSENT if rnd.random() < 0.5 else None
     if inp.kind == "boolean":
         return rnd.random() < 0.5

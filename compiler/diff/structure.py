@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import subprocess
 from dataclasses import dataclass, field
+from fractions import Fraction
 from pathlib import Path
 
 from compiler import model as m
@@ -114,13 +115,13 @@ def _line(x: object) -> int | None:
 
 def _input_shape(i: m.Input) -> tuple[object, ...]:
     return (i.kind, i.optional, i.low, i.high, i.step, i.unit, i.values, i.low_open,
-            i.high_open)
+            i.high_open, i.default)
 
 
 def _input_words(i: m.Input) -> str:
     from compiler.types import value_text
 
-    parts = [("optional " if i.optional else "") + i.kind]
+    parts = [("optional " if i.may_be_absent else "") + i.kind]
     if i.kind == "enum":
         parts.append("of " + ", ".join(i.values))
     if i.low_open or i.high_open:
@@ -133,6 +134,10 @@ def _input_words(i: m.Input) -> str:
         parts.append(f"step {value_text(i.step)}")
     if i.unit:
         parts.append(f'unit "{i.unit}"')
+    if i.default is not None:
+        d = i.default
+        parts.append("default " + (("true" if d else "false") if isinstance(d, bool) else
+                                   value_text(d) if isinstance(d, Fraction) else d))
     return " ".join(parts)
 
 
@@ -189,7 +194,7 @@ def _inputs(old: m.Model, new: m.Model) -> list[Change]:
         oi, ni = old.inputs[name], new.inputs[name]
         if _input_shape(oi) == _input_shape(ni) and oi.label == ni.label:
             continue
-        breaking = (oi.kind != ni.kind or (oi.optional and not ni.optional)
+        breaking = (oi.kind != ni.kind or (oi.may_be_absent and not ni.may_be_absent)
                     or bool(set(oi.values) - set(ni.values))
                     or (ni.low is not None and (oi.low is None or ni.low > oi.low or (
                         ni.low == oi.low and ni.low_open and not oi.low_open)))

@@ -62,9 +62,16 @@ POSITIONS = {
 
 def guide_with(strings: dict[str, list[str]]) -> str:
     """The small guideline with ``strings`` (by position, as many as its template takes)."""
+    # Every position is marked before any is filled: a string drawn for one position (a
+    # detail of "S") must not be taken for another's placeholder (the step title "S").
     source = SMALL
-    for position, (old, template) in POSITIONS.items():
-        source = source.replace(old, template.format(*map(quoted, strings[position])), 1)
+    filled: dict[str, str] = {}
+    for k, (position, (old, template)) in enumerate(POSITIONS.items()):
+        mark = f"\x00{k}\x00"
+        source = source.replace(old, mark, 1)
+        filled[mark] = template.format(*map(quoted, strings[position]))
+    for mark, text in filled.items():
+        source = source.replace(mark, text)
     return source
 
 
