@@ -155,6 +155,10 @@ class Encoding(Terms):
                     zmodel.eval(iv.known, model_completion=True)):
                 out[name] = None
                 continue
+            if inp.kind == "set":
+                out[name] = frozenset(x for x, b in iv.value.items()
+                                      if z3.is_true(zmodel.eval(b, model_completion=True)))
+                continue
             v = zmodel.eval(iv.value, model_completion=True)
             if inp.kind == "boolean":
                 out[name] = z3.is_true(v)
@@ -176,7 +180,9 @@ class Encoding(Terms):
                 parts.append(self.neg(iv.known))
                 continue
             parts.append(iv.known)
-            if isinstance(v, bool):
+            if isinstance(v, frozenset):
+                parts += [b if x in v else self.neg(b) for x, b in iv.value.items()]
+            elif isinstance(v, bool):
                 parts.append(iv.value if v else z3.Not(iv.value))
             elif isinstance(v, str):
                 parts.append(iv.value == iv.input.values.index(v))

@@ -112,6 +112,8 @@ def _convert(inp: m.Input, raw: object, problems: list[Problem]) -> m.Value:
             return raw
         problems.append(Problem(name, f"must be true or false, not {_show(raw)}"))
         return None
+    if inp.kind == "set":
+        return _members(name, inp.values, raw, problems)
     if inp.kind == "enum":
         if isinstance(raw, str) and raw in inp.values:
             return raw
@@ -137,6 +139,29 @@ def _convert(inp: m.Input, raw: object, problems: list[Problem]) -> m.Value:
         problems.append(Problem(name, f"{_show(raw)} is not a multiple of {step}"))
         return None
     return value
+
+
+def _members(name: str, values: tuple[str, ...], raw: object,
+             problems: list[Problem]) -> frozenset[str] | None:
+    """The values of a set input (a JSON list of distinct declared values), or None with the
+    problem. The generated evaluator's runtime states the same check in the same words."""
+    if not isinstance(raw, list):
+        problems.append(Problem(name, f"must be a list of values among {', '.join(values)}, "
+                                      f"not {_show(raw)}"))
+        return None
+    seen: set[str] = set()
+    for x in raw:
+        if not isinstance(x, str) or x not in values:
+            near = did_you_mean(x, values) if isinstance(x, str) else None
+            hint = f" (did you mean `{near}`?)" if near else ""
+            problems.append(Problem(name, f"lists {_show(x)}, which is not one of "
+                                          f"{', '.join(values)}{hint}"))
+            return None
+        if x in seen:
+            problems.append(Problem(name, f"lists {_show(x)} twice"))
+            return None
+        seen.add(x)
+    return frozenset(seen)
 
 
 #: A value quoted in a problem is cut to this many characters.
@@ -233,6 +258,9 @@ def evaluate_expr(e: m.Expr, values: Mapping[str, m.Value],
         return v * e.factor if isinstance(v, Fraction) else None
     if isinstance(e, m.Derived):
         return evaluate_expr(e.meaning, values, recommended, lets)
+    if isinstance(e, m.Contains):
+        v = evaluate_expr(e.operand, values, recommended, lets)
+        return None if v is None else e.value in v  # type: ignore[operator]
     if isinstance(e, m.Points):
         total = Fraction(0)
         known = True

@@ -119,7 +119,9 @@ class Lowerer:
         if not ok:
             return inp
         d = i.default
-        default = d.value if isinstance(d, ast.Number | ast.Bool) else d.name
+        default: bool | Fraction | str | frozenset[str] = \
+            d.value if isinstance(d, ast.Number | ast.Bool) else \
+            frozenset(x.name for x in d.values) if isinstance(d, ast.SetValue) else d.name
         return dataclasses.replace(inp, optional=False, default=default)
 
     def _typed_input(self, i: ast.Input) -> m.Input:
@@ -127,7 +129,8 @@ class Lowerer:
         name = i.name.name
         if isinstance(t, ast.BooleanType):
             return m.Input(name, i.label, "boolean", i.optional, span=i.span)
-        if isinstance(t, ast.EnumType):
+        if isinstance(t, ast.EnumType | ast.SetType):
+            kind = "enum" if isinstance(t, ast.EnumType) else "set"
             values: list[str] = []
             for v in t.values:
                 if v.name in values:
@@ -135,7 +138,7 @@ class Lowerer:
                                             v.span, hint="list each value once"))
                 else:
                     values.append(v.name)
-            return m.Input(name, i.label, "enum", i.optional, values=tuple(values), span=i.span)
+            return m.Input(name, i.label, kind, i.optional, values=tuple(values), span=i.span)
         low = t.low.value if t.low is not None else None
         high = t.high.value if t.high is not None else None
         if low is not None and high is not None and (
@@ -185,6 +188,31 @@ class Lowerer:
                     hint="give it a value, or declare the input `optional`"))
                 return False, None
             return True, None
+        if inp.kind == "set":
+            if not isinstance(v, ast.SetValue):
+                self.diags.append(error(
+                    "E208", f"`{inp.name}` is a set: list its values in parentheses", v.span,
+                    hint=f"e.g. `{inp.name} = ({inp.values[0]})`, or `{inp.name} = ()` for none"))
+                return False, None
+            listed: list[str] = []
+            for x in v.values:
+                if x.name not in inp.values:
+                    self.diags.append(error(
+                        "E202", f"`{x.name}` is not a value of `{inp.name}`", x.span,
+                        hint=suggestion(x.name, inp.values) or
+                        f"its values are: {', '.join(inp.values)}"))
+                    return False, None
+                if x.name in listed:
+                    self.diags.append(error("E208", f"`{x.name}` is listed twice", x.span,
+                                            hint="list each value once"))
+                    return False, None
+                listed.append(x.name)
+            return True, [x for x in inp.values if x in listed]
+        if isinstance(v, ast.SetValue):
+            self.diags.append(error(
+                "E208", f"`{inp.name}` takes one value, not a list", v.span,
+                hint="a list is the value of a `set of` input"))
+            return False, None
         if inp.kind == "boolean":
             if isinstance(v, ast.Bool):
                 return True, v.value

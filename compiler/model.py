@@ -17,8 +17,9 @@ from typing import Any
 
 from dsl.ast import Span
 
-#: A patient value: boolean, exact number, or enum value; ``None`` is unknown.
-Value = bool | Fraction | str | None
+#: A patient value: boolean, exact number, enum value, or the values of a set input present;
+#: ``None`` is unknown.
+Value = bool | Fraction | str | frozenset[str] | None
 
 #: What each comparison operator of :class:`Cmp` means, for exact numbers (the interpreter),
 #: solver terms (the analysis) and constants (the Python target's folding) alike.
@@ -160,6 +161,16 @@ class Member:
 
 
 @dataclass(frozen=True, slots=True)
+class Contains:
+    """`x has v`: the set input ``operand`` holds the value ``value``."""
+
+    operand: Expr
+    value: str
+    span: Span = field(compare=False, repr=False)
+    type: str = "boolean"
+
+
+@dataclass(frozen=True, slots=True)
 class Recommended:
     """`A is recommended` (rule conditions only): the result recommends action A."""
 
@@ -229,7 +240,7 @@ class Points:
 
 Expr = (
     InputRef | Const | LetRef | Cmp | Arith | Scale | And | Or | Not | Known | Member |
-    Recommended | Derived | Points
+    Recommended | Derived | Points | Contains
 )
 
 
@@ -303,7 +314,7 @@ class Reference:
 
 @dataclass(frozen=True, slots=True)
 class Input:
-    """A typed patient fact. ``kind`` is boolean, integer, number or enum."""
+    """A typed patient fact. ``kind`` is boolean, integer, number, enum or set."""
 
     name: str
     label: str
@@ -321,7 +332,7 @@ class Input:
     #: What absence means (`optional ... default V`): a patient may leave the input out (or
     #: null) and then has this value. Such an input is never unknown, so ``optional`` (which
     #: says that the input may be unknown) is False for it.
-    default: bool | Fraction | str | None = None
+    default: bool | Fraction | str | frozenset[str] | None = None
 
     @property
     def may_be_absent(self) -> bool:
@@ -353,6 +364,8 @@ class Input:
             return "true or false"
         if self.kind == "enum":
             return "one of " + ", ".join(self.values)
+        if self.kind == "set":
+            return "a list of distinct values among " + ", ".join(self.values)
         return "an integer" if self.kind == "integer" else "a number"
 
     @property
@@ -682,7 +695,7 @@ def subexpressions(expr: Expr, into_lets: bool = True) -> Iterator[Expr]:
                 stack.append(e.expr)
         elif isinstance(e, Cmp | Arith):
             stack += [e.right, e.left]
-        elif isinstance(e, Scale | Not | Known | Member):
+        elif isinstance(e, Scale | Not | Known | Member | Contains):
             stack.append(e.operand)
         elif isinstance(e, And | Or):
             stack += reversed(e.operands)

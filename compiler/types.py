@@ -111,6 +111,8 @@ class Resolver:
             return (xor if isinstance(e, ast.Xor) else implies)(a, b, e.span)
         if isinstance(e, ast.Between):
             return self._between(e, rec)
+        if isinstance(e, ast.Has):
+            return self._has(e, rec)
         if isinstance(e, ast.Points):
             self.diags.append(error(
                 "E210", "a points score is written as a let of its own", e.span,
@@ -160,6 +162,27 @@ class Resolver:
             return None
         return divide(o, m.Const(e.divisor.value, "number", e.divisor.span), e.span)
 
+    def _has(self, e: ast.Has, rec: bool) -> m.Expr | None:
+        o = self.expr(e.operand, rec)
+        if o is None:
+            return None
+        if not o.type.startswith("set:"):
+            self.diags.append(error(
+                "E207", "`has` needs a set input on its left", e.operand.span,
+                hint="declare the input `set of a, b, c`; for a choice (enum) use `in (a, b)`"))
+            return None
+        values = _enum_values(o.type)
+        ok = True
+        for v in e.values:
+            if v.name not in values:
+                ok = False
+                self.diags.append(error(
+                    "E202", f"`{v.name}` is not a value of `{_owner(o)}`", v.span,
+                    hint=suggestion(v.name, values) or f"its values are: {', '.join(values)}"))
+        if not ok:
+            return None
+        return has(o, e.mode, tuple(v.name for v in e.values), e.span)
+
     def _between(self, e: ast.Between, rec: bool) -> m.Expr | None:
         low = self._compare(ast.Compare(e.span, ">=", e.operand, e.low), rec)
         high = self._compare(ast.Compare(e.span, "<=", e.operand, e.high), rec)
@@ -176,6 +199,8 @@ class Resolver:
     def _name(self, e: ast.Name) -> m.Expr | None:
         if e.name in self.inputs:
             inp = self.inputs[e.name]
+            if inp.kind == "set":
+                return m.InputRef(e.name, "set:" + inp.name + ":" + ",".join(inp.values), e.span)
             return m.InputRef(e.name, _enum_type(inp) if inp.kind == "enum" else inp.type,
                               e.span)
         if e.name in self.scope.lets:
@@ -219,6 +244,8 @@ class Resolver:
     def _type_words(self, e: m.Expr) -> str:
         if e.type.startswith("enum"):
             return "choice (enum)"
+        if e.type.startswith("set:"):
+            return "set of values"
         return {"boolean": "true/false value", "number": "number"}.get(e.type, e.type)
 
     def _enum_value(self, target: m.Expr, e: ast.Expr) -> m.Expr | None:
@@ -296,6 +323,13 @@ class Resolver:
         right = self.expr(e.right, rec)
         if left is None or right is None:
             return None
+        if left.type.startswith("set:") or right.type.startswith("set:"):
+            bad = left if left.type.startswith("set:") else right
+            self.diags.append(error(
+                "E207", f"`{_owner(bad)}` is a set of values: test it with `has`", e.span,
+                hint=f"e.g. `{_owner(bad)} has {_enum_values(bad.type)[0]}` or "
+                     f"`{_owner(bad)} has none of ({', '.join(_enum_values(bad.type)[:2])})`"))
+            return None
         if left.type == "boolean" and right.type == "boolean":
             if e.op not in ("==", "!="):
                 self.diags.append(error(
@@ -368,6 +402,22 @@ def between(x: m.Expr, low: m.Expr, high: m.Expr, span: ast.Span) -> m.Derived:
                      m.And((m.Cmp(">=", x, low, span), m.Cmp("<=", x, high, span)), span), span)
 
 
+def has(x: m.Expr, mode: str, values: tuple[str, ...], span: ast.Span) -> m.Expr:
+    """`x has v` (mode ``one``): :class:`~compiler.model.Contains`; `x has any of (...)`,
+    `none of`, `all of`: the disjunction, its negation, the conjunction of each value's."""
+    each = [m.Contains(x, v, span) for v in values]
+    if mode == "one":
+        return each[0]
+    meaning: m.Expr
+    if mode == "all":
+        meaning = m.And(tuple(each), span) if len(each) > 1 else each[0]
+    else:
+        meaning = m.Or(tuple(each), span) if len(each) > 1 else each[0]
+        if mode == "none":
+            meaning = m.Not(meaning, span)
+    return m.Derived(mode, (x, *(m.Const(v, x.type, span) for v in values)), meaning, span)
+
+
 def divide(x: m.Expr, k: m.Const, span: ast.Span) -> m.Derived:
     """`x / k` for a non-zero literal ``k``: ``x * (1/k)``."""
     assert isinstance(k.value, Fraction) and k.value != 0
@@ -385,11 +435,11 @@ def _enum_type(inp: m.Input) -> str:
 
 
 def _enum_values(t: str) -> tuple[str, ...]:
-    return tuple(t.split(":", 2)[2].split(",")) if t.startswith("enum:") else ()
+    return tuple(t.split(":", 2)[2].split(",")) if t.startswith(("enum:", "set:")) else ()
 
 
 def _owner(e: m.Expr) -> str:
-    return e.type.split(":", 2)[1] if e.type.startswith("enum:") else "this choice"
+    return e.type.split(":", 2)[1] if e.type.startswith(("enum:", "set:")) else "this choice"
 
 
 def _range_words(inp: m.Input) -> str:
@@ -421,7 +471,8 @@ def value_text(v: Fraction) -> str:
 
 _PREC = {"implies": 0.0, "or": 1.0, "xor": 1.5, "and": 2.0, "not": 3.0, "cmp": 4.0,
          "add": 5.0, "mul": 6.0, "atom": 7.0}
-_DERIVED_PREC = {"implies": 0.0, "xor": 1.5, "between": 4.0, "divide": 6.0}
+_DERIVED_PREC = {"implies": 0.0, "xor": 1.5, "between": 4.0, "divide": 6.0, "any": 4.0,
+                 "none": 4.0, "all": 4.0}
 
 
 def _prec(e: m.Expr) -> float:
@@ -435,7 +486,7 @@ def _prec(e: m.Expr) -> float:
         return _PREC["and"]
     if isinstance(e, m.Not):
         return _PREC["not"]
-    if isinstance(e, (m.Cmp, m.Known, m.Member, m.Recommended)):
+    if isinstance(e, (m.Cmp, m.Known, m.Member, m.Recommended, m.Contains)):
         return _PREC["cmp"]
     if isinstance(e, m.Arith):
         return _PREC["add"]
@@ -485,7 +536,11 @@ def to_text(e: m.Expr) -> str:
             return f"{wrap(a[0], 1)} implies {wrap(a[1], 1)}"
         if e.form == "between":
             return f"{wrap(a[0], 5)} between {wrap(a[1], 5)} and {wrap(a[2], 5)}"
-        return f"{wrap(a[0], 6)} / {wrap(a[1], 7)}"
+        if e.form in ("any", "none", "all"):
+            return f"{wrap(a[0], 5)} has {e.form} of ({', '.join(to_text(v) for v in a[1:])})"
+        return f"{wrap(a[0], 7)} / {wrap(a[1], 7)}"
+    if isinstance(e, m.Contains):
+        return f"{wrap(e.operand, _PREC['add'])} has {e.value}"
     if isinstance(e, m.Points):
         return "points (" + ", ".join(
             f"{value_text(c.weight)} if {to_text(c.condition)}" for c in e.criteria) + ")"
@@ -629,7 +684,15 @@ def to_words(e: m.Expr, inputs: dict[str, m.Input], lets: dict[str, str] | None 
         if e.form == "between":
             unit = _unit(a[0], inputs)
             return f"{_label(a[0], inputs)} {_label(a[1], inputs)}–{_label(a[2], inputs)}{unit}"
+        if e.form in ("any", "none", "all"):
+            values = [str(v.value).replace("_", " ") for v in a[1:] if isinstance(v, m.Const)]
+            word = {"any": " or ", "none": ", ", "all": " and "}[e.form]
+            listed = ", ".join(values[:-1]) + word + values[-1] if len(values) > 1 \
+                else values[0]
+            return f"{_label(a[0], inputs)}: {'none of ' if e.form == 'none' else ''}{listed}"
         return f"{_label(a[0], inputs)} ÷ {_label(a[1], inputs)}"
+    if isinstance(e, m.Contains):
+        return f"{_label(e.operand, inputs)}: {e.value.replace('_', ' ')}"
     if isinstance(e, m.Points):
         weights = {c.weight for c in e.criteria}
         if len(weights) == 1:

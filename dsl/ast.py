@@ -227,6 +227,15 @@ class Implies(Node):
     right: Expr
 
 
+class Has(Node):
+    """`x has v` (mode ``one``), `x has any of (a, b)`, `x has none of (...)`, `x has all of
+    (...)`: membership in a set input."""
+
+    operand: Expr
+    mode: str
+    values: tuple[Ident, ...]
+
+
 class Between(Node):
     """`operand between low and high`: both ends included."""
 
@@ -280,7 +289,7 @@ class IsRecommended(Node):
 
 Expr = (
     Name | Number | Bool | Compare | Arith | Scale | Divide | And | Or | Not | Xor | Implies |
-    IsKnown | In | Between | IsRecommended | Points
+    IsKnown | In | Between | Has | IsRecommended | Points
 )
 
 # ----------------------------------------------------------------------------- declarations
@@ -365,7 +374,13 @@ class EnumType(Node):
     values: tuple[Ident, ...]
 
 
-InputType = BooleanType | IntegerType | NumberType | EnumType
+class SetType(Node):
+    """`set of a, b, c`: any number of the listed values (a patient gives a list)."""
+
+    values: tuple[Ident, ...]
+
+
+InputType = BooleanType | IntegerType | NumberType | EnumType | SetType
 
 
 class Input(Node):
@@ -376,7 +391,7 @@ class Input(Node):
     label: str
     type: InputType
     optional: bool
-    default: Number | Bool | Name | None = None
+    default: Number | Bool | Name | SetValue | None = None
 
 
 class Assume(Node):
@@ -540,11 +555,17 @@ class Caution(Node):
 # ----------------------------------------------------------------------------- patients
 
 
+class SetValue(Node):
+    """`(a, b)`: the value of a set input in a patient or a case (`()`: none of them)."""
+
+    values: tuple[Ident, ...]
+
+
 class Assignment(Node):
     """`key = value` in a patient or a case; an enum value or `unknown` is a Name."""
 
     key: Ident
-    value: Number | Bool | Name
+    value: Number | Bool | Name | SetValue
 
 
 class Patient(Node):

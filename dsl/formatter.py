@@ -180,7 +180,7 @@ def fill(first: str, pieces: list[Piece], cont: str, head: At = None) -> list[Li
 
 # Binding strength, loosest first: implies, or, xor, and, not, comparisons, sums, products.
 _PREC = {ast.Implies: 0.0, ast.Or: 1.0, ast.Xor: 1.5, ast.And: 2.0, ast.Not: 3.0,
-         ast.Compare: 4.0, ast.IsKnown: 4.0, ast.In: 4.0, ast.Between: 4.0,
+         ast.Compare: 4.0, ast.IsKnown: 4.0, ast.In: 4.0, ast.Between: 4.0, ast.Has: 4.0,
          ast.IsRecommended: 4.0, ast.Arith: 5.0, ast.Scale: 6.0, ast.Divide: 6.0}
 
 
@@ -226,8 +226,12 @@ def expr_text(e: ast.Expr) -> str:
         return f"{wrap(e.left, 2)} xor {wrap(e.right, 2)}"
     if isinstance(e, ast.Between):
         return f"{wrap(e.operand, 5)} between {wrap(e.low, 5)} and {wrap(e.high, 5)}"
+    if isinstance(e, ast.Has):
+        if e.mode == "one":
+            return f"{wrap(e.operand, 5)} has {e.values[0].name}"
+        return f"{wrap(e.operand, 5)} has {e.mode} of ({_names(e.values)})"
     if isinstance(e, ast.Divide):
-        return f"{wrap(e.operand, 6)} / {wrap(e.divisor, 7)}"
+        return f"{wrap(e.operand, 7)} / {wrap(e.divisor, 7)}"
     if isinstance(e, ast.Not):
         return "not " + wrap(e.operand, 3)
     if isinstance(e, ast.Compare):
@@ -291,6 +295,8 @@ def expr_pieces(e: ast.Expr) -> list[Piece]:
         return [*_wrapped(e.left, 5), *lead(e.op, _wrapped(e.right, 6))]
     if isinstance(e, ast.In):
         return [*_wrapped(e.operand, 5), *listed(e.values, "in (", ")")]
+    if isinstance(e, ast.Has) and e.mode != "one":
+        return [*_wrapped(e.operand, 5), *listed(e.values, f"has {e.mode} of (", ")")]
     if isinstance(e, ast.IsKnown):
         word = "known" if e.known else "unknown"
         return [*_wrapped(e.operand, 5), w(f"is {word}", last_word(e, word))]
@@ -321,9 +327,11 @@ def _cite(citations: tuple[ast.Ident, ...]) -> list[Piece]:
     return listed(citations, "cite ") if citations else []
 
 
-def _value(v: ast.Number | ast.Bool | ast.Name) -> str:
+def _value(v: ast.Number | ast.Bool | ast.Name | ast.SetValue) -> str:
     if isinstance(v, ast.Number):
         return v.text
+    if isinstance(v, ast.SetValue):
+        return "(" + _names(v.values) + ")"
     if isinstance(v, ast.Bool):
         return "true" if v.value else "false"
     return v.name
@@ -502,6 +510,8 @@ class Formatter:
             typ = [w(opt + "boolean", at(t))]
         elif isinstance(t, ast.EnumType):
             typ = listed(t.values, f"{opt}one of ")
+        elif isinstance(t, ast.SetType):
+            typ = listed(t.values, f"{opt}set of ")
         else:
             rng = range_text(t)
             if isinstance(t, ast.IntegerType):

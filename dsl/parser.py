@@ -43,13 +43,14 @@ KEYWORDS = (
     "nothing", "pending", "at", "path", "allow", "and", "or", "not", "is", "known", "unknown",
     "recommended", "in", "true", "false", "page", "xor", "implies", "between",
     "points", "if", "default",
+    "set", "has", "any", "none", "all",
 )
 
 _CODE = re.compile(r"[EWI]\d{3}")
 
 #: Keywords that cannot be names (`unknown` can be an enum value; `page`, a layout clause that
 #: came later, stays a valid name so that no guideline written before it breaks).
-_RESERVED = frozenset(KEYWORDS) - {"unknown", "page"}
+_RESERVED = frozenset(KEYWORDS) - {"unknown", "page", "any", "none", "all"}
 
 
 class _Comments:
@@ -405,6 +406,9 @@ class _Builder(Transformer[Token, Any]):
     def t_enum(self, meta: Any, items: list[Any]) -> ast.EnumType:
         return ast.EnumType(self._span(meta), tuple(items))
 
+    def t_set(self, meta: Any, items: list[Any]) -> ast.SetType:
+        return ast.SetType(self._span(meta), tuple(items))
+
     # A range is (low, high, low_open, high_open); a bound is (number, open).
     def range_between(self, meta: Any, items: list[Any]) -> tuple[Any, ...]:
         return (items[0], items[1], False, False)
@@ -597,6 +601,9 @@ class _Builder(Transformer[Token, Any]):
     def v_false(self, meta: Any, items: list[Any]) -> ast.Bool:
         return ast.Bool(self._span(meta), False)
 
+    def v_set(self, meta: Any, items: list[Any]) -> ast.SetValue:
+        return ast.SetValue(self._span(meta), tuple(items))
+
     def v_name(self, meta: Any, items: list[Any]) -> ast.Name:
         ident: ast.Ident = items[0]
         return ast.Name(ident.span, ident.name)
@@ -691,6 +698,18 @@ class _Builder(Transformer[Token, Any]):
 
     def in_(self, meta: Any, items: list[Any]) -> ast.In:
         return ast.In(self._span(meta), items[0], tuple(items[1:]))
+
+    def has(self, meta: Any, items: list[Any]) -> ast.Has:
+        return ast.Has(self._span(meta), items[0], "one", (items[1],))
+
+    def has_any(self, meta: Any, items: list[Any]) -> ast.Has:
+        return ast.Has(self._span(meta), items[0], "any", tuple(items[1:]))
+
+    def has_none(self, meta: Any, items: list[Any]) -> ast.Has:
+        return ast.Has(self._span(meta), items[0], "none", tuple(items[1:]))
+
+    def has_all(self, meta: Any, items: list[Any]) -> ast.Has:
+        return ast.Has(self._span(meta), items[0], "all", tuple(items[1:]))
 
     def between(self, meta: Any, items: list[Any]) -> ast.Between:
         return ast.Between(self._span(meta), items[0], items[1], items[2])

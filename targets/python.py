@@ -275,7 +275,8 @@ class _Exprs:
         if isinstance(e, m.InputRef):
             inp = self.model.inputs[e.name]
             name = self.local[e.name]
-            cls = {"integer": "int", "number": "num", "enum": "str", "boolean": "bool"}[inp.kind]
+            cls = {"integer": "int", "number": "num", "enum": "str", "boolean": "bool",
+                   "set": "set"}[inp.kind]
             return _Val(Code(name), cls, (name,) if inp.optional else ())
         if isinstance(e, m.Const):
             text = py_str(e.value) if isinstance(e.value, str) else (
@@ -316,7 +317,8 @@ class _Exprs:
             return self.value(e.meaning)
         if isinstance(e, m.Points):
             return self._points(e)
-        if isinstance(e, m.And | m.Or | m.Not | m.Known | m.Member | m.Recommended | m.Cmp):
+        if isinstance(e, m.And | m.Or | m.Not | m.Known | m.Member | m.Recommended | m.Cmp |
+                      m.Contains):
             # A boolean expression used as a value (`(a and b) == c`): callers use tri().
             raise AssertionError(f"not a value expression: {type(e).__name__}")
         assert_never(e)
@@ -407,6 +409,11 @@ class _Exprs:
             return self._cmp(e)
         if isinstance(e, m.Derived):
             return self.tri(e.meaning)
+        if isinstance(e, m.Contains):
+            v = self.value(e.operand)
+            c = Code(f"{py_str(e.value)} in {paren(v.code, CMP + 1)}", CMP)
+            cn = Code(f"{py_str(e.value)} not in {paren(v.code, CMP + 1)}", CMP)
+            return _atom(v.guards, c, cn, None)
         if isinstance(e, m.Arith | m.Scale | m.Points):
             raise AssertionError(f"not a condition: {type(e).__name__}")
         assert_never(e)
@@ -1049,7 +1056,7 @@ class _Module:
             elif isinstance(e, m.Cmp | m.Arith):
                 yield from lets_in(e.left)
                 yield from lets_in(e.right)
-            elif isinstance(e, m.Scale | m.Not | m.Known | m.Member):
+            elif isinstance(e, m.Scale | m.Not | m.Known | m.Member | m.Contains):
                 yield from lets_in(e.operand)
             elif isinstance(e, m.And | m.Or):
                 for o in e.operands:
@@ -1233,7 +1240,8 @@ class _Module:
 
     # -- validation
     def _py_type(self, inp: m.Input) -> str:
-        base = {"boolean": "bool", "enum": "str", "integer": "int", "number": "float"}[inp.kind]
+        base = {"boolean": "bool", "enum": "str", "integer": "int", "number": "float",
+                "set": "frozenset[str]"}[inp.kind]
         return f"{base} | None" if inp.optional else base
 
     def values_alias(self) -> list[str]:
@@ -1265,8 +1273,10 @@ class _Module:
         """Lines that read one input and fall back to the slow path when it is not plainly
         valid."""
         default = _default_lit(inp)
+        if inp.kind == "set":
+            return self._fast_set(inp, name, default)
         out = [f"    {name} = patient.get({py_str(inp.name)})" if default is None else
-               f"    {name} = patient.get({py_str(inp.name)}, {default!r})"]
+               f"    {name} = patient.get({py_str(inp.name)}, {flat(default)})"]
         if inp.kind == "boolean":
             bad = Code(f"type({name}) is not bool", CMP)
         elif inp.kind == "enum":
@@ -1291,6 +1301,28 @@ class _Module:
             bad = conj([Code(f"{name} is not None", CMP), bad])
         out.extend(statement("if ", bad, ":", 4))
         out.append("        return _read_slowly(patient)")
+        return out
+
+    def _fast_set(self, inp: m.Input, name: str, default: object) -> list[str]:
+        """A set input: a list of distinct declared values becomes a frozenset; anything else
+        takes the slow path (absent: unknown, or the default)."""
+        key = py_str(inp.name)
+        allowed = self.const(("set", inp.name), f"_VALUES_{name.upper().strip('_')}",
+                             Call("frozenset", (tuple(inp.values),)))
+        out = [f"    {name}_raw = patient.get({key})"]
+        if inp.may_be_absent:
+            out.append(f"    if {name}_raw is None:")
+            out.append(f"        {name} = {flat(default) if default is not None else 'None'}")
+            out.append("    else:")
+            pad = "        "
+        else:
+            pad = "    "
+        bad = disj([Code(f"type({name}_raw) is not list", CMP),
+                    negate(Code(f"{allowed}.issuperset({name}_raw)")),
+                    Code(f"len(set({name}_raw)) != len({name}_raw)", CMP)])
+        out.extend(statement("if ", bad, ":", len(pad)))
+        out.append(f"{pad}    return _read_slowly(patient)")
+        out.append(f"{pad}{name} = frozenset({name}_raw)")
         return out
 
     def _bounds_bad(self, inp: m.Input, name: str, cls: str) -> list[Code]:
@@ -1568,12 +1600,15 @@ def _fill(text: str, indent: int) -> list[str]:
     return fill(text.split(" "), indent, WIDTH - 4)
 
 
-def _default_lit(inp: m.Input) -> bool | int | float | str | None:
-    """An input's default as the evaluator holds it (as read from JSON), or None."""
+def _default_lit(inp: m.Input) -> object:
+    """An input's default as a literal of the evaluator's values (a number as read from JSON,
+    a set as a frozenset), or None."""
     d = inp.default
     if d is None or isinstance(d, bool | str):
         return d
-    return int(d) if inp.kind == "integer" or d.denominator == 1 else float(d)
+    if isinstance(d, frozenset):
+        return Call("frozenset", (tuple(v for v in inp.values if v in d),))
+    return int(d) if inp.kind == "integer" or d.denominator == 1 else Raw(repr(float(d)))
 
 
 def _frac_lit(v: Fraction | None) -> object:
@@ -1604,6 +1639,10 @@ def patient_schema(model: m.Model) -> dict[str, object]:
         elif inp.kind == "enum":
             p["type"] = ["string", "null"] if inp.may_be_absent else "string"
             p["enum"] = [*inp.values, None] if inp.may_be_absent else list(inp.values)
+        elif inp.kind == "set":
+            p["type"] = ["array", "null"] if inp.may_be_absent else "array"
+            p["items"] = {"type": "string", "enum": list(inp.values)}
+            p["uniqueItems"] = True
         else:
             kind = "integer" if inp.kind == "integer" else "number"
             p["type"] = [kind, "null"] if inp.may_be_absent else kind
@@ -1625,8 +1664,11 @@ def patient_schema(model: m.Model) -> dict[str, object]:
                                     f"{m.number_text(low)}"
             if inp.unit:
                 p["description"] = f"unit: {inp.unit}"
-        if inp.default is not None:
-            p["default"] = _default_lit(inp)
+        if isinstance(inp.default, frozenset):
+            p["default"] = [v for v in inp.values if v in inp.default]
+        elif inp.default is not None:
+            d = _default_lit(inp)
+            p["default"] = float(d.text) if isinstance(d, Raw) else d
         props[inp.name] = p
     schema: dict[str, object] = {
         "$schema": SCHEMA_DIALECT,

@@ -297,6 +297,29 @@ def _exact(x: float) -> Fraction:
     return Fraction(repr(x)) if isinstance(x, float) else Fraction(x)
 
 
+def _members(name: str, values: tuple[str, ...], raw: object,
+             problems: list[Problem]) -> frozenset[str] | None:
+    """The values of a set input (a JSON list of distinct declared values), or None with the
+    problem."""
+    if not isinstance(raw, list):
+        problems.append(Problem(name, f"must be a list of values among {', '.join(values)}, "
+                                      f"not {_show(raw)}"))
+        return None
+    seen: set[str] = set()
+    for x in raw:
+        if not isinstance(x, str) or x not in values:
+            near = _did_you_mean(x, values) if isinstance(x, str) else None
+            hint = f" (did you mean `{near}`?)" if near else ""
+            problems.append(Problem(name, f"lists {_show(x)}, which is not one of "
+                                          f"{', '.join(values)}{hint}"))
+            return None
+        if x in seen:
+            problems.append(Problem(name, f"lists {_show(x)} twice"))
+            return None
+        seen.add(x)
+    return frozenset(seen)
+
+
 def _convert(spec: _Spec, raw: object, problems: list[Problem]) -> object:
     """One present value, checked and normalised (None after recording a problem)."""
     name = spec.name
@@ -305,6 +328,8 @@ def _convert(spec: _Spec, raw: object, problems: list[Problem]) -> object:
             return raw
         problems.append(Problem(name, f"must be true or false, not {_show(raw)}"))
         return None
+    if spec.kind == "set":
+        return _members(name, spec.values, raw, problems)
     if spec.kind == "enum":
         if isinstance(raw, str) and raw in spec.values:
             return spec.values[spec.values.index(raw)]

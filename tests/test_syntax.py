@@ -484,11 +484,13 @@ def test_rules_and_cases() -> None:
     [conflict] = of(g, ast.Conflict)
     assert conflict == ast.Conflict(sp, ast.Ident(sp, "treat"), ast.Ident(sp, "comfort"),
                                     "Not both.", ())
-    c1, c2 = of(g, ast.Caution)
+    c1, c2, c3 = of(g, ast.Caution)
     assert c1 == ast.Caution(sp, ast.Ident(sp, "marker_pending"), "The marker is pending.",
                              ast.IsKnown(sp, _name("marker"), False), _ids("r1"))
     assert c2 == ast.Caution(sp, ast.Ident(sp, "low_kps"), "Low KPS.",
                              ast.Compare(sp, "<=", _name("kps"), _num("40")), ())
+    assert c3 == ast.Caution(sp, ast.Ident(sp, "latex"), "Latex allergy.",
+                             ast.Has(sp, _name("allergies"), "one", _ids("latex")), _ids("r1"))
 
     fit, unfit, plain = of(g, ast.Patient)
     assert isinstance(fit, ast.Patient) and isinstance(unfit, ast.Patient)
@@ -500,13 +502,14 @@ def test_rules_and_cases() -> None:
         ast.Assignment(sp, ast.Ident(sp, "histology"), _name("adenocarcinoma")),
         ast.Assignment(sp, ast.Ident(sp, "marker"), _name("positive")))
     assert unfit.description is None and unfit.values[2].value == _name("unknown")
-    assert plain.description is None and len(plain.values) == 3
+    assert plain.description is None and len(plain.values) == 4
+    assert plain.values[-1].value == ast.SetValue(sp, _ids("latex", "penicillin"))
 
     cases = of(g, ast.Case)
     assert [(c.title, c.base and c.base.name, len(c.values))
             for c in cases] == [("Fit treats", "fit_patient", 0), ("Unfit", "unfit", 0),
                                 ("Pending marker", "fit_patient", 1),
-                                ("Nothing at all", None, 3)]
+                                ("Nothing at all", None, 4)]
     expects = [(e.kind, tuple(n.name for n in e.names))
                for c in cases for e in c.expectations]
     assert expects == [

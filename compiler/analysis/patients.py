@@ -17,6 +17,8 @@ def _in_domain(inp: m.Input, v: m.Value) -> bool:
         return isinstance(v, bool)
     if inp.kind == "enum":
         return isinstance(v, str) and v in inp.values
+    if inp.kind == "set":
+        return isinstance(v, frozenset) and v <= set(inp.values)
     if not isinstance(v, Fraction):
         return False
     if not inp.in_range(v):
@@ -49,6 +51,8 @@ def witness_json(model: m.Model, values: Mapping[str, m.Value]) -> dict[str, obj
             if n is None:
                 raise WitnessError(f"no short decimal for `{name}` = {v}")
             out[name] = n
+        elif isinstance(v, frozenset):
+            out[name] = [x for x in model.inputs[name].values if x in v]
         else:
             out[name] = v
     return out
@@ -109,6 +113,9 @@ def _pools(model: m.Model) -> dict[str, list[m.Value]]:
             pool = [True, False]
         elif inp.kind == "enum":
             pool = list(inp.values)
+        elif inp.kind == "set":
+            # None present, each alone, all of them.
+            pool = [frozenset(), *(frozenset({v}) for v in inp.values), frozenset(inp.values)]
         else:
             delta = inp.step or Fraction(1)
             raw = {inp.low, inp.high, Fraction(0)}

@@ -274,6 +274,13 @@ def compile_condition(e: m.Expr) -> Fn:
         return scale
     if isinstance(e, m.Derived):
         return compile_condition(e.meaning)
+    if isinstance(e, m.Contains):
+        f, value = compile_condition(e.operand), e.value
+
+        def contains(v: Mapping[str, object]) -> object:
+            x = f(v)
+            return None if x is None else value in x  # type: ignore[operator]
+        return contains
     if isinstance(e, m.Points):
         scored = [(compile_condition(c.condition), c.weight) for c in e.criteria]
         whole = e.whole

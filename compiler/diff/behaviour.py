@@ -134,6 +134,11 @@ class Space:
             known = model.eval(self.known[name], model_completion=True)
             if not z3.is_true(known):
                 continue
+            if decls[0].kind == "set":
+                members = self.value[name]
+                out[name] = [x for x, b in members.items()
+                             if z3.is_true(model.eval(b, model_completion=True))]
+                continue
             v = model.eval(self.value[name], model_completion=True)
             if name in self.enum_values:
                 out[name] = self.enum_values[name][v.as_long()]
@@ -156,7 +161,10 @@ class Space:
                 continue
             var = self.value[name]
             same.append(self.known[name])
-            if name in self.enum_values:
+            if isinstance(var, dict):  # a set input: its values listed, or a frozenset
+                same += [b if x in v else self.terms.neg(b)  # type: ignore[operator]
+                         for x, b in var.items()]
+            elif name in self.enum_values:
                 same.append(var == self.enum_values[name].index(str(v)))
             elif isinstance(v, bool):
                 same.append(var == v)

@@ -122,7 +122,7 @@ def _input_words(i: m.Input) -> str:
     from compiler.types import value_text
 
     parts = [("optional " if i.may_be_absent else "") + i.kind]
-    if i.kind == "enum":
+    if i.kind in ("enum", "set"):
         parts.append("of " + ", ".join(i.values))
     if i.low_open or i.high_open:
         parts.append(i.range_text)
@@ -137,7 +137,9 @@ def _input_words(i: m.Input) -> str:
     if i.default is not None:
         d = i.default
         parts.append("default " + (("true" if d else "false") if isinstance(d, bool) else
-                                   value_text(d) if isinstance(d, Fraction) else d))
+                                   value_text(d) if isinstance(d, Fraction) else
+                                   "(" + ", ".join(x for x in i.values if x in d) + ")"
+                                   if isinstance(d, frozenset) else d))
     return " ".join(parts)
 
 

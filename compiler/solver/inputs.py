@@ -38,6 +38,13 @@ def declare(terms: Terms, name: str, decls: Sequence[m.Input]) -> Declared:
     values: list[str] = []
     if kind == "boolean":
         value = z3.Bool(f"in!{name}", ctx)
+    elif kind == "set":
+        # One Boolean per value (by name: two versions share a value's variable).
+        for d in decls:
+            values.extend(v for v in d.values if v not in values)
+        value = {v: z3.Bool(f"in!{name}!{v}", ctx) for v in values}
+        for d in decls:
+            dom.extend(terms.neg(value[v]) for v in values if v not in d.values)
     elif kind == "enum":
         for d in decls:
             values.extend(v for v in d.values if v not in values)

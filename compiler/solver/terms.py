@@ -34,8 +34,8 @@ class InputVars:
 
 
 def enum_values(t: str) -> tuple[str, ...]:
-    """The values of an enum type string ``enum:owner:a,b,c``."""
-    return tuple(t.split(":", 2)[2].split(",")) if t.startswith("enum:") else ()
+    """The values of an enum or set type string ``enum:owner:a,b,c``, ``set:owner:a,b,c``."""
+    return tuple(t.split(":", 2)[2].split(",")) if t.startswith(("enum:", "set:")) else ()
 
 
 class Terms:
@@ -173,7 +173,8 @@ class Terms:
                             in parts])
             known = self.conj(*(self.disj(t, f) for ((t, f), _), _ in parts))
             return (total, known), all(d for (_, d), _ in parts)
-        if isinstance(e, m.And | m.Or | m.Not | m.Known | m.Member | m.Recommended | m.Cmp):
+        if isinstance(e, m.And | m.Or | m.Not | m.Known | m.Member | m.Recommended | m.Cmp |
+                      m.Contains):
             raise TypeError(f"not a value expression: {type(e).__name__}")
         assert_never(e)
 
@@ -215,6 +216,12 @@ class Terms:
         if isinstance(e, m.Recommended):
             r = self.recommended[e.action]
             return (r, self.neg(r)), True
+        if isinstance(e, m.Contains):
+            # A set input is one Boolean per declared value (see solver.inputs.declare).
+            (members, k), definite = self._encode(e.operand)
+            member = members[e.value]
+            return self._tf(self.conj(k, member), definite,
+                            lambda: self.conj(k, self.neg(member)))
         if isinstance(e, m.Cmp):
             lv, lk = self.value(e.left)
             rv, rk = self.value(e.right)
