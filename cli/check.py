@@ -21,8 +21,10 @@ from compiler.pipeline import CheckResult, InputError, check_file
                    "version for a breaking interface change.")
 @click.option("--since", metavar="REV", default=None,
               help="With --release: compare with the guideline at this git revision.")
+@click.option("--max-regions", type=click.IntRange(min=1), default=None, metavar="N",
+              help="Describe at most N gap regions per decision (default: every one).")
 def check(files: tuple[str, ...], fmt: str, color: bool | None, release: bool,
-          since: str | None) -> None:
+          since: str | None, max_regions: int | None) -> None:
     """Check guidelines and report every finding with its location and a witness patient.
 
     Warnings alone exit 0; any error exits 1; an unreadable file exits 2.
@@ -39,7 +41,7 @@ def check(files: tuple[str, ...], fmt: str, color: bool | None, release: bool,
     unreadable = False
     for f in files:
         try:
-            results.append(check_file(f))
+            results.append(check_file(f, max_regions=max_regions))
         except InputError as exc:
             click.echo(f"error: {exc}", err=True)
             unreadable = True

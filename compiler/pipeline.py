@@ -79,8 +79,10 @@ def model_of(text: str, filename: str = "<input>") -> m.Model | None:
     return lower(g, scope, text)[0]
 
 
-def check_text(text: str, filename: str = "<input>", analyze: bool = True) -> CheckResult:
-    """Run every applicable stage over guideline source text."""
+def check_text(text: str, filename: str = "<input>", analyze: bool = True,
+               max_regions: int | None = None) -> CheckResult:
+    """Run every applicable stage over guideline source text; ``max_regions`` caps the gap
+    regions described per decision (None: every one)."""
     try:
         g = syntax(text, filename)
     except GuidecError as exc:
@@ -91,7 +93,7 @@ def check_text(text: str, filename: str = "<input>", analyze: bool = True) -> Ch
     if not any(d.is_error for d in diags):
         diags += check_graph(model)
     if analyze and not any(d.is_error for d in diags):
-        diags += _analysis(model)
+        diags += _analysis(model, max_regions)
     diags = sorted(set(diags), key=Diagnostic.sort_key)
     kept, allowed, used = [], [], set()
     for d in diags:
@@ -107,16 +109,17 @@ def check_text(text: str, filename: str = "<input>", analyze: bool = True) -> Ch
     return CheckResult(filename, text, None if has_errors else model, kept, allowed)
 
 
-def _analysis(model: m.Model) -> list[Diagnostic]:
+def _analysis(model: m.Model, max_regions: int | None) -> list[Diagnostic]:
     import importlib.util
 
     if importlib.util.find_spec("compiler.analysis") is None:
         return []
     analysis = importlib.import_module("compiler.analysis")
-    found: list[Diagnostic] = analysis.analyze(model)
+    found: list[Diagnostic] = analysis.analyze(model, max_regions=max_regions)
     return found
 
 
-def check_file(path: str | Path, analyze: bool = True) -> CheckResult:
+def check_file(path: str | Path, analyze: bool = True,
+               max_regions: int | None = None) -> CheckResult:
     """Read and check one file (raises :class:`InputError` when it cannot be read)."""
-    return check_text(read_source(path), str(path), analyze)
+    return check_text(read_source(path), str(path), analyze, max_regions)

@@ -251,7 +251,8 @@ CODES: dict[str, Code] = {c.code: c for c in sorted((
           "tests/fixtures/check/overlap.guide"),
     _code("E504", "error",
           "a decision without `otherwise` and patients for whom every branch is definitely false:"
-          " one finding per region, in words, each with a witness (up to 5 regions)",
+          " one finding per region, in words, each with a witness (every region, numbered; "
+          "`--max-regions N` caps them)",
           "``no branch of `flow` applies when csf_flow == not_assessed``",
           "tests/fixtures/check/gap.guide"),
     _code("E505", "error",

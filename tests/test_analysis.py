@@ -147,9 +147,10 @@ def test_performance_literal_witnesses() -> None:
     assert w["kps"] > 70 and w["life_expectancy_months"] < 1  # type: ignore[operator]
     texts = sorted(d.message for d in diags if d.code == "E504")
     assert texts == [
-        "no branch of `performance` applies when kps == 70 and life_expectancy_months >= 1",
+        "no branch of `performance` applies when kps == 70 and life_expectancy_months >= 1 "
+        "(gap region 1 of 2)",
         "no branch of `performance` applies when kps > 70 and life_expectancy_months >= 1 and "
-        "not extracranial_disease_controlled",
+        "not extracranial_disease_controlled (gap region 2 of 2)",
     ]
 
 
@@ -501,7 +502,57 @@ def test_gap_regions_are_limited() -> None:
     assert model is not None
     diags = [d for d in analysis.analyze(model, max_regions=1) if d.code == "E504"]
     assert len(diags) == 1
-    assert diags[0].notes[-1] == "more gap regions exist: only the first 1 are shown"
+    assert diags[0].notes[-1] == \
+        "more gap regions exist: only the first 1 are shown (--max-regions)"
+    assert diags[0].message.endswith("(gap region 1 of 1+)")
+
+
+_MANY_GAPS = """guideline g "G"
+  version 1.0.0 status draft updated 2026-01-01 owner "T"
+input a "A": integer 0..100
+input b "B": integer 0..100
+input c "C": boolean
+action x other "X"
+pathway
+  start -> d
+  decide d "D"
+    when a < 10 and b < 10 -> s
+    when a >= 20 and a < 30 -> s
+    when a >= 40 and c -> s
+    when b >= 50 and b < 60 and not c -> s
+  step s "S"
+    recommend x
+    then -> e
+  end e
+"""
+
+
+def test_every_gap_region_is_described_and_the_cli_caps_them(tmp_path: Path) -> None:
+    """More than the five regions an earlier version stopped at: every region, each with
+    its witness in it, numbered; `--max-regions N` caps them."""
+    result = check_text(_MANY_GAPS, "g.guide")
+    gaps = [d for d in result.diagnostics if d.code == "E504"]
+    assert len(gaps) > 5
+    assert all(d.message.endswith(f"(gap region {k} of {len(gaps)})")
+               for k, d in enumerate(gaps, 1))
+    model = analysis.model_of(_MANY_GAPS, "g.guide")
+    assert model is not None
+    for d in gaps:  # each witness is a patient of the gap
+        assert d.witness is not None
+        outcome = evaluate(model, dict(d.witness))
+        assert [s["reason"] for s in outcome.stuck] == ["gap"]
+    import subprocess
+    import sys
+    guide = tmp_path / "g.guide"
+    guide.write_text(_MANY_GAPS, encoding="utf-8")
+    proc = subprocess.run([sys.executable, "-m", "cli", "check", str(guide), "--max-regions",
+                           "2"], capture_output=True, text=True, cwd=ROOT)
+    assert proc.returncode == 1
+    assert proc.stdout.count("error[E504]") == 2
+    assert "(gap region 2 of 2+)" in proc.stdout and "--max-regions" in proc.stdout
+    bad = subprocess.run([sys.executable, "-m", "cli", "check", str(guide), "--max-regions",
+                          "0"], capture_output=True, text=True, cwd=ROOT)
+    assert bad.returncode == 2 and "Traceback" not in bad.stderr
 
 
 def test_results_repeat() -> None:

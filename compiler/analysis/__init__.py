@@ -70,13 +70,14 @@ CHECKS: list[type[Check]] = [ReachabilityCheck, ShadowCheck, OverlapCheck, GapCh
 
 def analyze(model: m.Model, *, rlimit: int = settings.DEFAULT_RLIMIT,
             rlimit_per_unit: int = settings.RLIMIT_PER_UNIT,
-            max_regions: int = settings.MAX_REGIONS,
+            max_regions: int | None = settings.MAX_REGIONS,
             fuzz: bool = True) -> list[Diagnostic]:
     """Every logic finding of a checked model (see the module docstring); never prints.
 
     ``rlimit`` (plus ``rlimit_per_unit`` per unit of size) bounds each solver query;
-    ``max_regions`` bounds the gap regions described per decision; ``fuzz=False`` leaves every
-    question to the solver (the results are the same, only slower to reach on big guidelines).
+    ``max_regions`` bounds the gap regions described per decision (None: all);
+    ``fuzz=False`` leaves every question to the solver (the results are the same, only slower
+    to reach on big guidelines).
     """
     try:
         analysis = Analysis(model, rlimit, rlimit_per_unit, max_regions, fuzz)

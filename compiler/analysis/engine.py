@@ -80,7 +80,7 @@ class Analysis:
 
     def __init__(self, model: m.Model, rlimit: int = settings.DEFAULT_RLIMIT,
                  rlimit_per_unit: int = settings.RLIMIT_PER_UNIT,
-                 max_regions: int = settings.MAX_REGIONS,
+                 max_regions: int | None = settings.MAX_REGIONS,
                  fuzz: bool = True) -> None:
         self.model = model
         self.enc = Encoding(model)

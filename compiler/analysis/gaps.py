@@ -53,7 +53,8 @@ def _atoms(exprs: Iterable[m.Expr]) -> list[m.Expr]:
 
 
 def _gap_regions(a: Analysis, d: m.Decision, check: str) -> list[Diagnostic]:
-    """One E504 per gap region (up to ``max_regions``), each with a witness in it."""
+    """One E504 per gap region (every one, or up to ``max_regions``), each with a witness in
+    it; when there are several, each says which of how many it is."""
     enc = a.enc
     p = enc.main
     atoms = _atoms(b.condition.expr for b in d.branches)
@@ -72,7 +73,7 @@ def _gap_regions(a: Analysis, d: m.Decision, check: str) -> list[Diagnostic]:
     found: list[Z] = []
     out: list[Diagnostic] = []
     more = False
-    for _ in range(a.max_regions + 1):
+    while True:
         if a.exhausted:
             out.append(undecided(f"every gap region of `{d.id}`", check, d.span, d.id))
             break
@@ -82,7 +83,7 @@ def _gap_regions(a: Analysis, d: m.Decision, check: str) -> list[Diagnostic]:
         if r != "sat":
             out.append(undecided(f"every gap region of `{d.id}`", check, d.span, d.id))
             break
-        if len(found) == a.max_regions:
+        if a.max_regions is not None and len(found) == a.max_regions:
             more = True
             break
         values = enc.patient(zm)
@@ -118,11 +119,22 @@ def _gap_regions(a: Analysis, d: m.Decision, check: str) -> list[Diagnostic]:
                         + "; ".join(f"`{b.condition.text}` (line {b.span.line})"
                                     for b in d.branches),), node=d.id),
             check))
+    # Numbered in the order the report lists them (by their words), so that they read as one
+    # group: region 1 of 9, 2 of 9, ...
+    regions = sorted((k for k, x in enumerate(out) if x.code == "E504"),
+                     key=lambda k: out[k].message)
+    if len(regions) > 1 or more:
+        total = f"{len(regions)}+" if more else str(len(regions))
+        for n, k in enumerate(regions, 1):
+            x = out[k]
+            out[k] = Diagnostic(x.code, x.severity, f"{x.message} (gap region {n} of {total})",
+                                x.span, x.hint, x.notes, x.witness, x.path, x.node)
     if more and out:
         last = out[-1]
         out[-1] = Diagnostic(last.code, last.severity, last.message, last.span, last.hint,
                              (*last.notes, f"more gap regions exist: only the first "
-                              f"{a.max_regions} are shown"), last.witness, last.path, last.node)
+                              f"{a.max_regions} are shown (--max-regions)"), last.witness,
+                             last.path, last.node)
     return out
 
 

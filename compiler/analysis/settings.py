@@ -12,8 +12,9 @@ DEFAULT_RLIMIT = 20_000_000
 RLIMIT_PER_UNIT = 5_000
 
 
-#: Gap regions described per decision.
-MAX_REGIONS = 5
+#: Gap regions described per decision (None: every one; `guidec check --max-regions N` caps
+#: them). Each region costs a few queries, and MAX_QUERIES still bounds the whole run.
+MAX_REGIONS: int | None = None
 
 
 #: Unsat findings explained from a core (the others say so).
