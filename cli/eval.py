@@ -313,12 +313,13 @@ def outcome_text(model: m.Model, outcome: Outcome, source: str, width: int = 100
     if outcome.recommendations:
         out.append("What to do")
         for i, r in enumerate(outcome.recommendations, 1):
-            verb = "Use" if r.strength == "strong" else "Consider"
+            verb = mm.grade_verb(r.strength, r.direction)
             act = model.actions.get(r.id)
             head = f"  {i}. "
             para(head, f"{verb}: {r.text} [{r.id}]")
             pad = " " * len(head)
-            para(pad, f"{r.strength} recommendation · {r.kind} · step: {where(r.step)}")
+            grading = mm.grade_words(r.strength, r.direction, r.certainty, r.grading)
+            para(pad, f"{grading} · {r.kind} · step: {where(r.step)}")
             if act is not None and act.detail:
                 para(pad + "detail:   ", act.detail)
             if r.because:

@@ -296,11 +296,17 @@ class Recommendation:
     citations: tuple[str, ...]
     step: str
     because: tuple[str, ...]
+    #: GRADE: ``for`` or ``against``; the certainty of the evidence (``high``, ``moderate``,
+    #: ``low``, ``very_low``, or None when not stated); ``graded`` or ``good_practice``.
+    direction: str = "for"
+    certainty: str | None = None
+    grading: str = "graded"
 
     def to_dict(self) -> dict[str, object]:
         """JSON form."""
         return {"id": self.id, "text": self.text, "detail": self.detail, "kind": self.kind,
-                "strength": self.strength,
+                "strength": self.strength, "direction": self.direction,
+                "certainty": self.certainty, "grading": self.grading,
                 "citations": list(self.citations), "step": self.step,
                 "because": list(self.because)}
 
@@ -431,7 +437,8 @@ class _Run:
                         act = self.model.actions[a]
                         self.recs[a] = Recommendation(a, act.text, act.detail, act.kind,
                                                       act.strength, act.citations, node.id,
-                                                      _because(reason))
+                                                      _because(reason), act.direction,
+                                                      act.certainty, act.grading)
             return [(t, why) for t in node.next]
         return self.decide(node, why)
 

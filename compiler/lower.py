@@ -295,10 +295,25 @@ class Lowerer:
                         "E109", f"`{ac.kind.name}` is not a kind of action", ac.kind.span,
                         hint=suggestion(ac.kind.name, m.ACTION_KINDS)
                         or f"use one of: {', '.join(m.ACTION_KINDS)}"))
+                certainty = ac.certainty.name if ac.certainty is not None else None
+                if ac.certainty is not None and certainty not in m.CERTAINTIES:
+                    self.diags.append(error(
+                        "E109", f"`{certainty}` is not a certainty of evidence",
+                        ac.certainty.span, hint=suggestion(str(certainty), m.CERTAINTIES)
+                        or f"use one of: {', '.join(m.CERTAINTIES)}"))
+                    certainty = None
+                if ac.good_practice and ac.certainty is not None:
+                    self.diags.append(error(
+                        "E115", f"the action `{ac.name.name}` is a good practice statement, "
+                        "which GRADE does not grade", ac.certainty.span,
+                        hint="remove `certainty`, or `good_practice` if the evidence was "
+                             "graded"))
                 actions[ac.name.name] = m.Action(
                     ac.name.name, ac.kind.name, ac.text, ac.strength or "strong", ac.detail,
                     self._cites(ac.citations, f"the action `{ac.name.name}`", ac.name.span),
-                    ac.span, str(ac.short) if ac.short is not None else None)
+                    ac.span, str(ac.short) if ac.short is not None else None,
+                    "against" if ac.against else "for", certainty,
+                    "good_practice" if ac.good_practice else "graded")
         sections = tuple(
             m.Section(s.name.name, s.title, tuple(
                 m.Paragraph(p.text, tuple(c.name for c in p.citations), p.span)

@@ -419,6 +419,24 @@ class Action:
     span: Span = field(compare=False, repr=False)
     #: The wording for print (the flowchart); None: print ``text``.
     short: str | None = None
+    #: GRADE: ``for`` or ``against`` the action; the certainty of the evidence (high,
+    #: moderate, low, very_low; None: not stated); ``graded``, or ``good_practice`` for a good
+    #: practice statement (ungraded).
+    direction: str = "for"
+    certainty: str | None = None
+    grading: str = "graded"
+
+    @property
+    def verb(self) -> str:
+        """How a result opens the recommendation: Use, Consider, Do not use, Consider not
+        using (a good practice statement reads as its strength says)."""
+        return grade_verb(self.strength, self.direction)
+
+    @property
+    def grade_words(self) -> str:
+        """The grading as GRADE states it: "strong recommendation against, low certainty of
+        evidence", or "good practice statement"."""
+        return grade_words(self.strength, self.direction, self.certainty, self.grading)
 
     @property
     def print_text(self) -> str:
@@ -738,6 +756,28 @@ def _let_inputs(ref: LetRef) -> tuple[str, ...]:
 def _let_actions(ref: LetRef) -> tuple[str, ...]:
     return actions_of(ref.expr)
 
+
+CERTAINTIES = ("high", "moderate", "low", "very_low")
+
+#: GRADE's symbols for the certainty of evidence, as printed beside a recommendation.
+CERTAINTY_SYMBOLS = {"high": "⊕⊕⊕⊕", "moderate": "⊕⊕⊕◯", "low": "⊕⊕◯◯", "very_low": "⊕◯◯◯"}
+
+
+def grade_verb(strength: str, direction: str) -> str:
+    """Use / Consider / Do not use / Consider not using."""
+    if direction == "against":
+        return "Do not use" if strength == "strong" else "Consider not using"
+    return "Use" if strength == "strong" else "Consider"
+
+
+def grade_words(strength: str, direction: str, certainty: str | None, grading: str) -> str:
+    """A recommendation's grading in words (see :attr:`Action.grade_words`)."""
+    if grading == "good_practice":
+        return "good practice statement"
+    words = f"{strength} recommendation" + (" against" if direction == "against" else "")
+    if certainty is not None:
+        words += f", {certainty.replace('_', ' ')} certainty of evidence"
+    return words
 
 ACTION_KINDS = (
     "diagnostic", "systemic", "radiotherapy", "intrathecal", "supportive", "referral",

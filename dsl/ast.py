@@ -421,6 +421,11 @@ class Action(Node):
     detail: str | None
     citations: tuple[Ident, ...]
     short: str | None = None
+    #: GRADE: a recommendation against the action; the certainty of the evidence (high,
+    #: moderate, low, very_low); a good practice statement (ungraded).
+    against: bool = False
+    certainty: Ident | None = None
+    good_practice: bool = False
 
 
 class Paragraph(Node):

@@ -576,7 +576,14 @@ class Formatter:
 
     def visit_Action(self, a: ast.Action, depth: int) -> None:
         pieces = [s(a.text)] + ([w(a.strength, at(a.strength))] if a.strength else [])
+        if a.against:
+            pieces.append(w("against"))
         self.clause(a, depth, f"action {a.name.name} {a.kind.name}", pieces)
+        if a.certainty is not None:
+            self.clause(a, depth + 1, "certainty", [w(a.certainty.name, at(a.certainty))],
+                        own=False)
+        if a.good_practice:
+            self.clause(a, depth + 1, "good_practice", [], own=False)
         if a.short is not None:
             self.clause(a, depth + 1, "short", [s(a.short)], own=False)
         if a.detail is not None:

@@ -43,7 +43,7 @@ KEYWORDS = (
     "nothing", "pending", "at", "path", "allow", "and", "or", "not", "is", "known", "unknown",
     "recommended", "in", "true", "false", "page", "xor", "implies", "between",
     "points", "if", "default",
-    "set", "has", "any", "none", "all",
+    "set", "has", "any", "none", "all", "against", "certainty", "good_practice",
 )
 
 _CODE = re.compile(r"[EWI]\d{3}")
@@ -456,8 +456,10 @@ class _Builder(Transformer[Token, Any]):
         detail = None
         short = None
         cites: tuple[ast.Ident, ...] = ()
-        self._once([r for r in rest if isinstance(r, tuple) and r and r[0] in ("detail", "short")],
-                   f"the action `{name}`")
+        against = good_practice = False
+        certainty: ast.Ident | None = None
+        self._once([r for r in rest if isinstance(r, tuple) and r and r[0] in (
+            "detail", "short", "against", "certainty", "good_practice")], f"the action `{name}`")
         for r in rest:
             if isinstance(r, str):
                 strength = r
@@ -465,10 +467,25 @@ class _Builder(Transformer[Token, Any]):
                 detail = r[1]
             elif isinstance(r, tuple) and r and r[0] == "short":
                 short = r[1]
+            elif isinstance(r, tuple) and r and r[0] == "against":
+                against = True
+            elif isinstance(r, tuple) and r and r[0] == "good_practice":
+                good_practice = True
+            elif isinstance(r, tuple) and r and r[0] == "certainty":
+                certainty = r[1]
             else:
                 cites = cites + r
         return ast.Action(self._span(meta), self._ident(name), self._word(kind), text,
-                          strength, detail, cites, short)
+                          strength, detail, cites, short, against, certainty, good_practice)
+
+    def a_against(self, meta: Any, items: list[Any]) -> tuple[str, None, ast.Span]:
+        return ("against", None, self._span(meta))
+
+    def a_good_practice(self, meta: Any, items: list[Any]) -> tuple[str, None, ast.Span]:
+        return ("good_practice", None, self._span(meta))
+
+    def a_certainty(self, meta: Any, items: list[Any]) -> tuple[str, ast.Ident, ast.Span]:
+        return ("certainty", self._word(items[0]), self._span(meta))
 
     def a_detail(self, meta: Any, items: list[Any]) -> tuple[str, str, ast.Span]:
         return ("detail", items[0], self._span(meta))

@@ -306,11 +306,17 @@ class _Chart:
         return f'<FONT POINT-SIZE="{self.b * 1.2:g}"><SUP>{text}</SUP></FONT>'
 
     def action_text(self, action: m.Action) -> str:
-        if action.strength == "conditional":
-            lines = [esc(x) for x in wrap("Consider: " + action.print_text, self.w)]
-            lines[0] = lines[0].replace("Consider:", "<B>Consider:</B>", 1)
-            return "<I>" + "<BR/>".join(lines) + "</I>"
-        return "<B>" + _para(action.print_text, self.w) + "</B>"
+        # GRADE, where the committee recorded it: a certainty's symbols, "GPS" for a good
+        # practice statement, and a recommendation against opens with what not to do.
+        grade = (" " + m.CERTAINTY_SYMBOLS[action.certainty]) if action.certainty else (
+            " (GPS)" if action.grading == "good_practice" else "")
+        if action.strength == "conditional" or action.direction == "against":
+            verb = action.verb + ":"
+            lines = [esc(x) for x in wrap(f"{verb} {action.print_text}{grade}", self.w)]
+            lines[0] = lines[0].replace(esc(verb), f"<B>{esc(verb)}</B>", 1)
+            body = "<BR/>".join(lines)
+            return f"<I>{body}</I>" if action.strength == "conditional" else f"<B>{body}</B>"
+        return "<B>" + _para(action.print_text + grade, self.w) + "</B>"
 
     def tag(self, kind: Kind) -> str:
         return f'<B>{self.font(esc(kind.tag), color=kind.ink)}</B>'
@@ -379,9 +385,19 @@ class _Chart:
             decision += (" · " if decision else "") + (
                 "grey heading: a decision, its branches below" if tables
                 else "grey heading: a decision checked in order, its rows below")
+        actions = self.model.actions.values()
+        grade = ""
+        if any(a.direction == "against" for a in actions):
+            grade += " · Do not use: a recommendation against"
+        if any(a.certainty for a in actions):
+            grade += (" · certainty of evidence (GRADE): ⊕⊕⊕⊕ high, ⊕⊕⊕◯ moderate, ⊕⊕◯◯ low, "
+                      "⊕◯◯◯ very low")
+        if any(a.grading == "good_practice" for a in actions):
+            grade += " · GPS: good practice statement"
         key = ("Bold: strong recommendation · Consider (italic): conditional · 1 (raised): "
                f"reference number · {decision} · bar: in parallel · dashed: waits for a "
-               "result" + (" · \u2192 page N: continued on page N" if self.sheet else ""))
+               "result" + grade + (" · \u2192 page N: continued on page N" if self.sheet
+                                    else ""))
         return (_para(key, self.layout.line)
                 .replace("Bold:", "<B>Bold:</B>", 1)
                 .replace("Consider (italic)", "<I><B>Consider</B> (italic)</I>", 1)

@@ -99,6 +99,9 @@ class Rec:
     detail: str | None
     cites: tuple[Cite, ...]
     when: str | None
+    #: GRADE beside the strength: certainty ("⊕⊕◯◯ low certainty"), or a good practice
+    #: statement; "" when the committee recorded neither.
+    grade: str = ""
 
 
 @dataclass(frozen=True)
@@ -330,9 +333,15 @@ class _Builder:
 
     def rec(self, action_id: str, when: m.Condition | None) -> Rec:
         a = self.model.actions[action_id]
-        return Rec(a.text, a.kind, KIND_WORDS.get(a.kind, a.kind.capitalize()), a.strength,
-                   STRENGTH_WORDS.get(a.strength, a.strength.capitalize()), a.detail,
-                   self.cites(a.citations), _midsentence(when.words) if when is not None else None)
+        word = STRENGTH_WORDS.get(a.strength, a.strength.capitalize()) if a.direction == "for" \
+            else a.verb
+        grade = "good practice statement" if a.grading == "good_practice" else (
+            f"{m.CERTAINTY_SYMBOLS[a.certainty]} {a.certainty.replace('_', ' ')} certainty"
+            if a.certainty is not None else "")
+        return Rec(a.text, a.kind, KIND_WORDS.get(a.kind, a.kind.capitalize()),
+                   a.strength + ("-against" if a.direction == "against" else ""), word,
+                   a.detail, self.cites(a.citations),
+                   _midsentence(when.words) if when is not None else None, grade)
 
     def recs(self, step: m.Step, kinds: frozenset[str] | None = None) -> tuple[Rec, ...]:
         out: list[Rec] = []
@@ -683,6 +692,8 @@ def render_html(model: m.Model, svg: str | None, paper: str = "a4") -> str:
         source_sha256=model.source_sha256,
         palette=PALETTE,
         page_size=PAPER_SIZES[paper],
+        graded=any(a.certainty is not None or a.direction == "against" or
+                   a.grading == "good_practice" for a in model.actions.values()),
     )
 
 

@@ -837,13 +837,17 @@ class _Module:
             return
         act = self.m.actions[action]
         fields = (action, act.text, act.detail, act.kind, act.strength, act.citations, step)
+        # GRADE's fields follow `because`, written only when not the defaults.
+        grade: tuple[object, ...] = (act.direction, act.certainty, act.grading) if (
+            act.direction, act.certainty, act.grading) != ("for", None, "graded") else ()
         if why.dynamic:
-            base = self.const(("rec", fields, None), f"_{action.upper()}_AT_{step.upper()}",
-                              Call("Recommendation", (*fields, ())))
+            base = self.const(("rec", fields, grade, None),
+                              f"_{action.upper()}_AT_{step.upper()}",
+                              Call("Recommendation", (*fields, (), *grade)))
             rec: object = Call("_because", (Raw(base), why.lit()))
         else:
-            rec = Raw(self.const(("rec", fields, why.words), f"_{action.upper()}",
-                                 Call("Recommendation", (*fields, why.words))))
+            rec = Raw(self.const(("rec", fields, grade, why.words), f"_{action.upper()}",
+                                 Call("Recommendation", (*fields, why.words, *grade))))
         if st == MAYBE:
             self.action_flag_used.add(action)
             flag = self.action_flag(action)
@@ -1708,6 +1712,9 @@ def result_schema(model: m.Model) -> dict[str, object]:
         "detail": {"type": ["string", "null"]},
         "kind": strings(list(m.ACTION_KINDS)),
         "strength": strings(["strong", "conditional"]),
+        "direction": strings(["for", "against"]),
+        "certainty": {"enum": [*m.CERTAINTIES, None]},
+        "grading": strings(["graded", "good_practice"]),
         "citations": array(strings(refs)),
         "step": strings(steps),
         "because": array({"type": "string"}),

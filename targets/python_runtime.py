@@ -51,11 +51,17 @@ class Recommendation:
     citations: tuple[str, ...]
     step: str
     because: tuple[str, ...]
+    #: GRADE: ``for`` or ``against``; the certainty of the evidence (``high``, ``moderate``,
+    #: ``low``, ``very_low``, or None when not stated); ``graded`` or ``good_practice``.
+    direction: str = "for"
+    certainty: str | None = None
+    grading: str = "graded"
 
     def to_dict(self) -> dict[str, object]:
         """JSON form."""
         return {"id": self.id, "text": self.text, "detail": self.detail, "kind": self.kind,
-                "strength": self.strength,
+                "strength": self.strength, "direction": self.direction,
+                "certainty": self.certainty, "grading": self.grading,
                 "citations": list(self.citations), "step": self.step,
                 "because": list(self.because)}
 
@@ -434,5 +440,5 @@ def _score(id_: str, label: str, criteria: tuple[tuple[str, int | Fraction, bool
 def _because(r: Recommendation, because: tuple[str, ...]) -> Recommendation:
     """``r`` with another ``because`` (for a step reached along several paths)."""
     return Recommendation(r.id, r.text, r.detail, r.kind, r.strength, r.citations, r.step,
-                          because)
+                          because, r.direction, r.certainty, r.grading)
 # END RUNTIME

@@ -171,7 +171,8 @@ def test_result_api_and_constants() -> None:
         "path", "pending", "scores"]
     rec = result.recommendations[0]
     assert [f.name for f in dataclasses.fields(rec)] == [
-        "id", "text", "detail", "kind", "strength", "citations", "step", "because"]
+        "id", "text", "detail", "kind", "strength", "citations", "step", "because", "direction",
+        "certainty", "grading"]
     # A recommendation reached by one path only is a constant, not built per call.
     frail = {**fit(), "kps": 50}
     assert mod.evaluate(frail).recommendations[0] is mod.evaluate(frail).recommendations[0]

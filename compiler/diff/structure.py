@@ -264,7 +264,8 @@ def _actions(old: m.Model, new: m.Model) -> list[Change]:
         na = new.actions.get(name)
         if na is None:
             continue
-        for f in ("kind", "text", "strength", "short", "detail", "citations"):
+        for f in ("kind", "text", "strength", "direction", "certainty", "grading", "short",
+                  "detail", "citations"):
             x, y = getattr(oa, f), getattr(na, f)
             if x != y:
                 out.append(Change("action", "changed", name, f"{f}: {_show(x)} -> {_show(y)}",
