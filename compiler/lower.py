@@ -107,7 +107,22 @@ class Lowerer:
 
     # -- inputs
     def _input(self, i: ast.Input) -> m.Input:
-        inp = self._typed_input(i)
+        inp = self._with_default(i, self._typed_input(i))
+        t = i.type
+        if not isinstance(t, ast.IntegerType | ast.NumberType) or t.typical_low is None \
+                or t.typical_high is None:
+            return inp
+        lo, hi = t.typical_low.value, t.typical_high.value
+        if lo > hi or not inp.in_range(lo) or not inp.in_range(hi) or (
+                inp.kind == "integer" and (lo.denominator != 1 or hi.denominator != 1)):
+            self.diags.append(error(
+                "E110", f"the typical range of `{inp.name}` ({t.typical_low.text}.."
+                f"{t.typical_high.text}) is not a range of its values ({inp.range_text})",
+                t.typical_low.span, hint="write typical LOW..HIGH inside the input's range"))
+            return inp
+        return dataclasses.replace(inp, typical=(lo, hi))
+
+    def _with_default(self, i: ast.Input, inp: m.Input) -> m.Input:
         if i.default is None:
             return inp
         if not i.optional:

@@ -333,6 +333,9 @@ class Input:
     #: null) and then has this value. Such an input is never unknown, so ``optional`` (which
     #: says that the input may be unknown) is False for it.
     default: bool | Fraction | str | frozenset[str] | None = None
+    #: `typical LOW..HIGH`: where most patients lie; witness patients stay inside it where
+    #: the finding allows, and a threshold outside it is a warning (W201).
+    typical: tuple[Fraction, Fraction] | None = None
 
     @property
     def may_be_absent(self) -> bool:

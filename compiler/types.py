@@ -15,7 +15,7 @@ from typing import assert_never
 from compiler import model as m
 from compiler.names import Scope
 from dsl import ast
-from dsl.diagnostics import Diagnostic, error, suggestion
+from dsl.diagnostics import Diagnostic, error, suggestion, warning
 
 _FLIP = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "==": "==", "!=": "!="}
 
@@ -35,7 +35,7 @@ class Resolver:
         """Resolve an expression used as a condition (it must be boolean)."""
         before = len(self.diags)
         e = self.expr(expr, allow_recommended)
-        if e is None or len(self.diags) > before:
+        if e is None or any(d.is_error for d in self.diags[before:]):
             return None
         if e.type != "boolean":
             self.diags.append(error(
@@ -132,7 +132,7 @@ class Resolver:
                     "E210", f"a score counts conditions; this criterion is a "
                     f"{self._type_words(c)}", p.condition.span,
                     hint="compare it, e.g. `2 if age >= 75`"))
-            if c is None or len(self.diags) > before:
+            if c is None or any(d.is_error for d in self.diags[before:]):
                 ok = False
                 continue
             if p.weight.value == 0:
@@ -383,6 +383,14 @@ class Resolver:
             self.diags.append(error(
                 "E204", f"`{inp.name}` is an integer: {value_text(value)} is not one of its "
                 "values", lit.span, hint="use a whole number"))
+        elif inp.typical is not None and not inp.typical[0] <= value <= inp.typical[1]:
+            lo, hi = inp.typical
+            unit = f" {inp.unit}" if inp.unit else ""
+            self.diags.append(warning(
+                "W201", f"{value_text(value)} is outside the typical range of `{inp.name}` "
+                f"({value_text(lo)} to {value_text(hi)}{unit})", lit.span,
+                hint="a threshold in another unit, or a typo? If the source names this "
+                     "extreme, widen the typical range"))
 
 
 # The derived forms and what each means (see :class:`compiler.model.Derived`).

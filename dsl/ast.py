@@ -356,6 +356,9 @@ class IntegerType(Node):
     step: Number | None
     low_open: bool = False
     high_open: bool = False
+    #: `typical LOW..HIGH`: where most patients lie (witnesses stay inside it).
+    typical_low: Number | None = None
+    typical_high: Number | None = None
 
 
 class NumberType(Node):
@@ -366,6 +369,8 @@ class NumberType(Node):
     unit: str | None
     low_open: bool = False
     high_open: bool = False
+    typical_low: Number | None = None
+    typical_high: Number | None = None
 
 
 class EnumType(Node):

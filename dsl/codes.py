@@ -173,6 +173,11 @@ CODES: dict[str, Code] = {c.code: c for c in sorted((
           "a grading that does not hold together: a certainty on a good practice statement",
           "``the action `hydrate` is a good practice statement, which GRADE does not grade``",
           "tests/fixtures/check/e115_grading.guide"),
+    _code("W201", "warning",
+          "a threshold outside the input's typical range (a unit slip such as mg/dL for "
+          "mmol/L, or a typo)",
+          "``400 is outside the typical range of `glucose` (3 to 30 mmol/L)``",
+          "tests/fixtures/check/w201_atypical_threshold.guide"),
     _code("E201", "error",
           "a choice (enum) compared with a number or with `<`",
           "`` `site` is a choice, not a number ``",

@@ -514,9 +514,12 @@ class Formatter:
             typ = listed(t.values, f"{opt}set of ")
         else:
             rng = range_text(t)
+            typical = [w(f"typical {t.typical_low.text}..{t.typical_high.text}",
+                         at(t.typical_low))] if t.typical_low is not None and \
+                t.typical_high is not None else []
             if isinstance(t, ast.IntegerType):
                 step = f" step {t.step.text}" if t.step is not None else ""
-                typ = [w(f"{opt}integer{rng}{step}", at(t))]
+                typ = [w(f"{opt}integer{rng}{step}", at(t)), *typical]
             else:
                 # The unit is a piece of its own, so this one ends with the range.
                 bound = t.high or t.low
@@ -526,6 +529,7 @@ class Formatter:
                 typ = [w(f"{opt}number{rng}", where)]
                 if t.unit is not None:
                     typ += [w("unit"), s(t.unit)]
+                typ += typical
         if i.default is not None:
             typ.append(w(f"default {_value(i.default)}", at(i.default)))
         label = quote(i.label) + ":"

@@ -43,7 +43,7 @@ KEYWORDS = (
     "nothing", "pending", "at", "path", "allow", "and", "or", "not", "is", "known", "unknown",
     "recommended", "in", "true", "false", "page", "xor", "implies", "between",
     "points", "if", "default",
-    "set", "has", "any", "none", "all", "against", "certainty", "good_practice",
+    "set", "has", "any", "none", "all", "against", "certainty", "good_practice", "typical",
 )
 
 _CODE = re.compile(r"[EWI]\d{3}")
@@ -385,23 +385,32 @@ class _Builder(Transformer[Token, Any]):
     def t_integer(self, meta: Any, items: list[Any]) -> ast.IntegerType:
         low = high = step = None
         low_open = high_open = False
+        typical: tuple[Any, Any] = (None, None)
         for it in items:
-            if isinstance(it, tuple):
+            if isinstance(it, tuple) and it and it[0] == "typical":
+                typical = it[1:]
+            elif isinstance(it, tuple):
                 low, high, low_open, high_open = it
             else:
                 step = it
-        return ast.IntegerType(self._span(meta), low, high, step, low_open, high_open)
+        return ast.IntegerType(self._span(meta), low, high, step, low_open, high_open, *typical)
 
     def t_number(self, meta: Any, items: list[Any]) -> ast.NumberType:
         low = high = None
         low_open = high_open = False
         unit = None
+        typical: tuple[Any, Any] = (None, None)
         for it in items:
-            if isinstance(it, tuple):
+            if isinstance(it, tuple) and it and it[0] == "typical":
+                typical = it[1:]
+            elif isinstance(it, tuple):
                 low, high, low_open, high_open = it
             else:
                 unit = it
-        return ast.NumberType(self._span(meta), low, high, unit, low_open, high_open)
+        return ast.NumberType(self._span(meta), low, high, unit, low_open, high_open, *typical)
+
+    def typical(self, meta: Any, items: list[Any]) -> tuple[Any, ...]:
+        return ("typical", items[0], items[1])
 
     def t_enum(self, meta: Any, items: list[Any]) -> ast.EnumType:
         return ast.EnumType(self._span(meta), tuple(items))

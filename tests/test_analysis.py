@@ -843,3 +843,48 @@ def test_between_includes_both_ends_and_division_is_exact() -> None:
     assert evaluate_expr(third, {"n": Fraction(1)}) == Fraction(1, 3)
     assert types.to_text(m.Cmp(">", third, const(Fraction(0)), span)) == "n / 3 > 0"
     assert types.to_text(inside) == "n between -1 and 1"
+
+
+# ----------------------------------------------------------------------------- plausible witnesses
+
+_VITALS = """guideline g "G"
+  version 1.0.0 status draft updated 2026-01-01 owner "T"
+input sbp "Systolic BP": integer 0..300 typical 90..180
+input dbp "Diastolic BP": integer 0..200 typical 50..110
+input rr "Respiratory rate": integer 0..80
+input lactate "Lactate": optional number >= 0 unit "mmol/L" typical 0.5..4
+input shock_index_high "High shock index": boolean
+action a other "A"
+action b other "B"
+pathway
+  start -> d
+  decide d "D"
+    when sbp < 70 -> s1
+    when sbp >= 70 and lactate > 2 -> s2
+  step s1 "S1"
+    recommend a
+    then -> e
+  step s2 "S2"
+    recommend b
+    then -> e
+  end e
+"""
+
+
+def test_witnesses_stay_typical_where_the_finding_allows() -> None:
+    """No all-zero patient: every number of every witness lies in its typical range (or, with
+    none declared, the middle half of its range), except the one the finding needs out of it
+    (a systolic pressure under 70)."""
+    result = check_text(_VITALS, "g.guide")
+    witnesses = [d.witness for d in result.diagnostics if d.witness]
+    assert witnesses, result.diagnostics
+    for w in witnesses:
+        assert w["dbp"] is not None and 50 <= w["dbp"] <= 110  # type: ignore[operator]
+        assert 20 <= w["rr"] <= 60  # type: ignore[operator]
+        if "lactate" in w:
+            assert 0.5 <= w["lactate"] <= 4 or w["lactate"] > 2  # type: ignore[operator]
+    gap = [d for d in result.diagnostics if d.code == "E504"]
+    assert [d.message for d in gap] == ["no branch of `d` applies when sbp >= 70 and lactate <= 2"]
+    assert gap[0].witness is not None and gap[0].witness["sbp"] == 90
+    # A warning about a threshold leaves the condition in place.
+    assert [d.code for d in result.diagnostics if d.code == "W201"] == ["W201", "W201"]

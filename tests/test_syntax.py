@@ -344,10 +344,19 @@ def test_declarations() -> None:
     sp = ast.NO_SPAN
     assert types["fit"] == (ast.BooleanType(sp), False)
     assert types["biopsied"] == (ast.BooleanType(sp), True)
-    assert types["kps"] == (ast.IntegerType(sp, _num("0"), _num("100"), _num("10")), False)
+    assert types["kps"] == (ast.IntegerType(sp, _num("0"), _num("100"), _num("10"),
+                                            typical_low=_num("40"), typical_high=_num("100")),
+                            False)
     assert types["age"] == (ast.IntegerType(sp, _num("18"), None, None), False)
     assert types["lines"] == (ast.IntegerType(sp, None, _num("5"), None), False)
-    assert types["weight"] == (ast.NumberType(sp, _num("0.5"), _num("300"), "kg"), False)
+    assert types["weight"] == (ast.NumberType(sp, _num("0.5"), _num("300"), "kg",
+                                              typical_low=_num("40"), typical_high=_num("120")),
+                               False)
+    assert types["clearance"] == (ast.NumberType(sp, _num("0"), _num("250"), "mL/min", True,
+                                                 True), False)
+    assert types["recent_surgery"] == (ast.BooleanType(sp), True)
+    assert types["contraindications"] == (ast.SetType(sp, _ids("bleeding", "surgery",
+                                                               "pregnancy")), True)
     assert types["months"] == (ast.NumberType(sp, _num("0"), None, "months"), False)
     assert types["delta"] == (ast.NumberType(sp, _num("-10.5"), _num("-0.25"), None), False)
     assert types["ratio"] == (ast.NumberType(sp, None, _num("2"), None), False)

@@ -301,21 +301,44 @@ class Analysis:
 
     def polish(self, values: Mapping[str, m.Value], keep: Callable[[Trace], bool]
                ) -> dict[str, m.Value]:
-        """Try rounder numbers, input by input, keeping those for which ``keep`` holds."""
-        vals = dict(values)
+        """Move numbers into their typical ranges, then try rounder numbers, input by input,
+        keeping each change for which ``keep`` (the finding) still holds."""
+        vals = self.plausible(values, keep)
         trials = settings.POLISH_TRIALS
         for name, inp in self.model.inputs.items():
             v = vals.get(name)
             if not isinstance(v, Fraction) or isinstance(v, bool):
                 continue
+            band = typical_band(inp)
             for c in _rounder(v, inp):
                 if trials <= 0 and _json_number(v) is not None:
                     break
+                if band is not None and band[0] <= v <= band[1] and not band[0] <= c <= band[1]:
+                    continue  # rounder, but no longer plausible
                 trial = {**vals, name: c}
                 if not self._valid(trial):
                     continue
                 trials -= 1
                 if keep(trace(self.model, trial)):
+                    vals = trial
+                    break
+        return vals
+
+    def plausible(self, values: Mapping[str, m.Value], keep: Callable[[Trace], bool]
+                  ) -> dict[str, m.Value]:
+        """The witness with each number outside its typical range moved inside where the
+        finding allows (greedily, input by input: those the finding needs stay out, and no
+        other moves). An input without `typical` counts its declared range's middle half as
+        typical, so no witness shows a blood pressure of 0 where 120 serves as well."""
+        vals = dict(values)
+        for name, inp in self.model.inputs.items():
+            v = vals.get(name)
+            band = typical_band(inp)
+            if not isinstance(v, Fraction) or band is None or band[0] <= v <= band[1]:
+                continue
+            for c in _typical_candidates(inp, band, v):
+                trial = {**vals, name: c}
+                if self._valid(trial) and keep(trace(self.model, trial)):
                     vals = trial
                     break
         return vals
@@ -461,6 +484,32 @@ class Check:
     def report(self, a: Analysis) -> list[Diagnostic]:
         """Diagnostics from the settled goals."""
         return []
+
+
+def typical_band(inp: m.Input) -> tuple[Fraction, Fraction] | None:
+    """Where a plausible value of a numeric input lies: its `typical` range, else the middle
+    half of a range bounded at both ends (None: no preference)."""
+    if inp.typical is not None:
+        return inp.typical
+    if inp.kind not in ("integer", "number") or inp.low is None or inp.high is None:
+        return None
+    quarter = (inp.high - inp.low) / 4
+    return inp.low + quarter, inp.high - quarter
+
+
+def _typical_candidates(inp: m.Input, band: tuple[Fraction, Fraction],
+                        v: Fraction) -> list[Fraction]:
+    """Values to try for ``v`` inside ``band``: the nearest end, then the middle; each
+    rounded where the input allows."""
+    lo, hi = band
+    near = lo if v < lo else hi
+    out: list[Fraction] = []
+    for c in (near, (lo + hi) / 2):
+        for r in [*_rounder(c, inp), c]:
+            if lo <= r <= hi and _in_domain(inp, r) and r not in out:
+                out.append(r)
+                break
+    return out
 
 
 def _structurally_reached(model: m.Model) -> list[str]:

@@ -115,7 +115,7 @@ def _line(x: object) -> int | None:
 
 def _input_shape(i: m.Input) -> tuple[object, ...]:
     return (i.kind, i.optional, i.low, i.high, i.step, i.unit, i.values, i.low_open,
-            i.high_open, i.default)
+            i.high_open, i.default, i.typical)
 
 
 def _input_words(i: m.Input) -> str:
@@ -134,6 +134,8 @@ def _input_words(i: m.Input) -> str:
         parts.append(f"step {value_text(i.step)}")
     if i.unit:
         parts.append(f'unit "{i.unit}"')
+    if i.typical is not None:
+        parts.append(f"typical {value_text(i.typical[0])}..{value_text(i.typical[1])}")
     if i.default is not None:
         d = i.default
         parts.append("default " + (("true" if d else "false") if isinstance(d, bool) else
