@@ -124,21 +124,58 @@ def _convert(inp: m.Input, raw: object, problems: list[Problem]) -> m.Value:
     if isinstance(raw, float) and not math.isfinite(raw):
         problems.append(Problem(name, "must be a finite number, not NaN or infinity"))
         return None
+    if isinstance(raw, Mapping) and inp.ucum is not None:
+        value = _quantity(name, raw, inp.accepted_units(), inp.unit or inp.ucum, problems)
+        if value is None:
+            return None
+        return _in_range(inp, value, f"{_show(raw['value'])} {raw['unit']}", problems)
     value = _number(raw)
     if value is None:
         problems.append(Problem(name, f"must be {inp.kind_words}, not {_show(raw)}"))
         return None
+    return _in_range(inp, value, _show(raw), problems)
+
+
+def _in_range(inp: m.Input, value: Fraction, shown: str,
+              problems: list[Problem]) -> Fraction | None:
+    name = inp.name
     if inp.kind == "integer" and value.denominator != 1:
-        problems.append(Problem(name, f"must be an integer, not {_show(raw)}"))
+        problems.append(Problem(name, f"must be an integer, not {shown}"))
         return None
     if not inp.in_range(value):
-        problems.append(Problem(name, f"{_show(raw)} is out of range ({inp.range_text})"))
+        problems.append(Problem(name, f"{shown} is out of range ({inp.range_text})"))
         return None
     if inp.step is not None and (value - (inp.low or 0)) % inp.step != 0:
         step = m.number_text(inp.step)
-        problems.append(Problem(name, f"{_show(raw)} is not a multiple of {step}"))
+        problems.append(Problem(name, f"{shown} is not a multiple of {step}"))
         return None
     return value
+
+
+def _quantity(name: str, raw: Mapping[object, object], accepted: tuple[tuple[str, Fraction], ...],
+              unit: str, problems: list[Problem]) -> Fraction | None:
+    """A value given with its unit (``{"value": 90, "unit": "mg/dL"}``) in the input's unit,
+    rounded to the nearest double as any JSON number is, or None with the problem."""
+    if set(raw) != {"value", "unit"}:
+        problems.append(Problem(name, f'a value with a unit is {{"value": N, "unit": "{unit}"}}'
+                                      f", not {_show(raw)}"))
+        return None
+    given = raw["unit"]
+    factors = dict(accepted)
+    if not isinstance(given, str) or given not in factors:
+        near = did_you_mean(given, factors) if isinstance(given, str) else None
+        hint = f" (did you mean `{near}`?)" if near else ""
+        problems.append(Problem(name, f"has the unit {_show(given)}, which does not convert to "
+                                      f"{unit}{hint}"))
+        return None
+    value = raw["value"]
+    if isinstance(value, bool) or not isinstance(value, int | float) or (
+            isinstance(value, float) and not math.isfinite(value)):
+        problems.append(Problem(name, f"must be a number in {given}, not {_show(value)}"))
+        return None
+    exact = (Fraction(repr(value)) if isinstance(value, float) else Fraction(value)) * \
+        factors[given]
+    return exact if exact.denominator == 1 else Fraction(repr(float(exact)))
 
 
 def _members(name: str, values: tuple[str, ...], raw: object,

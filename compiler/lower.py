@@ -12,8 +12,10 @@ import hashlib
 import json
 import re
 from fractions import Fraction
+from typing import Any
 
 from compiler import model as m
+from compiler import units
 from compiler.names import Scope
 from compiler.types import Resolver, to_words, value_text
 from dsl import ast
@@ -137,6 +139,10 @@ class Lowerer:
         default: bool | Fraction | str | frozenset[str] = \
             d.value if isinstance(d, ast.Number | ast.Bool) else \
             frozenset(x.name for x in d.values) if isinstance(d, ast.SetValue) else d.name
+        if isinstance(d, ast.Number) and d.unit is not None:
+            per = inp.per_unit(d.unit)
+            assert per is not None  # _value checked it
+            default = d.value * per
         return dataclasses.replace(inp, optional=False, default=default)
 
     def _typed_input(self, i: ast.Input) -> m.Input:
@@ -176,9 +182,41 @@ class Lowerer:
                                         hint="e.g. `step 10`"))
                 step = None
             return m.Input(name, i.label, "integer", i.optional, low, high, step, span=i.span,
-                           low_open=t.low_open, high_open=t.high_open)
-        return m.Input(name, i.label, "number", i.optional, low, high, None, t.unit, span=i.span,
-                       low_open=t.low_open, high_open=t.high_open)
+                           low_open=t.low_open, high_open=t.high_open, **self._units(t))
+        return m.Input(name, i.label, "number", i.optional, low, high, None, span=i.span,
+                       low_open=t.low_open, high_open=t.high_open, **self._units(t))
+
+    def _units(self, t: ast.IntegerType | ast.NumberType) -> dict[str, Any]:
+        """An input's unit: a UCUM code checked against the table, or a label (unchecked,
+        W202 when it spells a code the table knows); its declared conversions."""
+        if t.unit is None:
+            return {}
+        if not t.ucum:
+            known = units.unit(str(t.unit))
+            if known is not None:
+                self.diags.append(warning(
+                    "W202", f"the unit \"{t.unit}\" is a label: write it as the UCUM code "
+                    f"'{known.code}' to have comparisons checked and converted",
+                    getattr(t.unit, "span", t.span), hint=f"unit '{known.code}'"))
+            return {"unit": str(t.unit)}
+        code = units.unit(str(t.unit))
+        if code is None:
+            self.diags.append(error(
+                "E211", f"'{t.unit}' is not a unit guidec knows", getattr(t.unit, "span", t.span),
+                hint=suggestion(str(t.unit), units.codes()) or
+                "see the units table in the language reference, or write a label: unit \"...\""))
+            return {"unit": str(t.unit)}
+        conversions = []
+        for c in t.conversions:
+            other = units.unit(c.unit or "")
+            if other is None or c.value <= 0:
+                self.diags.append(error(
+                    "E211", f"'{c.unit}' is not a unit guidec knows" if other is None else
+                    "a conversion factor is positive", c.span,
+                    hint=suggestion(str(c.unit), units.codes()) or "e.g. convert 18.016 'mg/dL'"))
+                continue
+            conversions.append((other.code, c.value))
+        return {"unit": code.display, "ucum": code.code, "conversions": tuple(conversions)}
 
     # -- patients
     def _value(self, a: ast.Assignment, declared: m.Input | None = None) -> tuple[bool, object]:
@@ -247,6 +285,15 @@ class Lowerer:
                                     hint="write a number, e.g. 80 or 0.5"))
             return False, None
         value = v.value
+        if v.unit is not None:
+            per = inp.per_unit(v.unit)
+            if per is None:
+                where = f"in {inp.unit}" if inp.ucum else "a plain number (it has no unit)"
+                self.diags.append(error(
+                    "E211", f"`{inp.name}` is {where}: '{v.unit}' does not convert", v.span,
+                    hint=f"give the value in {inp.unit}" if inp.ucum else "drop the unit"))
+                return False, None
+            value = value * per
         if not inp.in_range(value):
             self.diags.append(error(
                 "E203", f"{v.text} is outside the range of `{inp.name}`", v.span,
@@ -258,6 +305,9 @@ class Lowerer:
                 "E204", f"{v.text} is not a value of `{inp.name}`", v.span,
                 hint=f"use a multiple of {value_text(inp.step or Fraction(1))}"))
             return False, None
+        if v.unit is not None and v.unit != inp.ucum:
+            # A patient may give a value with its unit; the evaluator converts it.
+            return True, {"value": _json_number(v.value), "unit": v.unit}
         return True, _json_number(value)
 
     def _values(self, values: tuple[ast.Assignment, ...]) -> dict[str, object]:

@@ -50,11 +50,15 @@ class InputRef:
 
 @dataclass(frozen=True, slots=True)
 class Const:
-    """A literal: boolean, exact number or enum value."""
+    """A literal: boolean, exact number or enum value. A quantity (`90 'mg/dL'`) has its
+    UCUM ``unit``; compared with an input it is converted to the input's unit, and
+    ``written`` keeps what the author wrote for the text and the words."""
 
     value: bool | Fraction | str
     type: str
     span: Span = field(compare=False, repr=False)
+    unit: str | None = None
+    written: str | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -336,6 +340,23 @@ class Input:
     #: `typical LOW..HIGH`: where most patients lie; witness patients stay inside it where
     #: the finding allows, and a threshold outside it is a warning (W201).
     typical: tuple[Fraction, Fraction] | None = None
+    #: The UCUM code of a checked unit (``unit`` is then how it prints), and the input's own
+    #: conversions: (unit, how many of it make one of this input's unit).
+    ucum: str | None = None
+    conversions: tuple[tuple[str, Fraction], ...] = ()
+
+    def accepted_units(self) -> tuple[tuple[str, Fraction], ...]:
+        """The units a patient may give this input's value in, each with its factor."""
+        from compiler.units import accepted
+
+        return accepted(self.ucum, self.conversions) if self.ucum is not None else ()
+
+    def per_unit(self, code: str) -> Fraction | None:
+        """What a value in ``code`` is multiplied by to be in this input's unit (None: it
+        does not convert)."""
+        from compiler.units import factor
+
+        return factor(code, self.ucum, self.conversions) if self.ucum is not None else None
 
     @property
     def may_be_absent(self) -> bool:

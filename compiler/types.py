@@ -13,6 +13,7 @@ from fractions import Fraction
 from typing import assert_never
 
 from compiler import model as m
+from compiler import units
 from compiler.names import Scope
 from dsl import ast
 from dsl.diagnostics import Diagnostic, error, suggestion, warning
@@ -62,7 +63,13 @@ class Resolver:
         if isinstance(e, ast.Name):
             return self._name(e)
         if isinstance(e, ast.Number):
-            return m.Const(e.value, "number", e.span)
+            if e.unit is not None and units.unit(e.unit) is None:
+                self.diags.append(error(
+                    "E211", f"'{e.unit}' is not a unit guidec knows", e.span,
+                    hint=suggestion(e.unit, units.codes()) or
+                    "see the units table in the language reference"))
+                return None
+            return m.Const(e.value, "number", e.span, e.unit)
         if isinstance(e, ast.Bool):
             return m.Const(e.value, "boolean", e.span)
         if isinstance(e, ast.Not):
@@ -98,7 +105,10 @@ class Resolver:
             right = self._number(e.right, rec)
             if left is None or right is None:
                 return None
-            return m.Arith(e.op, left, right, e.span)
+            agreed = self._same_unit(left, right, e.span)
+            if agreed is None:
+                return None
+            return m.Arith(e.op, agreed[0], agreed[1], e.span)
         if isinstance(e, ast.Scale):
             o = self._number(e.operand, rec)
             return m.Scale(o, e.factor.value, e.span) if o is not None else None
@@ -343,9 +353,77 @@ class Resolver:
                 "E205", f"a {self._type_words(bad)} is compared with a number", bad.span,
                 hint="compare numbers with numbers"))
             return None
+        agreed = self._same_unit(left, right, e.span)
+        if agreed is None:
+            return None
+        left, right = agreed
         self._check_literal(left, right, e.op)
         self._check_literal(right, left, _FLIP[e.op])
         return m.Cmp(e.op, left, right, e.span)
+
+    def unit_of(self, e: m.Expr) -> str | None:
+        """The UCUM code of a numeric expression: an input's, a quantity's, or what its parts
+        share (None: a plain number)."""
+        if isinstance(e, m.InputRef):
+            return self.inputs[e.name].ucum
+        if isinstance(e, m.Const):
+            return e.unit
+        if isinstance(e, m.LetRef):
+            return self.unit_of(e.expr)
+        if isinstance(e, m.Arith):
+            return self.unit_of(e.left) or self.unit_of(e.right)
+        if isinstance(e, m.Scale):
+            return self.unit_of(e.operand)
+        if isinstance(e, m.Derived) and e.form == "divide":
+            return self.unit_of(e.args[0])
+        return None
+
+    def _same_unit(self, left: m.Expr, right: m.Expr, span: ast.Span
+                   ) -> tuple[m.Expr, m.Expr] | None:
+        """Both sides of a comparison or a sum in one unit: a quantity literal is converted to
+        the other side's unit (exactly, with the input's declared conversions); E211 when
+        they do not convert, or a quantity meets a plain literal."""
+        lu, ru = self.unit_of(left), self.unit_of(right)
+        if lu == ru:
+            return left, right
+        if lu is not None and ru is not None:
+            if isinstance(right, m.Const):
+                converted = self._convert(right, left, lu)
+                return (left, converted) if converted is not None else None
+            if isinstance(left, m.Const):
+                converted = self._convert(left, right, ru)
+                return (converted, right) if converted is not None else None
+            self.diags.append(error(
+                "E211", f"{units.display(lu)} and {units.display(ru)} are compared or added "
+                "as they are", span, hint="compare quantities in one unit"))
+            return None
+        plain, unit = (right, lu) if lu is not None else (left, ru)
+        assert unit is not None
+        if isinstance(plain, m.Const):
+            self.diags.append(error(
+                "E211", f"a quantity in {units.display(unit)} is compared with a number "
+                "without a unit", plain.span,
+                hint=f"write the unit: {to_text(plain)} '{unit}'"))
+        else:
+            self.diags.append(error(
+                "E211", f"a quantity in {units.display(unit)} is compared with a number "
+                "without a unit", span, hint="compare quantities of one kind"))
+        return None
+
+    def _convert(self, lit: m.Const, other: m.Expr, unit: str) -> m.Const | None:
+        """The quantity ``lit`` in ``unit`` (the unit of ``other``)."""
+        assert isinstance(lit.value, Fraction) and lit.unit is not None
+        declared = self.inputs[other.name].conversions if isinstance(other, m.InputRef) else ()
+        f = units.factor(lit.unit, unit, declared)
+        if f is None:
+            self.diags.append(error(
+                "E211", f"{units.display(lit.unit)} does not convert to {units.display(unit)}",
+                lit.span, hint=f"write the threshold in {units.display(unit)}" + (
+                    f", or declare the substance's factor on the input: convert N "
+                    f"'{lit.unit}'" if isinstance(other, m.InputRef) else "")))
+            return None
+        written = f"{value_text(lit.value)} '{lit.unit}'"
+        return m.Const(lit.value * f, "number", lit.span, unit, written)
 
     def _enum_side(self, e: ast.Expr) -> m.Input | None:
         if isinstance(e, ast.Name) and e.name in self.inputs:
@@ -387,7 +465,8 @@ class Resolver:
             lo, hi = inp.typical
             unit = f" {inp.unit}" if inp.unit else ""
             self.diags.append(warning(
-                "W201", f"{value_text(value)} is outside the typical range of `{inp.name}` "
+                "W201", f"{lit.written or value_text(value)} is outside the typical range of "
+                f"`{inp.name}` "
                 f"({value_text(lo)} to {value_text(hi)}{unit})", lit.span,
                 hint="a threshold in another unit, or a typo? If the source names this "
                      "extreme, widen the typical range"))
@@ -513,10 +592,12 @@ def to_text(e: m.Expr) -> str:
     if isinstance(e, m.InputRef | m.LetRef):
         return e.name
     if isinstance(e, m.Const):
+        if e.written is not None:
+            return e.written
         if isinstance(e.value, bool):
             return "true" if e.value else "false"
         if isinstance(e.value, Fraction):
-            return value_text(e.value)
+            return value_text(e.value) + (f" '{e.unit}'" if e.unit else "")
         return e.value
     if isinstance(e, m.Not):
         return "not " + wrap(e.operand, _PREC["not"])
@@ -567,6 +648,17 @@ def _unit(e: m.Expr, inputs: dict[str, m.Input]) -> str:
     if isinstance(e, m.InputRef) and inputs[e.name].unit:
         return f" {inputs[e.name].unit}"
     return ""
+
+
+def _quantity_words(c: m.Const) -> str | None:
+    """A quantity as people print it (`90 mg/dL`, as written), or None for a plain number."""
+    if c.unit is None:
+        return None
+    if c.written is not None:
+        value, _, code = c.written.partition(" '")
+        return f"{value} {units.display(code[:-1])}"
+    assert isinstance(c.value, Fraction)
+    return f"{value_text(c.value)} {units.display(c.unit)}"
 
 
 def _worded(e: m.And) -> list[m.Expr]:
@@ -667,6 +759,8 @@ def to_words(e: m.Expr, inputs: dict[str, m.Input], lets: dict[str, str] | None 
         if band is not None:
             return band
         op = {"==": "=", "!=": "≠", "<=": "≤", ">=": "≥"}.get(e.op, e.op)
+        if isinstance(e.right, m.Const) and e.right.unit is not None:
+            return f"{_label(e.left, inputs)} {op} {_quantity_words(e.right)}"
         unit = _unit(e.left, inputs)
         if isinstance(e.right, m.Const) and e.right.value == 1 and unit.endswith("s"):
             unit = unit[:-1]  # "1 month", not "1 months"
@@ -690,6 +784,11 @@ def to_words(e: m.Expr, inputs: dict[str, m.Input], lets: dict[str, str] | None 
         if e.form == "implies":
             return f"if {lower_first(sub(a[0], True))}, then {lower_first(sub(a[1], True))}"
         if e.form == "between":
+            lo, hi = a[1], a[2]
+            if isinstance(lo, m.Const) and isinstance(hi, m.Const) and lo.unit and hi.unit:
+                low_words, high_words = _quantity_words(lo), _quantity_words(hi)
+                assert low_words is not None and high_words is not None
+                return f"{_label(a[0], inputs)} {low_words.rsplit(' ', 1)[0]}–{high_words}"
             unit = _unit(a[0], inputs)
             return f"{_label(a[0], inputs)} {_label(a[1], inputs)}–{_label(a[2], inputs)}{unit}"
         if e.form in ("any", "none", "all"):

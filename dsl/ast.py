@@ -158,10 +158,11 @@ class Name(Node):
 
 
 class Number(Node):
-    """A decimal literal, kept exact."""
+    """A decimal literal, kept exact; ``unit`` is the UCUM code of a quantity (`7 'mmol/L'`)."""
 
     value: Fraction
     text: str
+    unit: str | None = None
 
 
 class Bool(Node):
@@ -359,6 +360,11 @@ class IntegerType(Node):
     #: `typical LOW..HIGH`: where most patients lie (witnesses stay inside it).
     typical_low: Number | None = None
     typical_high: Number | None = None
+    #: `unit "label"` (a label) or `unit 'code'` (``ucum``: a checked UCUM unit).
+    unit: str | None = None
+    ucum: bool = False
+    #: `convert N 'unit'`: one of the input's unit is N of that unit (a substance's factor).
+    conversions: tuple[Number, ...] = ()
 
 
 class NumberType(Node):
@@ -371,6 +377,8 @@ class NumberType(Node):
     high_open: bool = False
     typical_low: Number | None = None
     typical_high: Number | None = None
+    ucum: bool = False
+    conversions: tuple[Number, ...] = ()
 
 
 class EnumType(Node):

@@ -218,6 +218,16 @@ CODES: dict[str, Code] = {c.code: c for c in sorted((
           "a points score over a non-condition, with a criterion of 0 points, or not a let",
           "``a score counts conditions; this criterion is a number``",
           "tests/fixtures/check/e210_points.guide"),
+    _code("E211", "error",
+          "a unit guidec does not know, quantities that do not convert, or a quantity compared "
+          "with a number without a unit",
+          "``a quantity in mmol/L is compared with a number without a unit``",
+          "tests/fixtures/check/e211_units.guide"),
+    _code("W202", "warning",
+          "an input's unit written as a label that spells a UCUM code the table knows",
+          "``the unit \"mmol/L\" is a label: write it as the UCUM code 'mmol/L' to have "
+          "comparisons checked and converted``",
+          "tests/fixtures/check/e211_units.guide"),
     _code("E301", "error (warning while `status draft`)",
           "an action or rule that cites no reference",
           "``the action `treat` cites no reference``",

@@ -212,7 +212,7 @@ def expr_text(e: ast.Expr) -> str:
     if isinstance(e, ast.Name):
         return e.name
     if isinstance(e, ast.Number):
-        return e.text
+        return number_text(e)
     if isinstance(e, ast.Bool):
         return "true" if e.value else "false"
     if isinstance(e, ast.Or):
@@ -327,9 +327,14 @@ def _cite(citations: tuple[ast.Ident, ...]) -> list[Piece]:
     return listed(citations, "cite ") if citations else []
 
 
+def number_text(n: ast.Number) -> str:
+    """A number as written, with its unit when it is a quantity (`7 'mmol/L'`)."""
+    return f"{n.text} '{n.unit}'" if n.unit is not None else n.text
+
+
 def _value(v: ast.Number | ast.Bool | ast.Name | ast.SetValue) -> str:
     if isinstance(v, ast.Number):
-        return v.text
+        return number_text(v)
     if isinstance(v, ast.SetValue):
         return "(" + _names(v.values) + ")"
     if isinstance(v, ast.Bool):
@@ -517,19 +522,21 @@ class Formatter:
             typical = [w(f"typical {t.typical_low.text}..{t.typical_high.text}",
                          at(t.typical_low))] if t.typical_low is not None and \
                 t.typical_high is not None else []
+            units: list[Piece] = []
+            if t.unit is not None:
+                units = [w("unit"), w(f"'{t.unit}'", at(t.unit))] if t.ucum else \
+                    [w("unit"), s(t.unit)]
+            units += [w(f"convert {number_text(c)}", at(c)) for c in t.conversions]
             if isinstance(t, ast.IntegerType):
                 step = f" step {t.step.text}" if t.step is not None else ""
-                typ = [w(f"{opt}integer{rng}{step}", at(t)), *typical]
+                typ = [w(f"{opt}integer{rng}{step}", at(t)), *units, *typical]
             else:
                 # The unit is a piece of its own, so this one ends with the range.
                 bound = t.high or t.low
                 where = first_word(t, "number")
                 if bound is not None and where is not None and bound.span.line > 0:
                     where = where[0], (bound.span.end_line, bound.span.end_column)
-                typ = [w(f"{opt}number{rng}", where)]
-                if t.unit is not None:
-                    typ += [w("unit"), s(t.unit)]
-                typ += typical
+                typ = [w(f"{opt}number{rng}", where), *units, *typical]
         if i.default is not None:
             typ.append(w(f"default {_value(i.default)}", at(i.default)))
         label = quote(i.label) + ":"

@@ -44,6 +44,7 @@ KEYWORDS = (
     "recommended", "in", "true", "false", "page", "xor", "implies", "between",
     "points", "if", "default",
     "set", "has", "any", "none", "all", "against", "certainty", "good_practice", "typical",
+    "convert",
 )
 
 _CODE = re.compile(r"[EWI]\d{3}")
@@ -384,30 +385,42 @@ class _Builder(Transformer[Token, Any]):
 
     def t_integer(self, meta: Any, items: list[Any]) -> ast.IntegerType:
         low = high = step = None
-        low_open = high_open = False
+        low_open = high_open = ucum = False
+        unit = None
         typical: tuple[Any, Any] = (None, None)
+        converts: list[ast.Number] = []
         for it in items:
             if isinstance(it, tuple) and it and it[0] == "typical":
                 typical = it[1:]
+            elif isinstance(it, tuple) and it and it[0] == "unit":
+                unit, ucum = it[1], it[2]
+            elif isinstance(it, tuple) and it and it[0] == "convert":
+                converts.append(it[1])
             elif isinstance(it, tuple):
                 low, high, low_open, high_open = it
             else:
                 step = it
-        return ast.IntegerType(self._span(meta), low, high, step, low_open, high_open, *typical)
+        return ast.IntegerType(self._span(meta), low, high, step, low_open, high_open, *typical,
+                               unit, ucum, tuple(converts))
 
     def t_number(self, meta: Any, items: list[Any]) -> ast.NumberType:
         low = high = None
         low_open = high_open = False
         unit = None
+        ucum = False
         typical: tuple[Any, Any] = (None, None)
+        converts: list[ast.Number] = []
         for it in items:
             if isinstance(it, tuple) and it and it[0] == "typical":
                 typical = it[1:]
-            elif isinstance(it, tuple):
-                low, high, low_open, high_open = it
+            elif isinstance(it, tuple) and it and it[0] == "unit":
+                unit, ucum = it[1], it[2]
+            elif isinstance(it, tuple) and it and it[0] == "convert":
+                converts.append(it[1])
             else:
-                unit = it
-        return ast.NumberType(self._span(meta), low, high, unit, low_open, high_open, *typical)
+                low, high, low_open, high_open = it
+        return ast.NumberType(self._span(meta), low, high, unit, low_open, high_open, *typical,
+                              ucum, tuple(converts))
 
     def typical(self, meta: Any, items: list[Any]) -> tuple[Any, ...]:
         return ("typical", items[0], items[1])
@@ -439,8 +452,22 @@ class _Builder(Transformer[Token, Any]):
     def int_step(self, meta: Any, items: list[Any]) -> ast.Number:
         return items[0]  # type: ignore[no-any-return]
 
-    def unit(self, meta: Any, items: list[Any]) -> str:
-        return items[0]  # type: ignore[no-any-return]
+    def unit(self, meta: Any, items: list[Any]) -> tuple[str, Any, bool]:
+        if isinstance(items[0], Token):  # 'UCUM'
+            return ("unit", self._ucum(items[0]), True)
+        return ("unit", items[0], False)
+
+    def convert(self, meta: Any, items: list[Any]) -> tuple[str, ast.Number]:
+        return ("convert", items[0].replace(unit=self._ucum(items[1])))
+
+    def _ucum(self, tok: Token) -> ast.Text:
+        return ast.Text(str(tok)[1:-1], _token_span(tok, self.filename))
+
+    def quantity(self, meta: Any, items: list[Any]) -> ast.Number:
+        return items[0].replace(unit=self._ucum(items[1]))  # type: ignore[no-any-return]
+
+    def v_quantity(self, meta: Any, items: list[Any]) -> ast.Number:
+        return items[0].replace(unit=self._ucum(items[1]))  # type: ignore[no-any-return]
 
     def assume(self, meta: Any, items: list[Any]) -> ast.Assume:
         cond = items[0]

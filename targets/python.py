@@ -1263,7 +1263,11 @@ class _Module:
         items = []
         for inp in self.m.inputs.values():
             extra: tuple[object, ...] = ()  # the fields left at their defaults are not written
-            if inp.default is not None:
+            if inp.ucum is not None:
+                extra = (inp.low_open, inp.high_open, _default_lit(inp),
+                         tuple((code, Raw(_frac_code(f).text)) for code, f
+                               in inp.accepted_units()), inp.unit or inp.ucum)
+            elif inp.default is not None:
                 extra = (inp.low_open, inp.high_open, _default_lit(inp))
             elif inp.low_open or inp.high_open:
                 extra = (inp.low_open, inp.high_open)

@@ -239,6 +239,9 @@ class _Spec(NamedTuple):
     low_open: bool = False
     high_open: bool = False
     default: object = None
+    #: The units a value may be given in, with their factors (a UCUM input), and the unit.
+    units: tuple[tuple[str, Fraction], ...] = ()
+    unit: str = ""
 
 
 def _did_you_mean(word: str, candidates: Iterable[str]) -> str | None:
@@ -303,6 +306,32 @@ def _exact(x: float) -> Fraction:
     return Fraction(repr(x)) if isinstance(x, float) else Fraction(x)
 
 
+def _quantity(name: str, raw: Mapping[object, object], accepted: tuple[tuple[str, Fraction], ...],
+              unit: str, problems: list[Problem]) -> Fraction | None:
+    """A value given with its unit (``{"value": 90, "unit": "mg/dL"}``) in the input's unit,
+    rounded to the nearest double as any JSON number is, or None with the problem."""
+    if set(raw) != {"value", "unit"}:
+        problems.append(Problem(name, f'a value with a unit is {{"value": N, "unit": "{unit}"}}'
+                                      f", not {_show(raw)}"))
+        return None
+    given = raw["unit"]
+    factors = dict(accepted)
+    if not isinstance(given, str) or given not in factors:
+        near = _did_you_mean(given, factors) if isinstance(given, str) else None
+        hint = f" (did you mean `{near}`?)" if near else ""
+        problems.append(Problem(name, f"has the unit {_show(given)}, which does not convert to "
+                                      f"{unit}{hint}"))
+        return None
+    value = raw["value"]
+    if isinstance(value, bool) or not isinstance(value, int | float) or (
+            isinstance(value, float) and not math.isfinite(value)):
+        problems.append(Problem(name, f"must be a number in {given}, not {_show(value)}"))
+        return None
+    exact = (Fraction(repr(value)) if isinstance(value, float) else Fraction(value)) * \
+        factors[given]
+    return exact if exact.denominator == 1 else Fraction(repr(float(exact)))
+
+
 def _members(name: str, values: tuple[str, ...], raw: object,
              problems: list[Problem]) -> frozenset[str] | None:
     """The values of a set input (a JSON list of distinct declared values), or None with the
@@ -346,23 +375,33 @@ def _convert(spec: _Spec, raw: object, problems: list[Problem]) -> object:
     if isinstance(raw, float) and not math.isfinite(raw):
         problems.append(Problem(name, "must be a finite number, not NaN or infinity"))
         return None
-    if isinstance(raw, bool) or not isinstance(raw, int | float):
+    converted = None
+    if isinstance(raw, Mapping) and spec.units:
+        converted = _quantity(name, raw, spec.units, spec.unit, problems)
+        if converted is None:
+            return None
+    elif isinstance(raw, bool) or not isinstance(raw, int | float):
         problems.append(Problem(name, f"must be {spec.words}, not {_show(raw)}"))
         return None
-    value = _exact(raw)
+    value = _exact(raw) if converted is None else converted  # type: ignore[arg-type]
+    shown = _show(raw) if converted is None else \
+        f"{_show(raw['value'])} {raw['unit']}"  # type: ignore[index]
     if spec.kind == "integer" and value.denominator != 1:
-        problems.append(Problem(name, f"must be an integer, not {_show(raw)}"))
+        problems.append(Problem(name, f"must be an integer, not {shown}"))
         return None
     if (spec.low is not None and (value < spec.low or (spec.low_open and value == spec.low))) \
             or (spec.high is not None and (value > spec.high or (spec.high_open
                                                                  and value == spec.high))):
-        problems.append(Problem(name, f"{_show(raw)} is out of range ({spec.range_text})"))
+        problems.append(Problem(name, f"{shown} is out of range ({spec.range_text})"))
         return None
     if spec.step is not None and (value - (spec.low or 0)) % spec.step != 0:
-        problems.append(Problem(name, f"{_show(raw)} is not a multiple of {spec.step_text}"))
+        problems.append(Problem(name, f"{shown} is not a multiple of {spec.step_text}"))
         return None
     if spec.kind == "integer":
         return int(value)
+    if converted is not None:
+        return int(value) if value.denominator == 1 else float(value)
+    assert isinstance(raw, int | float)
     return float(raw) if isinstance(raw, float) else int(raw)
 
 

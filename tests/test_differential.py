@@ -132,10 +132,24 @@ def _value(rnd: random.Random, inp: m.Input, consts: tuple[Fraction, ...]) -> ob
         return rnd.random() < 0.5
     if inp.kind == "enum":
         return rnd.choice(inp.values)
-    return _number(rnd, inp, consts)
+    if inp.kind == "set":
+        return [v for v in inp.values if rnd.random() < 0.4]
+    value = _number(rnd, inp, consts)
+    if inp.ucum is not None and rnd.random() < 0.25 and isinstance(value, int | float):
+        # The same value given in another unit the input accepts.
+        code, factor = rnd.choice(inp.accepted_units())
+        given = Fraction(repr(value)) / factor
+        shown = int(given) if given.denominator == 1 else float(given)
+        return {"value": shown, "unit": code}
+    return value
 
 
 def _invalid(rnd: random.Random, inp: m.Input) -> object:
+    if inp.kind == "set" and rnd.random() < 0.5:
+        return rnd.choice(([inp.values[0], inp.values[0]], [inp.values[0] + "x"], "x", {}))
+    if inp.ucum is not None and rnd.random() < 0.5:
+        return rnd.choice(({"value": 1, "unit": inp.ucum.lower() + "x"}, {"value": "1",
+                           "unit": inp.ucum}, {"value": 1}, {"value": 1, "unit": 5}))
     if inp.kind == "enum" and rnd.random() < 0.5:
         v = rnd.choice(inp.values)
         return rnd.choice((v.upper(), v[:-1], v + "s", " " + v))

@@ -518,9 +518,11 @@ def test_rules_and_cases() -> None:
     assert [(c.title, c.base and c.base.name, len(c.values))
             for c in cases] == [("Fit treats", "fit_patient", 0), ("Unfit", "unfit", 0),
                                 ("Pending marker", "fit_patient", 1),
-                                ("Nothing at all", None, 4)]
+                                ("Nothing at all", None, 4),
+                                ("A temperature in its unit", "fit_patient", 1)]
+    assert cases[-1].values[0].value == ast.Number(sp, Fraction("37.5"), "37.5", "Cel")
     expects = [(e.kind, tuple(n.name for n in e.names))
-               for c in cases for e in c.expectations]
+               for c in cases[:-1] for e in c.expectations]
     assert expects == [
         ("some", ("treat", "port")), ("none", ("comfort",)),
         ("path", ("choose", "treat_step", "done")),
