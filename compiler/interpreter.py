@@ -114,6 +114,10 @@ def _convert(inp: m.Input, raw: object, problems: list[Problem]) -> m.Value:
         return None
     if inp.kind == "set":
         return _members(name, inp.values, raw, problems)
+    if inp.kind in ("date", "datetime"):
+        assert inp.low is not None and inp.high is not None
+        when = _moment(name, inp.kind == "datetime", raw, inp.low, inp.high, problems)
+        return None if when is None else Fraction(when)
     if inp.kind == "enum":
         if isinstance(raw, str) and raw in inp.values:
             return raw
@@ -176,6 +180,37 @@ def _quantity(name: str, raw: Mapping[object, object], accepted: tuple[tuple[str
     exact = (Fraction(repr(value)) if isinstance(value, float) else Fraction(value)) * \
         factors[given]
     return exact if exact.denominator == 1 else Fraction(repr(float(exact)))
+
+
+def _moment(name: str, with_time: bool, raw: object, low: Fraction, high: Fraction,
+            problems: list[Problem]) -> int | None:
+    """A date (days since 1970-01-01) or a date and time (seconds, UTC when an offset is
+    given) from its ISO 8601 text, or None with the problem."""
+    import datetime as dt
+
+    example = "2026-12-04T14:30" if with_time else "2026-12-04"
+    what = "a date and time" if with_time else "a date"
+    value = None
+    if isinstance(raw, str) and ("T" in raw) == with_time and (with_time or len(raw) == 10):
+        try:
+            if with_time:
+                when = dt.datetime.fromisoformat(raw)
+                if when.tzinfo is not None:
+                    when = when.astimezone(dt.UTC).replace(tzinfo=None)
+                delta = when - dt.datetime(1970, 1, 1)
+                value = delta.days * 86400 + delta.seconds
+            else:
+                value = dt.date.fromisoformat(raw).toordinal() - 719163
+        except ValueError:
+            value = None
+    if value is None:
+        problems.append(Problem(name, f"must be {what} such as {example}, not {_show(raw)}"))
+        return None
+    if not low <= value <= high:
+        problems.append(Problem(name, f"{_show(raw)} is outside the dates this guideline "
+                                      "takes (1900 to 2200)"))
+        return None
+    return value
 
 
 def _members(name: str, values: tuple[str, ...], raw: object,

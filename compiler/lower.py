@@ -150,6 +150,15 @@ class Lowerer:
         name = i.name.name
         if isinstance(t, ast.BooleanType):
             return m.Input(name, i.label, "boolean", i.optional, span=i.span)
+        if isinstance(t, ast.DateType):
+            kind = "datetime" if t.with_time else "date"
+            first = units.moment(units.EARLIEST + ("T00:00" if t.with_time else ""),
+                                 t.with_time)
+            last = units.moment(units.LATEST + ("T23:59:59" if t.with_time else ""),
+                                t.with_time)
+            assert first is not None and last is not None
+            return m.Input(name, i.label, kind, i.optional, Fraction(first), Fraction(last),
+                           ucum=kind)
         if isinstance(t, ast.EnumType | ast.SetType):
             kind = "enum" if isinstance(t, ast.EnumType) else "set"
             values: list[str] = []
@@ -241,6 +250,25 @@ class Lowerer:
                     hint="give it a value, or declare the input `optional`"))
                 return False, None
             return True, None
+        if inp.kind in ("date", "datetime"):
+            with_time = inp.kind == "datetime"
+            if not isinstance(v, ast.Moment) or v.with_time != with_time:
+                example = "2026-12-04T14:30" if with_time else "2026-12-04"
+                self.diags.append(error(
+                    "E208", f"`{inp.name}` is {'a date and time' if with_time else 'a date'}",
+                    v.span, hint=f"write it as {example}"))
+                return False, None
+            when = units.moment(v.text, with_time)
+            if when is None or not inp.in_range(Fraction(when)):
+                self.diags.append(error(
+                    "E203", f"{v.text} is outside the range of `{inp.name}`", v.span,
+                    hint=f"`{inp.name}` is {inp.range_text}"))
+                return False, None
+            return True, v.text
+        if isinstance(v, ast.Moment):
+            self.diags.append(error("E208", f"`{inp.name}` is not a date", v.span,
+                                    hint=f"`{inp.name}` is {inp.kind_words}"))
+            return False, None
         if inp.kind == "set":
             if not isinstance(v, ast.SetValue):
                 self.diags.append(error(

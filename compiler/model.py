@@ -379,7 +379,7 @@ class Input:
     @property
     def type(self) -> str:
         """The expression type of this input: boolean, number or enum."""
-        return "number" if self.kind in ("integer", "number") else self.kind
+        return "number" if self.kind in ("integer", "number", "date", "datetime") else self.kind
 
     @property
     def kind_words(self) -> str:
@@ -390,11 +390,22 @@ class Input:
             return "one of " + ", ".join(self.values)
         if self.kind == "set":
             return "a list of distinct values among " + ", ".join(self.values)
+        if self.kind == "date":
+            return "a date such as 2026-12-04"
+        if self.kind == "datetime":
+            return "a date and time such as 2026-12-04T14:30"
         return "an integer" if self.kind == "integer" else "a number"
 
     @property
     def range_text(self) -> str:
         """The allowed range as the patient-data problems say it ("0 to 100"); "" for none."""
+        if self.kind in ("date", "datetime"):
+            from compiler.units import moment_text
+
+            assert self.low is not None and self.high is not None
+            with_time = self.kind == "datetime"
+            return f"{moment_text(int(self.low), with_time)} to " \
+                   f"{moment_text(int(self.high), with_time)}"
         low = number_text(self.low) if self.low is not None else None
         high = number_text(self.high) if self.high is not None else None
         if low is not None and high is not None and not self.low_open and not self.high_open:

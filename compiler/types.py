@@ -62,6 +62,10 @@ class Resolver:
         """Resolve and type one expression; None after an error."""
         if isinstance(e, ast.Name):
             return self._name(e)
+        if isinstance(e, ast.Moment):
+            return self._moment(e)
+        if isinstance(e, ast.Elapsed):
+            return self._elapsed(e, rec)
         if isinstance(e, ast.Number):
             if e.unit is not None and units.unit(e.unit) is None:
                 self.diags.append(error(
@@ -105,6 +109,12 @@ class Resolver:
             right = self._number(e.right, rec)
             if left is None or right is None:
                 return None
+            if {self.unit_of(left), self.unit_of(right)} & {"date", "datetime"}:
+                self.diags.append(error(
+                    "E211", "dates are not added or subtracted", e.span,
+                    hint="write `days between a and b` (or `hours between`) and compare it "
+                         "with a duration, e.g. `< 14 days`"))
+                return None
             agreed = self._same_unit(left, right, e.span)
             if agreed is None:
                 return None
@@ -130,6 +140,37 @@ class Resolver:
                      " then compare it: `curb65 >= 3`"))
             return None
         raise TypeError(f"unexpected expression {type(e).__name__}")
+
+    def _moment(self, e: ast.Moment) -> m.Expr | None:
+        kind = "datetime" if e.with_time else "date"
+        value = units.moment(e.text, e.with_time)
+        low = units.moment(units.EARLIEST + ("T00:00" if e.with_time else ""), e.with_time)
+        high = units.moment(units.LATEST + ("T23:59:59" if e.with_time else ""), e.with_time)
+        assert low is not None and high is not None
+        if value is None or not low <= value <= high:
+            self.diags.append(error(
+                "E203", f"{e.text} is outside the dates guidec takes ({units.EARLIEST} to "
+                f"{units.LATEST})", e.span, hint="check the year"))
+            return None
+        return m.Const(Fraction(value), "number", e.span, kind, e.text)
+
+    def _elapsed(self, e: ast.Elapsed, rec: bool) -> m.Expr | None:
+        start, end = self._number(e.start, rec), self._number(e.end, rec)
+        if start is None or end is None:
+            return None
+        kinds = {self.unit_of(start), self.unit_of(end)}
+        if len(kinds) != 1 or not kinds <= {"date", "datetime"} or (
+                kinds == {"date"} and e.unit != "days"):
+            self.diags.append(error(
+                "E211", f"`{e.unit} between` takes two dates and times"
+                + (" (or two dates, for `days`)" if e.unit == "days" else ""), e.span,
+                hint="declare the inputs `datetime` (or `date`), e.g. the time of onset and "
+                     "the time of assessment"))
+            return None
+        _, seconds = units.ELAPSED[e.unit]
+        per = Fraction(1) if kinds == {"date"} else Fraction(1, seconds)
+        meaning = m.Scale(m.Arith("-", end, start, e.span), per, e.span)
+        return m.Derived(e.unit, (start, end), meaning, e.span)
 
     def _points(self, e: ast.Points) -> m.Points | None:
         criteria: list[m.Criterion] = []
@@ -376,6 +417,8 @@ class Resolver:
             return self.unit_of(e.operand)
         if isinstance(e, m.Derived) and e.form == "divide":
             return self.unit_of(e.args[0])
+        if isinstance(e, m.Derived) and e.form in units.ELAPSED:
+            return units.ELAPSED[e.form][0]
         return None
 
     def _same_unit(self, left: m.Expr, right: m.Expr, span: ast.Span
@@ -403,7 +446,8 @@ class Resolver:
             self.diags.append(error(
                 "E211", f"a quantity in {units.display(unit)} is compared with a number "
                 "without a unit", plain.span,
-                hint=f"write the unit: {to_text(plain)} '{unit}'"))
+                hint="write the unit: " + to_text(m.Const(plain.value, "number", plain.span,
+                                                          unit))))
         else:
             self.diags.append(error(
                 "E211", f"a quantity in {units.display(unit)} is compared with a number "
@@ -559,7 +603,7 @@ def value_text(v: Fraction) -> str:
 _PREC = {"implies": 0.0, "or": 1.0, "xor": 1.5, "and": 2.0, "not": 3.0, "cmp": 4.0,
          "add": 5.0, "mul": 6.0, "atom": 7.0}
 _DERIVED_PREC = {"implies": 0.0, "xor": 1.5, "between": 4.0, "divide": 6.0, "any": 4.0,
-                 "none": 4.0, "all": 4.0}
+                 "none": 4.0, "all": 4.0, "minutes": 7.0, "hours": 7.0, "days": 7.0}
 
 
 def _prec(e: m.Expr) -> float:
@@ -597,6 +641,8 @@ def to_text(e: m.Expr) -> str:
         if isinstance(e.value, bool):
             return "true" if e.value else "false"
         if isinstance(e.value, Fraction):
+            if e.unit in _DURATION_WORDS:
+                return f"{value_text(e.value)} {_DURATION_WORDS[e.unit]}"
             return value_text(e.value) + (f" '{e.unit}'" if e.unit else "")
         return e.value
     if isinstance(e, m.Not):
@@ -627,6 +673,8 @@ def to_text(e: m.Expr) -> str:
             return f"{wrap(a[0], 5)} between {wrap(a[1], 5)} and {wrap(a[2], 5)}"
         if e.form in ("any", "none", "all"):
             return f"{wrap(a[0], 5)} has {e.form} of ({', '.join(to_text(v) for v in a[1:])})"
+        if e.form in ("minutes", "hours", "days"):
+            return f"{e.form} between {wrap(a[0], 7)} and {wrap(a[1], 7)}"
         return f"{wrap(a[0], 7)} / {wrap(a[1], 7)}"
     if isinstance(e, m.Contains):
         return f"{wrap(e.operand, _PREC['add'])} has {e.value}"
@@ -650,13 +698,23 @@ def _unit(e: m.Expr, inputs: dict[str, m.Input]) -> str:
     return ""
 
 
+_DURATION_WORDS = {"min": "minutes", "h": "hours", "d": "days", "wk": "weeks"}
+
+
 def _quantity_words(c: m.Const) -> str | None:
     """A quantity as people print it (`90 mg/dL`, as written), or None for a plain number."""
     if c.unit is None:
         return None
+    if c.unit in ("date", "datetime") and c.written is not None:
+        return c.written
+    if c.written is not None and " '" not in c.written:
+        return c.written  # 4.5 hours
     if c.written is not None:
         value, _, code = c.written.partition(" '")
         return f"{value} {units.display(code[:-1])}"
+    if c.unit in _DURATION_WORDS:
+        assert isinstance(c.value, Fraction)
+        return f"{value_text(c.value)} {_DURATION_WORDS[c.unit]}"
     assert isinstance(c.value, Fraction)
     return f"{value_text(c.value)} {units.display(c.unit)}"
 
@@ -797,6 +855,9 @@ def to_words(e: m.Expr, inputs: dict[str, m.Input], lets: dict[str, str] | None 
             listed = ", ".join(values[:-1]) + word + values[-1] if len(values) > 1 \
                 else values[0]
             return f"{_label(a[0], inputs)}: {'none of ' if e.form == 'none' else ''}{listed}"
+        if e.form in ("minutes", "hours", "days"):
+            return f"{e.form} from {lower_first(_label(a[0], inputs))} to " \
+                   f"{lower_first(_label(a[1], inputs))}"
         return f"{_label(a[0], inputs)} ÷ {_label(a[1], inputs)}"
     if isinstance(e, m.Contains):
         return f"{_label(e.operand, inputs)}: {e.value.replace('_', ' ')}"

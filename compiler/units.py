@@ -108,3 +108,48 @@ def display(code: str) -> str:
     """How people print a unit (mmHg for mm[Hg]); the code itself when not in the table."""
     u = unit(code)
     return u.display if u is not None else code
+
+
+# ----------------------------------------------------------------------------- dates and times
+# A date is a whole number of days since 1970-01-01, a date and time a whole number of seconds
+# since 1970-01-01T00:00 (UTC when an offset is given; as given otherwise): integers, so the
+# solver's proofs over time stay in linear integer arithmetic.
+
+#: The dates a `date` or `datetime` input accepts: a value outside is an invalid patient, a
+#: literal outside is E203.
+EARLIEST = "1900-01-01"
+LATEST = "2200-12-31"
+
+#: Seconds per unit of `minutes between`, `hours between`, `days between`.
+ELAPSED = {"minutes": ("min", 60), "hours": ("h", 3600), "days": ("d", 86400)}
+
+
+def moment(text: str, with_time: bool) -> int | None:
+    """The number a date (days) or date and time (seconds) stands for, or None when the text
+    is not one (ISO 8601: `2026-12-04`, `2026-12-04T14:30`, seconds and an offset allowed)."""
+    import datetime as dt
+
+    try:
+        if not with_time:
+            if "T" in text or len(text) != 10:
+                return None
+            return dt.date.fromisoformat(text).toordinal() - dt.date(1970, 1, 1).toordinal()
+        if "T" not in text:
+            return None
+        when = dt.datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    if when.tzinfo is not None:
+        when = when.astimezone(dt.UTC).replace(tzinfo=None)
+    delta = when - dt.datetime(1970, 1, 1)
+    return delta.days * 86400 + delta.seconds
+
+
+def moment_text(value: int, with_time: bool) -> str:
+    """The ISO 8601 text of a date (days) or a date and time (seconds)."""
+    import datetime as dt
+
+    if not with_time:
+        return (dt.date(1970, 1, 1) + dt.timedelta(days=value)).isoformat()
+    when = dt.datetime(1970, 1, 1) + dt.timedelta(seconds=value)
+    return when.isoformat(timespec="minutes" if when.second == 0 else "seconds")

@@ -260,6 +260,21 @@ class Points(Node):
     items: tuple[Point, ...]
 
 
+class Moment(Node):
+    """A date (`2026-12-04`) or a date and time (`2026-12-04T14:30`), as written."""
+
+    text: str
+    with_time: bool
+
+
+class Elapsed(Node):
+    """`hours between A and B` (also `minutes`, `days`): the time from A to B in that unit."""
+
+    unit: str
+    start: Expr
+    end: Expr
+
+
 class Divide(Node):
     """`operand / divisor`; the divisor must be a non-zero literal (checked by the compiler,
     which names what else was written)."""
@@ -290,7 +305,7 @@ class IsRecommended(Node):
 
 Expr = (
     Name | Number | Bool | Compare | Arith | Scale | Divide | And | Or | Not | Xor | Implies |
-    IsKnown | In | Between | Has | IsRecommended | Points
+    IsKnown | In | Between | Has | IsRecommended | Points | Moment | Elapsed
 )
 
 # ----------------------------------------------------------------------------- declarations
@@ -393,7 +408,13 @@ class SetType(Node):
     values: tuple[Ident, ...]
 
 
-InputType = BooleanType | IntegerType | NumberType | EnumType | SetType
+class DateType(Node):
+    """`date` or `datetime` (``with_time``): a patient gives an ISO 8601 string."""
+
+    with_time: bool
+
+
+InputType = BooleanType | IntegerType | NumberType | EnumType | SetType | DateType
 
 
 class Input(Node):
@@ -583,7 +604,7 @@ class Assignment(Node):
     """`key = value` in a patient or a case; an enum value or `unknown` is a Name."""
 
     key: Ident
-    value: Number | Bool | Name | SetValue
+    value: Number | Bool | Name | SetValue | Moment
 
 
 class Patient(Node):

@@ -213,6 +213,10 @@ def expr_text(e: ast.Expr) -> str:
         return e.name
     if isinstance(e, ast.Number):
         return number_text(e)
+    if isinstance(e, ast.Moment):
+        return e.text
+    if isinstance(e, ast.Elapsed):
+        return f"{e.unit} between {wrap(e.start, 7)} and {wrap(e.end, 7)}"
     if isinstance(e, ast.Bool):
         return "true" if e.value else "false"
     if isinstance(e, ast.Or):
@@ -327,12 +331,22 @@ def _cite(citations: tuple[ast.Ident, ...]) -> list[Piece]:
     return listed(citations, "cite ") if citations else []
 
 
+#: Durations are printed with the language's words (`4.5 hours`), other units as UCUM codes.
+_DURATIONS = {"min": "minutes", "h": "hours", "d": "days", "wk": "weeks"}
+
+
 def number_text(n: ast.Number) -> str:
-    """A number as written, with its unit when it is a quantity (`7 'mmol/L'`)."""
-    return f"{n.text} '{n.unit}'" if n.unit is not None else n.text
+    """A number as written, with its unit when it is a quantity (`7 'mmol/L'`, `4.5 hours`)."""
+    if n.unit is None:
+        return n.text
+    if n.unit in _DURATIONS:
+        return f"{n.text} {_DURATIONS[n.unit]}"
+    return f"{n.text} '{n.unit}'"
 
 
-def _value(v: ast.Number | ast.Bool | ast.Name | ast.SetValue) -> str:
+def _value(v: ast.Number | ast.Bool | ast.Name | ast.SetValue | ast.Moment) -> str:
+    if isinstance(v, ast.Moment):
+        return v.text
     if isinstance(v, ast.Number):
         return number_text(v)
     if isinstance(v, ast.SetValue):
@@ -513,6 +527,8 @@ class Formatter:
         opt = "optional " if i.optional else ""
         if isinstance(t, ast.BooleanType):
             typ = [w(opt + "boolean", at(t))]
+        elif isinstance(t, ast.DateType):
+            typ = [w(opt + ("datetime" if t.with_time else "date"), at(t))]
         elif isinstance(t, ast.EnumType):
             typ = listed(t.values, f"{opt}one of ")
         elif isinstance(t, ast.SetType):

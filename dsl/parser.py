@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import date
+from datetime import date, datetime
 from fractions import Fraction
 from functools import lru_cache
 from pathlib import Path
@@ -44,14 +44,15 @@ KEYWORDS = (
     "recommended", "in", "true", "false", "page", "xor", "implies", "between",
     "points", "if", "default",
     "set", "has", "any", "none", "all", "against", "certainty", "good_practice", "typical",
-    "convert",
+    "convert", "date", "datetime", "minutes", "hours", "days", "weeks",
 )
 
 _CODE = re.compile(r"[EWI]\d{3}")
 
 #: Keywords that cannot be names (`unknown` can be an enum value; `page`, a layout clause that
 #: came later, stays a valid name so that no guideline written before it breaks).
-_RESERVED = frozenset(KEYWORDS) - {"unknown", "page", "any", "none", "all"}
+_RESERVED = frozenset(KEYWORDS) - {"unknown", "page", "any", "none", "all", "date",
+                                   "datetime", "weeks"}
 
 
 class _Comments:
@@ -382,6 +383,62 @@ class _Builder(Transformer[Token, Any]):
 
     def t_boolean(self, meta: Any, items: list[Any]) -> ast.BooleanType:
         return ast.BooleanType(self._span(meta))
+
+    def t_date(self, meta: Any, items: list[Any]) -> ast.DateType:
+        return ast.DateType(self._span(meta), False)
+
+    def t_datetime(self, meta: Any, items: list[Any]) -> ast.DateType:
+        return ast.DateType(self._span(meta), True)
+
+    # -- time: literals, durations, elapsed time
+    def _when(self, tok: Token, with_time: bool) -> ast.Moment:
+        text = str(tok)
+        try:
+            (datetime.fromisoformat if with_time else date.fromisoformat)(text)
+        except ValueError:
+            raise GuidecError([error(
+                "E011", f"`{text}` is not a {'time' if with_time else 'date'} of the calendar",
+                _token_span(tok, self.filename),
+                hint="write an ISO 8601 date, e.g. `2026-01-24`, or a date and time, e.g. "
+                     "`2026-01-24T14:30`")]) from None
+        return ast.Moment(_token_span(tok, self.filename), text, with_time)
+
+    def date_lit(self, meta: Any, items: list[Any]) -> ast.Moment:
+        return self._when(items[0], False)
+
+    def datetime_lit(self, meta: Any, items: list[Any]) -> ast.Moment:
+        return self._when(items[0], True)
+
+    def v_date(self, meta: Any, items: list[Any]) -> ast.Moment:
+        return self._when(items[0], False)
+
+    def v_datetime(self, meta: Any, items: list[Any]) -> ast.Moment:
+        return self._when(items[0], True)
+
+    def _duration(self, meta: Any, items: list[Any], unit: str) -> ast.Number:
+        n: ast.Number = items[0]
+        return n.replace(unit=unit)  # type: ignore[return-value]
+
+    def in_minutes(self, meta: Any, items: list[Any]) -> ast.Number:
+        return self._duration(meta, items, "min")
+
+    def in_hours(self, meta: Any, items: list[Any]) -> ast.Number:
+        return self._duration(meta, items, "h")
+
+    def in_days(self, meta: Any, items: list[Any]) -> ast.Number:
+        return self._duration(meta, items, "d")
+
+    def in_weeks(self, meta: Any, items: list[Any]) -> ast.Number:
+        return self._duration(meta, items, "wk")
+
+    def minutes_between(self, meta: Any, items: list[Any]) -> ast.Elapsed:
+        return ast.Elapsed(self._span(meta), "minutes", items[0], items[1])
+
+    def hours_between(self, meta: Any, items: list[Any]) -> ast.Elapsed:
+        return ast.Elapsed(self._span(meta), "hours", items[0], items[1])
+
+    def days_between(self, meta: Any, items: list[Any]) -> ast.Elapsed:
+        return ast.Elapsed(self._span(meta), "days", items[0], items[1])
 
     def t_integer(self, meta: Any, items: list[Any]) -> ast.IntegerType:
         low = high = step = None
@@ -724,9 +781,13 @@ class _Builder(Transformer[Token, Any]):
         balanced, so a `(` just before it and a `)` just after it are a pair). Found in the
         text rather than by a grammar rule: a rule would deepen the tree at every level of
         parentheses, however redundant."""
-        before = self.text[:meta.start_pos].rstrip()
-        after = self.text[meta.end_pos:].lstrip()
-        return before.endswith("(") and after.startswith(")")
+        # Scanned in place: slicing the text here made parsing quadratic in the file's size.
+        text, i, j = self.text, meta.start_pos - 1, meta.end_pos
+        while i >= 0 and text[i] in " \t\r\n\f":
+            i -= 1
+        while j < len(text) and text[j] in " \t\r\n\f":
+            j += 1
+        return i >= 0 and text[i] == "(" and j < len(text) and text[j] == ")"
 
     def not_(self, meta: Any, items: list[Any]) -> ast.Not:
         return ast.Not(self._span(meta), items[0])

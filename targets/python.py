@@ -276,7 +276,7 @@ class _Exprs:
             inp = self.model.inputs[e.name]
             name = self.local[e.name]
             cls = {"integer": "int", "number": "num", "enum": "str", "boolean": "bool",
-                   "set": "set"}[inp.kind]
+                   "set": "set", "date": "int", "datetime": "int"}[inp.kind]
             return _Val(Code(name), cls, (name,) if inp.optional else ())
         if isinstance(e, m.Const):
             text = py_str(e.value) if isinstance(e.value, str) else (
@@ -1245,7 +1245,7 @@ class _Module:
     # -- validation
     def _py_type(self, inp: m.Input) -> str:
         base = {"boolean": "bool", "enum": "str", "integer": "int", "number": "float",
-                "set": "frozenset[str]"}[inp.kind]
+                "set": "frozenset[str]", "date": "int", "datetime": "int"}[inp.kind]
         return f"{base} | None" if inp.optional else base
 
     def values_alias(self) -> list[str]:
@@ -1283,6 +1283,7 @@ class _Module:
         default = _default_lit(inp)
         if inp.kind == "set":
             return self._fast_set(inp, name, default)
+
         out = [f"    {name} = patient.get({py_str(inp.name)})" if default is None else
                f"    {name} = patient.get({py_str(inp.name)}, {flat(default)})"]
         if inp.kind == "boolean":
@@ -1358,13 +1359,17 @@ class _Module:
             "    if type(patient) is not dict or not _NAMES.issuperset(patient):",
             "        return _read_slowly(patient)",
         ]
-        for inp in model.inputs.values():
-            lines.extend(self.fast_check(inp, self.local[inp.name]))
-        broken = disj([self.ex.tri(a.condition.expr).f for a in model.assumptions])
-        if broken != FALSE:
-            lines.extend(statement("if ", broken, ":", 4))
-            lines.append("        return _read_slowly(patient)")
-        lines.extend(self._return_tuple(names, "    return "))
+        if any(i.kind in ("date", "datetime") for i in model.inputs.values()):
+            # Dates are text to parse: the slow path reads every patient of such a guideline.
+            lines[-2:] = ["    return _read_slowly(patient)"]
+        else:
+            for inp in model.inputs.values():
+                lines.extend(self.fast_check(inp, self.local[inp.name]))
+            broken = disj([self.ex.tri(a.condition.expr).f for a in model.assumptions])
+            if broken != FALSE:
+                lines.extend(statement("if ", broken, ":", 4))
+                lines.append("        return _read_slowly(patient)")
+            lines.extend(self._return_tuple(names, "    return "))
         lines += [
             "",
             "",
@@ -1647,6 +1652,9 @@ def patient_schema(model: m.Model) -> dict[str, object]:
         elif inp.kind == "enum":
             p["type"] = ["string", "null"] if inp.may_be_absent else "string"
             p["enum"] = [*inp.values, None] if inp.may_be_absent else list(inp.values)
+        elif inp.kind in ("date", "datetime"):
+            p["type"] = ["string", "null"] if inp.may_be_absent else "string"
+            p["format"] = "date-time" if inp.kind == "datetime" else "date"
         elif inp.kind == "set":
             p["type"] = ["array", "null"] if inp.may_be_absent else "array"
             p["items"] = {"type": "string", "enum": list(inp.values)}

@@ -332,6 +332,37 @@ def _quantity(name: str, raw: Mapping[object, object], accepted: tuple[tuple[str
     return exact if exact.denominator == 1 else Fraction(repr(float(exact)))
 
 
+def _moment(name: str, with_time: bool, raw: object, low: Fraction, high: Fraction,
+            problems: list[Problem]) -> int | None:
+    """A date (days since 1970-01-01) or a date and time (seconds, UTC when an offset is
+    given) from its ISO 8601 text, or None with the problem."""
+    import datetime as dt
+
+    example = "2026-12-04T14:30" if with_time else "2026-12-04"
+    what = "a date and time" if with_time else "a date"
+    value = None
+    if isinstance(raw, str) and ("T" in raw) == with_time and (with_time or len(raw) == 10):
+        try:
+            if with_time:
+                when = dt.datetime.fromisoformat(raw)
+                if when.tzinfo is not None:
+                    when = when.astimezone(dt.UTC).replace(tzinfo=None)
+                delta = when - dt.datetime(1970, 1, 1)
+                value = delta.days * 86400 + delta.seconds
+            else:
+                value = dt.date.fromisoformat(raw).toordinal() - 719163
+        except ValueError:
+            value = None
+    if value is None:
+        problems.append(Problem(name, f"must be {what} such as {example}, not {_show(raw)}"))
+        return None
+    if not low <= value <= high:
+        problems.append(Problem(name, f"{_show(raw)} is outside the dates this guideline "
+                                      "takes (1900 to 2200)"))
+        return None
+    return value
+
+
 def _members(name: str, values: tuple[str, ...], raw: object,
              problems: list[Problem]) -> frozenset[str] | None:
     """The values of a set input (a JSON list of distinct declared values), or None with the
@@ -365,6 +396,9 @@ def _convert(spec: _Spec, raw: object, problems: list[Problem]) -> object:
         return None
     if spec.kind == "set":
         return _members(name, spec.values, raw, problems)
+    if spec.kind in ("date", "datetime"):
+        assert spec.low is not None and spec.high is not None
+        return _moment(name, spec.kind == "datetime", raw, spec.low, spec.high, problems)
     if spec.kind == "enum":
         if isinstance(raw, str) and raw in spec.values:
             return spec.values[spec.values.index(raw)]

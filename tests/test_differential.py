@@ -134,6 +134,16 @@ def _value(rnd: random.Random, inp: m.Input, consts: tuple[Fraction, ...]) -> ob
         return rnd.choice(inp.values)
     if inp.kind == "set":
         return [v for v in inp.values if rnd.random() < 0.4]
+    if inp.kind in ("date", "datetime"):
+        # Near one another (a durations' thresholds are hours or days), sometimes anywhere.
+        from compiler.units import moment, moment_text
+        with_time = inp.kind == "datetime"
+        anchor = moment("2026-12-04T08:00" if with_time else "2026-12-04", with_time)
+        assert anchor is not None
+        when = anchor + (rnd.randint(-40, 40) * 900 if with_time else rnd.randint(-30, 30))
+        if rnd.random() < 0.1:
+            when = int(_number(rnd, inp, consts))  # type: ignore[call-overload]
+        return moment_text(when, with_time)
     value = _number(rnd, inp, consts)
     if inp.ucum is not None and rnd.random() < 0.25 and isinstance(value, int | float):
         # The same value given in another unit the input accepts.
@@ -145,6 +155,10 @@ def _value(rnd: random.Random, inp: m.Input, consts: tuple[Fraction, ...]) -> ob
 
 
 def _invalid(rnd: random.Random, inp: m.Input) -> object:
+    if inp.kind in ("date", "datetime") and rnd.random() < 0.6:
+        return rnd.choice(("2026-02-30", "2026-12-04T25:00", "2026-12-04 10:00", "1850-01-01",
+                           "04/12/2026", "2026-12-04T10:00" if inp.kind == "date" else
+                           "2026-12-04", 20261204))
     if inp.kind == "set" and rnd.random() < 0.5:
         return rnd.choice(([inp.values[0], inp.values[0]], [inp.values[0] + "x"], "x", {}))
     if inp.ucum is not None and rnd.random() < 0.5:

@@ -519,10 +519,13 @@ def test_rules_and_cases() -> None:
             for c in cases] == [("Fit treats", "fit_patient", 0), ("Unfit", "unfit", 0),
                                 ("Pending marker", "fit_patient", 1),
                                 ("Nothing at all", None, 4),
-                                ("A temperature in its unit", "fit_patient", 1)]
-    assert cases[-1].values[0].value == ast.Number(sp, Fraction("37.5"), "37.5", "Cel")
+                                ("A temperature in its unit", "fit_patient", 1),
+                                ("Dates in a case", "fit_patient", 2)]
+    assert cases[-2].values[0].value == ast.Number(sp, Fraction("37.5"), "37.5", "Cel")
+    assert [a.value for a in cases[-1].values] == [
+        ast.Moment(sp, "2026-12-04", False), ast.Moment(sp, "2026-12-04T09:30", True)]
     expects = [(e.kind, tuple(n.name for n in e.names))
-               for c in cases[:-1] for e in c.expectations]
+               for c in cases[:-2] for e in c.expectations]
     assert expects == [
         ("some", ("treat", "port")), ("none", ("comfort",)),
         ("path", ("choose", "treat_step", "done")),

@@ -331,6 +331,7 @@ class Analysis:
         other moves). An input without `typical` counts its declared range's middle half as
         typical, so no witness shows a blood pressure of 0 where 120 serves as well."""
         vals = dict(values)
+        trials = settings.PLAUSIBLE_TRIALS
         for name, inp in self.model.inputs.items():
             v = vals.get(name)
             band = typical_band(inp)
@@ -338,7 +339,12 @@ class Analysis:
                 continue
             for c in _typical_candidates(inp, band, v):
                 trial = {**vals, name: c}
-                if self._valid(trial) and keep(trace(self.model, trial)):
+                if trials <= 0:
+                    return vals
+                if not self._valid(trial):
+                    continue
+                trials -= 1
+                if keep(trace(self.model, trial)):
                     vals = trial
                     break
         return vals

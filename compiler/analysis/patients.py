@@ -23,7 +23,7 @@ def _in_domain(inp: m.Input, v: m.Value) -> bool:
         return False
     if not inp.in_range(v):
         return False
-    if inp.kind == "integer":
+    if inp.kind in ("integer", "date", "datetime"):
         if v.denominator != 1:
             return False
         if inp.step is not None and (v - (inp.low or 0)) % inp.step != 0:
@@ -45,6 +45,12 @@ def witness_json(model: m.Model, values: Mapping[str, m.Value]) -> dict[str, obj
     for name in model.inputs:
         v = values.get(name)
         if v is None:
+            continue
+        kind = model.inputs[name].kind
+        if isinstance(v, Fraction) and kind in ("date", "datetime"):
+            from compiler.units import moment_text
+
+            out[name] = moment_text(int(v), kind == "datetime")
             continue
         if isinstance(v, Fraction):
             n = _json_number(v)

@@ -43,5 +43,10 @@ FUZZ_BATCHES = 8
 POLISH_TRIALS = 12
 
 
+#: Traces a witness may spend moving numbers into their typical ranges (each trace walks the
+#: pathway: on a big guideline an unbounded number made witnesses quadratic).
+PLAUSIBLE_TRIALS = 6
+
+
 #: Goals per solver query once a big group turns out to need a patient per goal.
 RESOLVE_BATCH = 256

@@ -64,12 +64,14 @@ def generate(n: int) -> str:
     return "\n".join(out) + "\n"
 
 
-def time_check(n: int, runs: int = 1) -> tuple[float, float, int, dict[str, int]]:
+def time_check(n: int, runs: int = 1, path: Path | None = None
+               ) -> tuple[float, float, int, dict[str, int]]:
     """Best wall-clock and CPU seconds of `guidec check --format json` on a generated guideline
-    (a subprocess), its exit code and its findings by code."""
+    (a subprocess; ``path``: this file instead), its exit code and its findings by code."""
     with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / f"chain{n}.guide"
-        path.write_text(generate(n), encoding="utf-8")
+        if path is None:
+            path = Path(tmp) / f"chain{n}.guide"
+            path.write_text(generate(n), encoding="utf-8")
         cmd = [sys.executable, "-m", "cli", "check", "--format", "json", str(path)]
         env = {**os.environ, "PYTHONPATH": str(ROOT)}
         best = best_cpu = float("inf")
