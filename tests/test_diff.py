@@ -258,3 +258,30 @@ def test_a_case_the_old_version_refuses_is_listed_as_invalid_there() -> None:
     [case] = r.cases
     assert case.old.startswith("not a valid patient: mutation: must be one of mutant, wild_type")
     assert case.new.startswith("recommends chemo")
+
+
+EVAL = ROOT / "tests" / "fixtures" / "eval"
+
+
+@pytest.mark.parametrize(("guide", "old", "new", "gained"), [
+    ("time.guide", "<= 4.5 hours", "<= 4 hours", "no_thrombolysis"),
+    ("time.guide", "< 14 days", "< 10 days", "thrombolysis"),
+    ("units.guide", "glucose < 50 'mg/dL'", "glucose < 60 'mg/dL'", "correct_glucose"),
+    ("sets.guide", "(recent_bleed, low_platelets) -> not_eligible",
+     "(recent_bleed) -> not_eligible", "decline"),
+    ("scores.guide", "when risk >= 2 -> high", "when risk >= 3 -> high", "anticoagulate"),
+])
+def test_behaviour_diff_over_the_newer_constructs(tmp_path: Path, guide: str, old: str,
+                                                  new: str, gained: str) -> None:
+    """Durations, units, sets and scores: the diff decides (no solver limit), and its witness
+    patients are valid JSON patients of both versions."""
+    source = (EVAL / guide).read_text(encoding="utf-8")
+    assert old in source
+    changed = tmp_path / guide
+    changed.write_text(source.replace(old, new), encoding="utf-8")
+    r = compute(load_version(*read_spec(str(EVAL / guide))),
+                load_version(*read_spec(str(changed))), 2)
+    found = behaviour(r)
+    assert ("gained", gained) in found or ("lost", gained) in found, found
+    text = run("diff", str(EVAL / guide), str(changed))
+    assert "could not decide" not in text.stdout and "Traceback" not in text.stderr

@@ -144,6 +144,10 @@ class Space:
                 out[name] = self.enum_values[name][v.as_long()]
             elif decls[0].kind == "boolean":
                 out[name] = z3.is_true(v)
+            elif decls[0].kind in ("date", "datetime"):
+                from compiler.units import moment_text
+
+                out[name] = moment_text(v.as_long(), decls[0].kind == "datetime")
             else:
                 frac = Fraction(v.as_fraction()) if z3.is_rational_value(v) \
                     else Fraction(v.as_long())
@@ -161,6 +165,17 @@ class Space:
                 continue
             var = self.value[name]
             same.append(self.known[name])
+            decl = self.inputs[name][0]
+            if decl.kind in ("date", "datetime") and isinstance(v, str):
+                from compiler.units import moment
+
+                v = moment(v, decl.kind == "datetime")
+            elif isinstance(v, dict) and decl.ucum is not None:  # a value with its unit
+                per = decl.per_unit(str(v.get("unit")))
+                raw = v.get("value")
+                if per is not None and isinstance(raw, int | float):
+                    v = float(Fraction(repr(raw)) * per) if isinstance(raw, float) \
+                        else Fraction(raw) * per
             if isinstance(var, dict):  # a set input: its values listed, or a frozenset
                 same += [b if x in v else self.terms.neg(b)  # type: ignore[operator]
                          for x, b in var.items()]

@@ -223,11 +223,12 @@ class Terms:
             return self._tf(self.conj(k, member), definite,
                             lambda: self.conj(k, self.neg(member)))
         if isinstance(e, m.Cmp):
-            lv, lk = self.value(e.left)
-            rv, rk = self.value(e.right)
+            left, op, right = _unscaled(e.left, e.op, e.right)
+            lv, lk = self.value(left)
+            rv, rk = self.value(right)
             k = self.conj(lk, rk)
             definite = k is self.TRUE
-            holds: Z = m.COMPARISONS[e.op](lv, rv)
+            holds: Z = m.COMPARISONS[op](lv, rv)
             return self._tf(self.conj(k, holds), definite,
                             lambda: self.conj(k, self.neg(holds)))
         if isinstance(e, m.Derived):
@@ -267,3 +268,24 @@ class Terms:
         """The decision is pending (given that it is reached): it waits on some branch."""
         return self.disj(*(self.waits_on(policy, tfs, i) for i in range(len(tfs))))
 
+
+
+_FLIP = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "==": "==", "!=": "!="}
+
+
+def _unscaled(left: m.Expr, op: str, right: m.Expr) -> tuple[m.Expr, str, m.Expr]:
+    """``x * f OP c`` as ``x OP' c / f``: the same comparison (exactly), without the
+    fraction, so that `hours between a and b <= 4.5 hours` over whole seconds stays integer
+    arithmetic (mixing integers and reals made the diff's queries run out of resources)."""
+    for _ in range(2):
+        inner = left
+        while isinstance(inner, m.Derived):
+            inner = inner.meaning
+        if isinstance(inner, m.Scale) and isinstance(right, m.Const) and \
+                isinstance(right.value, Fraction) and not isinstance(right.value, bool) \
+                and inner.factor != 0:
+            f = inner.factor
+            return inner.operand, (op if f > 0 else _FLIP[op]), \
+                m.Const(right.value / f, "number", right.span)
+        left, op, right = right, _FLIP[op], left
+    return left, op, right
