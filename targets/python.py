@@ -1680,6 +1680,15 @@ def patient_schema(model: m.Model) -> dict[str, object]:
                                     f"{m.number_text(low)}"
             if inp.unit:
                 p["description"] = f"unit: {inp.unit}"
+            if inp.ucum is not None and inp.kind in ("integer", "number"):
+                # A value may also come with its unit, converted by the evaluator.
+                given = {"type": "object", "properties": {
+                    "value": {"type": "number"},
+                    "unit": {"enum": [code for code, _ in inp.accepted_units()]}},
+                    "required": ["value", "unit"], "additionalProperties": False}
+                plain = {k: v for k, v in p.items() if k not in ("title", "description")}
+                p = {"title": inp.label, "description": p["description"],
+                     "anyOf": [plain, given]}
         if isinstance(inp.default, frozenset):
             p["default"] = [v for v in inp.values if v in inp.default]
         elif inp.default is not None:

@@ -60,3 +60,18 @@ def test_a_value_with_its_unit_agrees_in_the_interpreter_and_the_evaluator() -> 
             module.evaluate(patient)
         assert [(p.key, p.message) for p in compiled.value.problems] == \
             [(problem.key, problem.message)]
+
+
+def test_the_patient_schema_takes_a_value_with_its_unit() -> None:
+    from targets.python import patient_schema
+
+    model = check_file(UNITS_GUIDE).model
+    assert model is not None
+    props = patient_schema(model)["properties"]
+    assert isinstance(props, dict)
+    glucose = props["glucose"]
+    plain, given = glucose["anyOf"]
+    assert plain["type"] == "number" and plain["exclusiveMinimum"] == 0
+    assert given["required"] == ["value", "unit"]
+    assert {"mg/dL", "g/L", "mmol/L"} <= set(given["properties"]["unit"]["enum"])
+    assert "kg" not in given["properties"]["unit"]["enum"]
