@@ -52,13 +52,15 @@ class InputRef:
 class Const:
     """A literal: boolean, exact number or enum value. A quantity (`90 'mg/dL'`) has its
     UCUM ``unit``; compared with an input it is converted to the input's unit, and
-    ``written`` keeps what the author wrote for the text and the words."""
+    ``given`` keeps the value and unit the author wrote, for the text and the words. A date's
+    ``written`` is its ISO text."""
 
     value: bool | Fraction | str
     type: str
     span: Span = field(compare=False, repr=False)
     unit: str | None = None
     written: str | None = field(default=None, compare=False, repr=False)
+    given: tuple[Fraction, str] | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)

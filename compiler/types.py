@@ -222,17 +222,22 @@ class Resolver:
                 "E207", "`has` needs a set input on its left", e.operand.span,
                 hint="declare the input `set of a, b, c`; for a choice (enum) use `in (a, b)`"))
             return None
+        if not self._declared(o, e.values):
+            return None
+        return has(o, e.mode, tuple(v.name for v in e.values), e.span)
+
+    def _declared(self, o: m.Expr, listed: tuple[ast.Ident, ...]) -> bool:
+        """Whether every listed name is a value of the enum or set ``o`` (E202 for each that
+        is not)."""
         values = _enum_values(o.type)
         ok = True
-        for v in e.values:
+        for v in listed:
             if v.name not in values:
                 ok = False
                 self.diags.append(error(
                     "E202", f"`{v.name}` is not a value of `{_owner(o)}`", v.span,
                     hint=suggestion(v.name, values) or f"its values are: {', '.join(values)}"))
-        if not ok:
-            return None
-        return has(o, e.mode, tuple(v.name for v in e.values), e.span)
+        return ok
 
     def _between(self, e: ast.Between, rec: bool) -> m.Expr | None:
         low = self._compare(ast.Compare(e.span, ">=", e.operand, e.low), rec)
@@ -336,15 +341,9 @@ class Resolver:
                 "E207", "`in (...)` needs a choice (enum) input on its left", e.operand.span,
                 hint="for numbers use comparisons, e.g. `kps >= 70 and kps <= 90`"))
             return None
-        values = _enum_values(o.type)
-        ok = True
-        for v in e.values:
-            if v.name not in values:
-                ok = False
-                self.diags.append(error(
-                    "E202", f"`{v.name}` is not a value of `{_owner(o)}`", v.span,
-                    hint=suggestion(v.name, values) or f"its values are: {', '.join(values)}"))
-        return m.Member(o, tuple(v.name for v in e.values), e.span) if ok else None
+        if not self._declared(o, e.values):
+            return None
+        return m.Member(o, tuple(v.name for v in e.values), e.span)
 
     def _compare(self, e: ast.Compare, rec: bool) -> m.Expr | None:
         left_enum = self._enum_side(e.left)
@@ -466,8 +465,7 @@ class Resolver:
                     f", or declare the substance's factor on the input: convert N "
                     f"'{lit.unit}'" if isinstance(other, m.InputRef) else "")))
             return None
-        written = f"{value_text(lit.value)} '{lit.unit}'"
-        return m.Const(lit.value * f, "number", lit.span, unit, written)
+        return m.Const(lit.value * f, "number", lit.span, unit, given=(lit.value, lit.unit))
 
     def _enum_side(self, e: ast.Expr) -> m.Input | None:
         if isinstance(e, ast.Name) and e.name in self.inputs:
@@ -509,7 +507,7 @@ class Resolver:
             lo, hi = inp.typical
             unit = f" {inp.unit}" if inp.unit else ""
             self.diags.append(warning(
-                "W201", f"{lit.written or value_text(value)} is outside the typical range of "
+                "W201", f"{to_text(lit)} is outside the typical range of "
                 f"`{inp.name}` "
                 f"({value_text(lo)} to {value_text(hi)}{unit})", lit.span,
                 hint="a threshold in another unit, or a typo? If the source names this "
@@ -641,9 +639,10 @@ def to_text(e: m.Expr) -> str:
         if isinstance(e.value, bool):
             return "true" if e.value else "false"
         if isinstance(e.value, Fraction):
-            if e.unit in _DURATION_WORDS:
-                return f"{value_text(e.value)} {_DURATION_WORDS[e.unit]}"
-            return value_text(e.value) + (f" '{e.unit}'" if e.unit else "")
+            value, unit = e.given or (e.value, e.unit)
+            if unit in _DURATION_WORDS:
+                return f"{value_text(value)} {_DURATION_WORDS[unit]}"
+            return value_text(value) + (f" '{unit}'" if unit else "")
         return e.value
     if isinstance(e, m.Not):
         return "not " + wrap(e.operand, _PREC["not"])
@@ -705,18 +704,13 @@ def _quantity_words(c: m.Const) -> str | None:
     """A quantity as people print it (`90 mg/dL`, as written), or None for a plain number."""
     if c.unit is None:
         return None
-    if c.unit in ("date", "datetime") and c.written is not None:
+    if c.written is not None:  # a date
         return c.written
-    if c.written is not None and " '" not in c.written:
-        return c.written  # 4.5 hours
-    if c.written is not None:
-        value, _, code = c.written.partition(" '")
-        return f"{value} {units.display(code[:-1])}"
-    if c.unit in _DURATION_WORDS:
-        assert isinstance(c.value, Fraction)
-        return f"{value_text(c.value)} {_DURATION_WORDS[c.unit]}"
     assert isinstance(c.value, Fraction)
-    return f"{value_text(c.value)} {units.display(c.unit)}"
+    value, unit = c.given or (c.value, c.unit)
+    if unit in _DURATION_WORDS:
+        return f"{value_text(value)} {_DURATION_WORDS[unit]}"
+    return f"{value_text(value)} {units.display(unit)}"
 
 
 def _worded(e: m.And) -> list[m.Expr]:

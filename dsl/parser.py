@@ -441,43 +441,33 @@ class _Builder(Transformer[Token, Any]):
         return ast.Elapsed(self._span(meta), "days", items[0], items[1])
 
     def t_integer(self, meta: Any, items: list[Any]) -> ast.IntegerType:
-        low = high = step = None
-        low_open = high_open = ucum = False
-        unit = None
-        typical: tuple[Any, Any] = (None, None)
-        converts: list[ast.Number] = []
-        for it in items:
-            if isinstance(it, tuple) and it and it[0] == "typical":
-                typical = it[1:]
-            elif isinstance(it, tuple) and it and it[0] == "unit":
-                unit, ucum = it[1], it[2]
-            elif isinstance(it, tuple) and it and it[0] == "convert":
-                converts.append(it[1])
-            elif isinstance(it, tuple):
-                low, high, low_open, high_open = it
-            else:
-                step = it
-        return ast.IntegerType(self._span(meta), low, high, step, low_open, high_open, *typical,
-                               unit, ucum, tuple(converts))
+        return ast.IntegerType(self._span(meta), **self._numeric(items))
 
     def t_number(self, meta: Any, items: list[Any]) -> ast.NumberType:
-        low = high = None
-        low_open = high_open = False
-        unit = None
-        ucum = False
-        typical: tuple[Any, Any] = (None, None)
+        fields_ = self._numeric(items)
+        del fields_["step"]  # the grammar gives a number no step
+        return ast.NumberType(self._span(meta), **fields_)
+
+    def _numeric(self, items: list[Any]) -> dict[str, Any]:
+        """The fields of an integer or number type from its tagged clauses (see ``range_*``,
+        ``int_step``, ``unit``, ``convert`` and ``typical``)."""
+        out: dict[str, Any] = {"low": None, "high": None, "step": None, "unit": None,
+                               "low_open": False, "high_open": False, "ucum": False,
+                               "typical_low": None, "typical_high": None}
         converts: list[ast.Number] = []
-        for it in items:
-            if isinstance(it, tuple) and it and it[0] == "typical":
-                typical = it[1:]
-            elif isinstance(it, tuple) and it and it[0] == "unit":
-                unit, ucum = it[1], it[2]
-            elif isinstance(it, tuple) and it and it[0] == "convert":
-                converts.append(it[1])
+        for tag, *rest in items:
+            if tag == "range":
+                out["low"], out["high"], out["low_open"], out["high_open"] = rest
+            elif tag == "typical":
+                out["typical_low"], out["typical_high"] = rest
+            elif tag == "unit":
+                out["unit"], out["ucum"] = rest
+            elif tag == "convert":
+                converts.append(rest[0])
             else:
-                low, high, low_open, high_open = it
-        return ast.NumberType(self._span(meta), low, high, unit, low_open, high_open, *typical,
-                              ucum, tuple(converts))
+                out["step"] = rest[0]
+        out["conversions"] = tuple(converts)
+        return out
 
     def typical(self, meta: Any, items: list[Any]) -> tuple[Any, ...]:
         return ("typical", items[0], items[1])
@@ -488,17 +478,17 @@ class _Builder(Transformer[Token, Any]):
     def t_set(self, meta: Any, items: list[Any]) -> ast.SetType:
         return ast.SetType(self._span(meta), tuple(items))
 
-    # A range is (low, high, low_open, high_open); a bound is (number, open).
+    # A range is ("range", low, high, low_open, high_open); a bound is (number, open).
     def range_between(self, meta: Any, items: list[Any]) -> tuple[Any, ...]:
-        return (items[0], items[1], False, False)
+        return ("range", items[0], items[1], False, False)
 
     def range_low(self, meta: Any, items: list[Any]) -> tuple[Any, ...]:
         (low, low_open), (high, high_open) = items[0], items[1] if len(items) > 1 else \
             (None, False)
-        return (low, high, low_open, high_open)
+        return ("range", low, high, low_open, high_open)
 
     def range_high(self, meta: Any, items: list[Any]) -> tuple[Any, ...]:
-        return (None, items[0][0], False, items[0][1])
+        return ("range", None, items[0][0], False, items[0][1])
 
     def closed_end(self, meta: Any, items: list[Any]) -> tuple[Any, bool]:
         return (items[0], False)
@@ -506,8 +496,8 @@ class _Builder(Transformer[Token, Any]):
     def open_end(self, meta: Any, items: list[Any]) -> tuple[Any, bool]:
         return (items[0], True)
 
-    def int_step(self, meta: Any, items: list[Any]) -> ast.Number:
-        return items[0]  # type: ignore[no-any-return]
+    def int_step(self, meta: Any, items: list[Any]) -> tuple[str, ast.Number]:
+        return ("step", items[0])
 
     def unit(self, meta: Any, items: list[Any]) -> tuple[str, Any, bool]:
         if isinstance(items[0], Token):  # 'UCUM'

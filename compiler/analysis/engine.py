@@ -310,18 +310,14 @@ class Analysis:
             if not isinstance(v, Fraction) or isinstance(v, bool):
                 continue
             band = typical_band(inp)
-            for c in _rounder(v, inp):
-                if trials <= 0 and _json_number(v) is not None:
-                    break
-                if band is not None and band[0] <= v <= band[1] and not band[0] <= c <= band[1]:
-                    continue  # rounder, but no longer plausible
-                trial = {**vals, name: c}
-                if not self._valid(trial):
-                    continue
-                trials -= 1
-                if keep(trace(self.model, trial)):
-                    vals = trial
-                    break
+            if band is not None and band[0] <= v <= band[1]:
+                cands = [c for c in _rounder(v, inp) if band[0] <= c <= band[1]]
+            else:
+                cands = _rounder(v, inp)
+            # A number JSON cannot carry is rounded whatever the budget.
+            budget = trials if _json_number(v) is not None else len(cands)
+            vals, spent = self._first_kept(vals, name, cands, keep, budget)
+            trials -= spent
         return vals
 
     def plausible(self, values: Mapping[str, m.Value], keep: Callable[[Trace], bool]
@@ -337,17 +333,28 @@ class Analysis:
             band = typical_band(inp)
             if not isinstance(v, Fraction) or band is None or band[0] <= v <= band[1]:
                 continue
-            for c in _typical_candidates(inp, band, v):
-                trial = {**vals, name: c}
-                if trials <= 0:
-                    return vals
-                if not self._valid(trial):
-                    continue
-                trials -= 1
-                if keep(trace(self.model, trial)):
-                    vals = trial
-                    break
+            vals, spent = self._first_kept(vals, name, _typical_candidates(inp, band, v),
+                                           keep, trials)
+            trials -= spent
         return vals
+
+    def _first_kept(self, vals: dict[str, m.Value], name: str, candidates: list[Fraction],
+                    keep: Callable[[Trace], bool], budget: int
+                    ) -> tuple[dict[str, m.Value], int]:
+        """``vals`` with ``name`` set to the first candidate that makes a valid patient for
+        whom ``keep`` still holds (each trace tried counts against ``budget``), and the
+        traces spent."""
+        spent = 0
+        for c in candidates:
+            if spent >= budget:
+                break
+            trial = {**vals, name: c}
+            if not self._valid(trial):
+                continue
+            spent += 1
+            if keep(trace(self.model, trial)):
+                return trial, spent
+        return vals, spent
 
     # ------------------------------------------------------------------ explanations
     def explain(self, check: str, build: Callable[[Paths], Z],
