@@ -164,7 +164,7 @@ class Encoding(Terms):
                 out[name] = z3.is_true(v)
             elif inp.kind == "enum":
                 out[name] = inp.values[v.as_long()]
-            elif inp.kind == "integer":
+            elif z3.is_int_value(v):
                 out[name] = Fraction(v.as_long())
             else:
                 out[name] = Fraction(v.numerator_as_long(), v.denominator_as_long())

@@ -771,6 +771,40 @@ def inputs_of(expr: Expr) -> tuple[str, ...]:
     return tuple(out)
 
 
+def awaited_inputs(expr: Expr) -> tuple[str, ...]:
+    """The inputs whose being unknown may leave ``expr`` unknown: those it reads, less those a
+    guard settles (`x is known and ...` is false and `x is unknown or ...` true while `x` is
+    unknown). Sound, not exact: the solver's I509 says which ones a patient can really wait
+    for."""
+    return tuple(_awaited(expr))
+
+
+def _awaited(e: Expr) -> dict[str, None]:
+    if isinstance(e, Known):
+        return {}
+    if isinstance(e, LetRef):
+        return dict.fromkeys(_let_awaited(e))
+    if isinstance(e, Not):
+        return _awaited(e.operand)
+    if isinstance(e, And | Or):
+        settled = {g for op in e.operands if (g := _guard(op, isinstance(e, And))) is not None}
+        out: dict[str, None] = {}
+        for op in e.operands:
+            out.update((x, None) for x in _awaited(op) if x not in settled)
+        return out
+    return dict.fromkeys(inputs_of(e))
+
+
+def _guard(e: Expr, known: bool) -> str | None:
+    """The input ``e`` tests as known (``known``) or as unknown, if it is such a test."""
+    flip = False
+    while isinstance(e, Not):
+        e, flip = e.operand, not flip
+    if isinstance(e, Known) and isinstance(e.operand, InputRef) and (e.known != flip) == known:
+        return e.operand.name
+    return None
+
+
 def actions_of(expr: Expr) -> tuple[str, ...]:
     """The actions an expression asks about with `is recommended`."""
     out: dict[str, None] = {}
@@ -787,6 +821,11 @@ def actions_of(expr: Expr) -> tuple[str, ...]:
 @lru_cache(maxsize=65536)
 def _let_inputs(ref: LetRef) -> tuple[str, ...]:
     return inputs_of(ref.expr)
+
+
+@lru_cache(maxsize=65536)
+def _let_awaited(ref: LetRef) -> tuple[str, ...]:
+    return awaited_inputs(ref.expr)
 
 
 @lru_cache(maxsize=65536)

@@ -159,17 +159,19 @@ class Resolver:
         if start is None or end is None:
             return None
         kinds = {self.unit_of(start), self.unit_of(end)}
-        if len(kinds) != 1 or not kinds <= {"date", "datetime"} or (
-                kinds == {"date"} and e.unit != "days"):
+        if not kinds <= {"date", "datetime"} or (kinds == {"date"} and e.unit != "days"):
             self.diags.append(error(
                 "E211", f"`{e.unit} between` takes two dates and times"
                 + (" (or two dates, for `days`)" if e.unit == "days" else ""), e.span,
                 hint="declare the inputs `datetime` (or `date`), e.g. the time of onset and "
                      "the time of assessment"))
             return None
+        # A date beside a date and time counts from its midnight (UTC), in seconds.
+        a, b = (x if kinds == {"date"} or self.unit_of(x) == "datetime"
+                else m.Scale(x, Fraction(units.DAY_SECONDS), x.span) for x in (start, end))
         _, seconds = units.ELAPSED[e.unit]
         per = Fraction(1) if kinds == {"date"} else Fraction(1, seconds)
-        meaning = m.Scale(m.Arith("-", end, start, e.span), per, e.span)
+        meaning = m.Scale(m.Arith("-", b, a, e.span), per, e.span)
         return m.Derived(e.unit, (start, end), meaning, e.span)
 
     def _points(self, e: ast.Points) -> m.Points | None:

@@ -120,6 +120,8 @@ def display(code: str) -> str:
 EARLIEST = "1900-01-01"
 LATEST = "2200-12-31"
 
+#: Seconds in a day: a date beside a date and time counts from its midnight.
+DAY_SECONDS = 86400
 #: Seconds per unit of `minutes between`, `hours between`, `days between`.
 ELAPSED = {"minutes": ("min", 60), "hours": ("h", 3600), "days": ("d", 86400)}
 

@@ -103,6 +103,8 @@ class Piece:
     text: str
     string: str | None = None
     at: At = None
+    #: Printed right after the string, even when it is split (the `:` after an input's label).
+    suffix: str = ""
 
 
 def s(value: str) -> Piece:
@@ -159,15 +161,16 @@ def fill(first: str, pieces: list[Piece], cont: str, head: At = None) -> list[Li
         if len(quote(parts[0])) > room():
             wrap()
         current = ""
-        for chunk in parts:
-            if current and len(quote(current + chunk)) > room():
+        for k, chunk in enumerate(parts):
+            tail = len(p.suffix) if k + 1 == len(parts) else 0
+            if current and len(quote(current + chunk)) + tail > room():
                 put(quote(current), p.at)
                 lines[-1].crosses = True
                 lines.append(Line(cont))
                 current = chunk
             else:
                 current += chunk
-        put(quote(current), p.at)
+        put(quote(current) + p.suffix, p.at)
     for i, line in enumerate(lines):
         line.text = line.text.rstrip()
         # A line of keywords only (`detail` when its text does not fit beside it) holds no
@@ -271,6 +274,10 @@ def _parenthesised(pieces: list[Piece]) -> list[Piece]:
             w(pieces[-1].text + ")", pieces[-1].at)]
 
 
+#: A comparison this short is never broken across lines: `a\n    < b` reads badly.
+_WHOLE = 40
+
+
 def expr_pieces(e: ast.Expr) -> list[Piece]:
     """An expression as pieces that may break before `and`/`or`, `+`/`-`, comparison operators
     and after commas, at any depth; joined with spaces they read as :func:`expr_text`."""
@@ -294,6 +301,8 @@ def expr_pieces(e: ast.Expr) -> list[Piece]:
     if isinstance(e, ast.Not):
         return lead("not", _wrapped(e.operand, 3))
     if isinstance(e, ast.Compare):
+        if len(expr_text(e)) <= _WHOLE:
+            return [w(expr_text(e), at(e))]
         return [*_wrapped(e.left, 5), *lead(e.op, _wrapped(e.right, 5))]
     if isinstance(e, ast.Arith):
         return [*_wrapped(e.left, 5), *lead(e.op, _wrapped(e.right, 6))]
@@ -540,7 +549,7 @@ class Formatter:
                 t.typical_high is not None else []
             units: list[Piece] = []
             if t.unit is not None:
-                units = [w("unit"), w(f"'{t.unit}'", at(t.unit))] if t.ucum else \
+                units = [w(f"unit '{t.unit}'", at(t.unit))] if t.ucum else \
                     [w("unit"), s(t.unit)]
             units += [w(f"convert {number_text(c)}", at(c)) for c in t.conversions]
             if isinstance(t, ast.IntegerType):
@@ -560,7 +569,8 @@ class Formatter:
         if len(head) + 1 + len(typ[0].text) <= WIDTH:
             self.clause(i, depth, head, typ)
         else:
-            self.clause(i, depth, f"input {i.name.name}", [w(label, at(i.label)), *typ])
+            self.clause(i, depth, f"input {i.name.name}",
+                        [Piece(label, i.label, at(i.label), ":"), *typ])
 
     def visit_Assume(self, a: ast.Assume, depth: int) -> None:
         pieces = expr_pieces(a.condition)

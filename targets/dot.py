@@ -238,10 +238,11 @@ DEFINITIONS = "Definitions"
 
 
 def pending_inputs(model: m.Model, decision: m.Decision) -> tuple[str, ...]:
-    """The optional inputs a decision's branch conditions read: it may wait for them."""
+    """The optional inputs a decision's branch conditions may wait for (not those only read
+    behind `x is known and ...`)."""
     out: list[str] = []
     for branch in decision.branches:
-        for name in m.inputs_of(branch.condition.expr):
+        for name in m.awaited_inputs(branch.condition.expr):
             inp = model.inputs.get(name)
             if inp is not None and inp.optional and name not in out:
                 out.append(name)

@@ -22,7 +22,7 @@ from compiler import analysis, types
 from compiler import model as m
 from compiler.encode import Encoding
 from compiler.interpreter import Outcome, evaluate, evaluate_expr, evaluate_values, validate
-from compiler.pipeline import check_text
+from compiler.pipeline import check_file, check_text
 from dsl.diagnostics import Diagnostic, Severity
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -888,3 +888,53 @@ def test_witnesses_stay_typical_where_the_finding_allows() -> None:
     assert gap[0].witness is not None and gap[0].witness["sbp"] == 90
     # A warning about a threshold leaves the condition in place.
     assert [d.code for d in result.diagnostics if d.code == "W201"] == ["W201", "W201"]
+
+
+GAP_IN_TIME = """guideline gap "A gap between 3 and 4 hours"
+  version 1.0.0
+  status draft
+  updated 2026-06-30
+  owner "Tests"
+
+reference r1 guideline "A reference" year 2026
+
+input onset "Onset": datetime
+input seen "Seen": datetime
+input surgery "Surgery": date
+
+action treat systemic "Treat" cite r1
+
+pathway
+  start -> window
+
+  decide window "Window?"
+    when hours between onset and seen < 3 hours -> care
+    when hours between onset and seen > 4 hours and days between surgery and seen > 14 days
+      -> done
+
+  step care "Care"
+    recommend treat
+    then -> done
+
+  end done
+"""
+
+
+@pytest.mark.parametrize("source", [(ROOT / "guidelines" / "alteplase.guide"), GAP_IN_TIME],
+                         ids=["alteplase", "gap"])
+def test_witness_dates_fall_on_the_guidelines_updated_day(source: Path | str) -> None:
+    """The solver's dates start in 1970; a witness moves them together to the guideline's
+    `updated` date (a latest time before 10:00 to 10:00), keeping the times between them."""
+    result = check_file(source) if isinstance(source, Path) else check_text(source, "gap.guide")
+    model = result.model
+    if model is None:  # a gap is an error: the model is then the one before the analysis
+        model = check_text(str(source), "gap.guide", analyze=False).model
+    assert model is not None
+    witnesses = [d.witness for d in result.diagnostics if d.witness]
+    moments = [str(v) for wit in witnesses for k, v in wit.items()
+               if model.inputs[k].kind in ("date", "datetime")]
+    assert moments, "no witness with a date"
+    assert all(not v.startswith(("1969", "1970")) for v in moments), moments
+    assert max(moments).startswith(model.meta.updated), moments
+    for wit in witnesses:
+        witness_outcome(model, wit)  # still a valid patient

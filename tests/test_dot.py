@@ -463,3 +463,16 @@ def test_each_pitfall_reads_as_one_sentence_with_its_condition() -> None:
         assert any(t.endswith(f"(when: {req.condition.words})") for t in texts), req.reason
     unconditional = [n.reason for n in model.nevers if n.condition is None]
     assert unconditional and all(r in texts for r in unconditional)
+
+
+def test_a_decision_waits_only_for_inputs_no_guard_settles(tmp_path: Path) -> None:
+    """`surgery_on is known and ...` is false while the date is unknown: the alteplase chart
+    says the risk decision waits for nothing, the mild-stroke one for `disabling`."""
+    model = load(ROOT / "guidelines" / "alteplase.guide")
+    assert model is not None
+    decisions = {d.id: d for d in model.pathway.nodes.values() if isinstance(d, Decision)}
+    assert dot.pending_inputs(model, decisions["eligible"]) == ()
+    assert dot.pending_inputs(model, decisions["severity"]) == ("disabling",)
+    assert dot.pending_inputs(model, decisions["screen"]) == ("inr",)
+    assert dot.pending_inputs(model, decisions["bp_again"]) == (
+        "systolic_bp_after", "diastolic_bp_after")

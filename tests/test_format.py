@@ -718,3 +718,32 @@ def test_two_header_trailing_comments_format_idempotently() -> None:
               'patient a a = unknown\n')
     out = format_source(source)
     assert format_source(out) == out
+
+
+def test_a_long_input_label_is_split_and_keeps_its_colon() -> None:
+    """A label longer than a line is split into adjacent literals, the `:` after the last."""
+    label = "The deficit is disabling (it would stop the patient's basic daily activities or " \
+        "return to work, as the team judges it)"
+    out = format_source(f'guideline g "t"\ninput disabling "{label}": optional boolean\n')
+    assert overlong(out) == [], out
+    assert [line for line in out.splitlines()[1:] if line] == [
+        'input disabling "The deficit is disabling (it would stop the patient\'s basic daily '
+        'activities or "',
+        '    "return to work, as the team judges it)": optional boolean']
+    assert format_source(out) == out
+
+
+def test_a_short_comparison_and_a_unit_stay_whole() -> None:
+    """Lines break between comparisons, never inside `a < b` or between `unit` and its code."""
+    out = format_source(
+        'guideline g "t"\n'
+        "assume systolic_bp_after is unknown or diastolic_bp_after is unknown or "
+        "diastolic_bp_after < systolic_bp_after\n"
+        'input systolic_bp_after "Systolic blood pressure after lowering it": optional integer '
+        "40..300 unit 'mm[Hg]' typical 80..230\n")
+    assert [line for line in out.splitlines()[1:] if line] == [
+        "assume systolic_bp_after is unknown or diastolic_bp_after is unknown",
+        "    or diastolic_bp_after < systolic_bp_after",
+        'input systolic_bp_after "Systolic blood pressure after lowering it": optional integer '
+        "40..300",
+        "    unit 'mm[Hg]' typical 80..230"]

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import z3
 
 from compiler import model as m
+from compiler import units
 from compiler.analysis import settings
 from compiler.analysis.patients import _in_domain, _json_number, _pools, _rounder, witness_json
 from compiler.analysis.trace import trace
@@ -326,7 +327,7 @@ class Analysis:
         finding allows (greedily, input by input: those the finding needs stay out, and no
         other moves). An input without `typical` counts its declared range's middle half as
         typical, so no witness shows a blood pressure of 0 where 120 serves as well."""
-        vals = dict(values)
+        vals = self._dated(dict(values), keep)
         trials = settings.PLAUSIBLE_TRIALS
         for name, inp in self.model.inputs.items():
             v = vals.get(name)
@@ -336,6 +337,33 @@ class Analysis:
             vals, spent = self._first_kept(vals, name, _typical_candidates(inp, band, v),
                                            keep, trials)
             trials -= spent
+        return vals
+
+    def _dated(self, vals: dict[str, m.Value], keep: Callable[[Trace], bool]
+               ) -> dict[str, m.Value]:
+        """The witness with its dates and times moved together, by whole days, so that the
+        latest falls on the guideline's `updated` date (a solver's dates start in 1970): the
+        times between them stay, and the move is kept only if the finding still holds."""
+        anchor = units.moment(self.model.meta.updated, False)
+        moments = {name: (v, self.model.inputs[name].kind == "datetime")
+                   for name, v in vals.items()
+                   if isinstance(v, Fraction) and self.model.inputs[name].kind in
+                   ("date", "datetime")}
+        if anchor is None or not moments:
+            return vals
+        latest = max(int(v) // units.DAY_SECONDS if timed else int(v)
+                     for v, timed in moments.values())
+        days = anchor - latest
+        # And a latest time before 10:00 moved to 10:00: an hour a clinician might see.
+        times = [int(v) for v, timed in moments.values() if timed]
+        later = max(0, _MORNING - max(times) % units.DAY_SECONDS) if times else 0
+        for extra in ([later, 0] if later else [0]):
+            if days == 0 and extra == 0:
+                break
+            trial = {**vals, **{name: v + days * (units.DAY_SECONDS if timed else 1)
+                                + (extra if timed else 0) for name, (v, timed) in moments.items()}}
+            if self._valid(trial) and keep(trace(self.model, trial)):
+                return trial
         return vals
 
     def _first_kept(self, vals: dict[str, m.Value], name: str, candidates: list[Fraction],
@@ -497,6 +525,10 @@ class Check:
     def report(self, a: Analysis) -> list[Diagnostic]:
         """Diagnostics from the settled goals."""
         return []
+
+
+#: Where a witness's latest time of day goes when it would be earlier (10:00, in seconds).
+_MORNING = 10 * 3600
 
 
 def typical_band(inp: m.Input) -> tuple[Fraction, Fraction] | None:

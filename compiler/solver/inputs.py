@@ -55,7 +55,9 @@ def declare(terms: Terms, name: str, decls: Sequence[m.Input]) -> Declared:
             else:
                 dom.append(terms.disj(*(value == values.index(v) for v in d.values)))
     else:
-        value = (z3.Int if kind == "integer" else z3.Real)(f"in!{name}", ctx)
+        # Dates are whole days and dates and times whole seconds, like integers.
+        whole = ("integer", "date", "datetime")
+        value = (z3.Int if kind in whole else z3.Real)(f"in!{name}", ctx)
         for i, d in enumerate(decls):
             if d.low is not None:
                 dom.append(value > terms.num(d.low) if d.low_open else value >= terms.num(d.low))
@@ -65,6 +67,6 @@ def declare(terms: Terms, name: str, decls: Sequence[m.Input]) -> Declared:
             if d.kind == "integer" and d.step is not None and d.step != 1:
                 k = z3.Int(f"step!{name}" + (f"!{i}" if i else ""), ctx)
                 dom.append(value == terms.num(d.low or Fraction(0)) + terms.num(d.step) * k)
-            elif d.kind == "integer" and kind != "integer":
+            elif d.kind in whole and kind not in whole:
                 dom.append(z3.IsInt(value))
     return Declared(InputVars(decls[0], value, known), tuple(dom), tuple(values))

@@ -1,7 +1,8 @@
 """Issue 16 benchmark: `guidec check` (a subprocess, solver included) on a generated guideline of
-N decisions over the newer constructs: quantities with units and conversions, a points score,
-a set input with `has any of`, `between`, `xor` and an input with a default. Reports the time
-at N = 1,000 and the ratio time(5,000) / time(1,000) (goal <= 6).
+N decisions over the newer constructs: quantities with units and conversions, durations between
+two dates and times, a points score, a set input with `has any of`, `between`, `xor` and an
+input with a default. Reports the time at N = 1,000 and the ratio time(5,000) / time(1,000)
+(goal <= 6).
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ def generate(n: int) -> str:
            "input flags \"Flags\": optional set of a, b, c, d default ()",
            "input x1 \"X1\": boolean", "input x2 \"X2\": boolean",
            "input surgery \"Recent surgery\": optional boolean default false",
+           'input onset "Onset": datetime', 'input seen "Seen": datetime',
+           "assume hours between onset and seen >= 0 hours",
            'let score "Score" = points (1 if age >= 65, 2 if sbp < 90 \'mm[Hg]\', '
            "1 if flags has a, 1 if x1 xor x2)"]
     for k in range(n):
@@ -47,7 +50,8 @@ def generate(n: int) -> str:
         out.append(f"    when score < 3 and (sbp < {s} 'kPa' or flags has any of (b, c)) -> t{k}")
         out.append(f"    otherwise -> {nxt}")
         out.append(f'  step s{k} "Step s{k}"')
-        out.append(f"    recommend a{k} when weight between 40000 'g' and 90 'kg' or surgery")
+        out.append(f"    recommend a{k} when weight between 40000 'g' and 90 'kg' or surgery"
+                   f" or hours between onset and seen <= {1 + k % 9} hours")
         out.append(f"    then -> {nxt}")
         out.append(f'  step t{k} "Step t{k}"')
         out.append(f"    recommend b{k}")
