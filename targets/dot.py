@@ -358,18 +358,21 @@ class _Chart:
             rows.append(f'<TR><TD{span} ALIGN="LEFT" BALIGN="LEFT">'
                         f'{self.font("<B>On these pages</B><BR/>" + "<BR/>".join(lines), 1.1)}'
                         "</TD></TR>")
-        rows.append(f'<TR><TD{span} ALIGN="LEFT">{self.legend()}</TD></TR>')
+        if self.model.actions:
+            rows.append(f'<TR><TD{span} ALIGN="LEFT">{self.legend()}</TD></TR>')
         rows.append(f'<TR><TD{span} ALIGN="LEFT" BALIGN="LEFT">{self.font(self.key())}</TD></TR>')
         return ('<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="2">'
                 + "".join(rows) + "</TABLE>")
 
     def legend(self) -> str:
+        # Only the kinds the chart shows: a key of eight colours for three is noise.
+        used = {a.kind if a.kind in KINDS else "other" for a in self.model.actions.values()}
         # Fixed-size tags: a legend narrower than the header would otherwise stretch them.
         tag_w, tag_h = round(self.b * 3.4), round(self.b * 1.5)
         cells = [f'<TD BGCOLOR="{kind.fill}" BORDER="1" COLOR="{INK}" FIXEDSIZE="TRUE" '
                  f'WIDTH="{tag_w}" HEIGHT="{tag_h}">{self.tag(kind)}</TD>'
                  f'<TD ALIGN="LEFT">{self.font(esc(name))}</TD>'
-                 for name, kind in KINDS.items()]
+                 for name, kind in KINDS.items() if name in used]
         per_row = len(cells) if self.layout.line >= 190 else -(-len(cells) // 2)
         rows = ["<TR>" + "".join(cells[i:i + per_row]) + "</TR>"
                 for i in range(0, len(cells), per_row)]

@@ -2,7 +2,9 @@
 
 It checks the guideline, runs its clinical vignettes, builds every target (and the flowchart
 again as an A3 wall poster), and evaluates the example patients of guidelines/examples/ with
-the generated evaluator.
+the generated evaluator. Then the same for the draft guidelines (CURB-65, IV alteplase), each
+into build/<id>/: checked, its cases run, its flowchart and handout built, one of its example
+patients evaluated.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 GUIDE = Path("guidelines") / "leptomeningeal.guide"
+# The draft guidelines, and the example patient (declared in the guide) `guidec eval` shows.
+DRAFTS = {"curb65": "frail_old", "alteplase": "hypertensive"}
 EXAMPLES = ROOT / "guidelines" / "examples"
 BUILD = Path("build")
 GUIDEC = [sys.executable, "-m", "cli"]
@@ -60,6 +64,28 @@ def main() -> int:
                                                  if p.is_file())))
     if (ROOT / BUILD / "a3" / "leptomeningeal.pdf").is_file():
         print(f"wrote {BUILD}/a3/leptomeningeal.pdf (the flowchart as an A3 wall poster)")
+    for draft, patient in DRAFTS.items():
+        status = max(status, demo_draft(draft, patient))
+    return status
+
+
+def demo_draft(name: str, patient: str) -> int:
+    """Check a draft guideline, run its cases, build its flowchart and handout into
+    build/<name>/, and evaluate one of its declared patients; the worst exit code."""
+    guide = str(Path("guidelines") / f"{name}.guide")
+    out = BUILD / name
+    status = run(["check", guide])
+    if status:
+        return status
+    status = run(["test", guide])
+    targets = ["-t", "png", "-t", "pdf", "-t", "html"]
+    build = run(["build", guide, "-o", str(out), *targets])
+    if build == 3:  # no Graphviz: the handout still builds
+        build = run(["build", guide, "-o", str(out), "-t", "html"])
+    status = max(status, build)
+    status = max(status, run(["eval", guide, "--patient", patient]))
+    print(f"\nwrote {out}/: " + ", ".join(sorted(p.name for p in (ROOT / out).iterdir()
+                                                if p.is_file())))
     return status
 
 
