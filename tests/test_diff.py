@@ -285,3 +285,29 @@ def test_behaviour_diff_over_the_newer_constructs(tmp_path: Path, guide: str, ol
     assert ("gained", gained) in found or ("lost", gained) in found, found
     text = run("diff", str(EVAL / guide), str(changed))
     assert "could not decide" not in text.stdout and "Traceback" not in text.stderr
+
+
+def test_diff_witnesses_read_like_patients(tmp_path: Path) -> None:
+    """A solver's patient in a diff keeps inside the typical ranges where the change allows,
+    and its dates fall on the new version's `updated` date, not in 1900 or 1970."""
+    guide = ROOT / "guidelines" / "alteplase.guide"
+    source = guide.read_text(encoding="utf-8")
+    old_window = "hours between last_known_well and assessed_at <= 3 hours"
+    assert old_window in source
+    changed = tmp_path / "alteplase.guide"
+    changed.write_text(source.replace(old_window, old_window.replace("3 hours", "3.5 hours")),
+                       encoding="utf-8")
+    old, new = load_version(*read_spec(str(guide))), load_version(*read_spec(str(changed)))
+    r = compute(old, new, 2)
+    witnesses = [w for b in r.behaviour.changes for w in b.witnesses if w.case is None]
+    assert witnesses
+    model = new.model
+    assert model is not None
+    for w in witnesses:
+        lkw, seen = str(w.patient["last_known_well"]), str(w.patient["assessed_at"])
+        assert seen.startswith(model.meta.updated), w.patient
+        assert lkw < seen
+        for name, value in w.patient.items():
+            band = model.inputs[name].typical
+            if band is not None and isinstance(value, int | float):
+                assert band[0] <= value <= band[1], (name, value)

@@ -20,11 +20,13 @@ from typing import Any
 import z3
 
 from compiler import model as m
+from compiler.analysis.engine import typical_band
 from compiler.interpreter import InvalidPatient, Outcome, evaluate_values, validate
 from compiler.limits import Deadline, interruptible, limited_check
 from compiler.solver import pathway
 from compiler.solver.inputs import declare
 from compiler.solver.terms import TF, InputVars, Terms
+from compiler.units import DAY_SECONDS, moment, moment_text
 
 RLIMIT = 2_000_000_000  # per query: deterministic across machines, unlike a timeout
 
@@ -114,6 +116,28 @@ class Space:
                 self.enum_values[name] = list(declared.enum_values)
             domain += [z3.Implies(iv.known, c) for c in declared.domain]
         self.solver.add(*domain)
+        self.plausible = self._plausible(max((x.meta.updated for x in models), default=""))
+
+    def _plausible(self, updated: str) -> list[Any]:
+        """What a witness that reads like a patient satisfies where the change allows: each
+        number inside its typical range, and the dates and times within the year up to
+        the later version's `updated` date (the solver's would start in 1900 or 1970)."""
+        out: list[Any] = []
+        anchor = moment(updated, False)
+        for name, decls in self.inputs.items():
+            inp, value, known = decls[-1], self.value[name], self.known[name]
+            if not all(d.kind == inp.kind for d in decls):
+                continue
+            if inp.kind in ("date", "datetime") and anchor is not None:
+                per = DAY_SECONDS if inp.kind == "datetime" else 1
+                out.append(z3.Implies(known, z3.And(value >= (anchor - 366) * per,
+                                                    value < (anchor + 1) * per)))
+                continue
+            band = typical_band(inp)
+            if band is not None and inp.kind in ("integer", "number"):
+                out.append(z3.Implies(known, z3.And(value >= _real(band[0]),
+                                                    value <= _real(band[1]))))
+        return out
 
     def name(self, term: Any, hint: str) -> Any:
         """A Boolean standing for ``term`` (defined once, shared by identical terms), so that a
@@ -145,8 +169,6 @@ class Space:
             elif decls[0].kind == "boolean":
                 out[name] = z3.is_true(v)
             elif decls[0].kind in ("date", "datetime"):
-                from compiler.units import moment_text
-
                 out[name] = moment_text(v.as_long(), decls[0].kind == "datetime")
             else:
                 frac = Fraction(v.as_fraction()) if z3.is_rational_value(v) \
@@ -415,13 +437,45 @@ def _witnesses(solver: z3.Solver, space: Space, query: Any, old: m.Model, new: m
             patient = space.patient(model)
             replayed = _replay(patient, old, new)
             if replayed is not None:
-                found.append(replayed.witness())
+                found.append(_dated(replayed, space, old, new).witness())
             solver.add(space.block(patient))
     finally:
         solver.pop()
     if not found:
         return None
     return BehaviourChange(kind, subject, tuple(found[:limit]))
+
+
+def _dated(replayed: _Replayed, space: Space, old: m.Model, new: m.Model) -> _Replayed:
+    """The witness with its dates and times moved together, by whole days, so that the latest
+    falls on the new version's `updated` date (a latest time before 10:00 moved to 10:00);
+    kept only when both versions still do what they did for it."""
+    anchor = moment(new.meta.updated, False)
+    kinds = {name: decls[-1].kind for name, decls in space.inputs.items()
+             if all(d.kind == decls[-1].kind for d in decls)}
+    moments = {name: (v, kinds[name] == "datetime") for name, text in replayed.patient.items()
+               if kinds.get(name) in ("date", "datetime") and isinstance(text, str)
+               and (v := moment(text, kinds[name] == "datetime")) is not None}
+    if anchor is None or not moments:
+        return replayed
+    days = anchor - max(v // DAY_SECONDS if timed else v for v, timed in moments.values())
+    times = [v for v, timed in moments.values() if timed]
+    later = max(0, _MORNING - max(times) % DAY_SECONDS) if times else 0
+    for extra in ([later, 0] if later else [0]):
+        if days == 0 and extra == 0:
+            break
+        patient = {**replayed.patient, **{
+            name: moment_text(v + days * (DAY_SECONDS if timed else 1) + (extra if timed else 0),
+                              timed) for name, (v, timed) in moments.items()}}
+        moved = _replay(patient, old, new)
+        if moved is not None and (outcome_summary(moved.old), outcome_summary(moved.new)) == (
+                outcome_summary(replayed.old), outcome_summary(replayed.new)):
+            return moved
+    return replayed
+
+
+#: Where a witness's latest time of day goes when it would be earlier (10:00, in seconds).
+_MORNING = 10 * 3600
 
 
 def check(solver: z3.Solver, budget: int = RLIMIT) -> Any:
@@ -438,11 +492,14 @@ _DEADLINE: list[Deadline] = [Deadline()]
 
 
 def _find(solver: z3.Solver, space: Space) -> tuple[Any, z3.ModelRef | None]:
-    """Check, preferring whole numbers so that witnesses read like patients."""
-    reals = [v for v in space.value.values() if z3.is_real(v)]
-    if reals:
+    """Check, preferring patients inside typical ranges and with whole numbers, so that
+    witnesses read like patients (each preference dropped when the change needs it)."""
+    whole = [z3.IsInt(v) for v in space.value.values() if z3.is_real(v)]
+    for prefer in ([*space.plausible, *whole], whole):
+        if not prefer:
+            continue
         solver.push()
-        solver.add(*[z3.IsInt(v) for v in reals])
+        solver.add(*prefer)
         verdict = check(solver)
         model = solver.model() if verdict == z3.sat else None
         solver.pop()
@@ -461,3 +518,7 @@ def _replay(patient: dict[str, object], old: m.Model, new: m.Model,
     except InvalidPatient:
         return None
     return _Replayed(patient, evaluate_values(old, va), evaluate_values(new, vb), case)
+
+
+def _real(x: Fraction) -> Any:
+    return z3.RealVal(f"{x.numerator}/{x.denominator}")
