@@ -659,6 +659,9 @@ def render_html(model: m.Model, svg: str | None, paper: str = "a4") -> str:
     definitions = b.definitions()
     if definitions:
         contents.append(("s-definitions", "Definitions"))
+    patient_data = views.patient_data(model)
+    if patient_data:
+        contents.append(("s-data", "Patient data"))
     contents.extend((s.anchor, s.title) for s in sections)
     contents.append(("s-references", "References"))
     if model.changelog:
@@ -685,6 +688,7 @@ def render_html(model: m.Model, svg: str | None, paper: str = "a4") -> str:
         silent=silent,
         rules=rules,
         definitions=definitions,
+        patient_data=patient_data,
         sections=sections,
         references=b.references(),
         changelog=model.changelog,

@@ -103,3 +103,73 @@ def rules(model: m.Model) -> list[RuleView]:
                             f"no patient is recommended both {name(con.first)} and "
                             f"{name(con.second)}", con.span.line))
     return sorted(out, key=lambda r: r.line)
+
+
+@dataclass(frozen=True)
+class InputView:
+    """One patient datum as the handout's table lists it: what may be given, in which unit,
+    what is typical, and what happens when it is missing."""
+
+    name: str
+    label: str
+    values: str
+    unit: str
+    typical: str
+    absent: str
+
+
+def _range_words(inp: m.Input) -> str:
+    whole = "A whole number" if inp.kind == "integer" else "A number"
+    low = None if inp.low is None else m.number_text(inp.low)
+    high = None if inp.high is None else m.number_text(inp.high)
+    if low is not None and high is not None and not inp.low_open and not inp.high_open:
+        return f"{whole} from {low} to {high}"
+    parts = []
+    if low is not None:
+        parts.append(f"over {low}" if inp.low_open else f"at least {low}")
+    if high is not None:
+        parts.append(f"under {high}" if inp.high_open else f"up to {high}")
+    return f"{whole} " + " and ".join(parts) if parts else whole
+
+
+def _value_words(value: m.Value) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, frozenset):
+        return ", ".join(sorted(value)) if value else "none of them"
+    if isinstance(value, str):
+        return value
+    return "unknown" if value is None else m.number_text(value)
+
+
+def patient_data(model: m.Model) -> list[InputView]:
+    """The inputs the pathway asks about, in declaration order, as the handout lists them."""
+    out: list[InputView] = []
+    for inp in model.inputs.values():
+        if inp.kind == "boolean":
+            values = "Yes or no"
+        elif inp.kind == "enum":
+            values = "One of: " + ", ".join(inp.values)
+        elif inp.kind == "set":
+            values = "Any of (a list, which may be empty): " + ", ".join(inp.values)
+        elif inp.kind == "date":
+            values = "A date (2026-12-04)"
+        elif inp.kind == "datetime":
+            values = "A date and time (2026-12-04T14:30, a UTC offset allowed)"
+        else:
+            values = _range_words(inp)
+        unit = inp.unit or ""
+        if inp.ucum is not None and inp.conversions:
+            unit += " (or " + ", ".join(
+                f"{code}: {m.number_text(per)} {code} = 1 {inp.unit}"
+                for code, per in inp.conversions) + ")"
+        typical = "" if inp.typical is None else \
+            f"{m.number_text(inp.typical[0])}–{m.number_text(inp.typical[1])}"
+        if inp.default is not None:
+            absent = f"Optional: taken as {_value_words(inp.default)}"
+        elif inp.optional:
+            absent = "Optional: unknown, the pathway waits for it"
+        else:
+            absent = "Required"
+        out.append(InputView(inp.name, inp.label, values, unit, typical, absent))
+    return out

@@ -615,3 +615,50 @@ def test_browser_superscripts_do_not_overlap_the_word_before(browser: Any,
     }""")
     assert total > 20 and overlapping == 0, (total, overlapping)
     w.page.close()
+
+
+def test_patient_data_table_lists_every_input() -> None:
+    """One row per input, in declaration order: label and key, values, unit (with a declared
+    conversion), typical range and what a missing item means (required, waits, a default)."""
+    for path in (ROOT / "guidelines" / "alteplase.guide",
+                 ROOT / "tests" / "fixtures" / "eval" / "sets.guide"):
+        model = load(path)
+        assert model is not None
+        root = parse_strict(render_html(model, None))
+        table = root.find(".//section[@id='s-data']/table")
+        assert table is not None
+        rows = [[text_of(c) for c in tr if local(c.tag) in ("th", "td")]
+                for tr in elements(table) if local(tr.tag) == "tr"][1:]
+        assert [r[0] for r in rows] == [f"{i.label}{i.name}" for i in model.inputs.values()]
+        by_key = {r[0]: r[1:] for r in rows}
+        if model.meta.id == "alteplase":
+            assert by_key["Blood glucoseglucose"] == [
+                "A number from 0.5 to 60", "mmol/L (or mg/dL: 18.016 mg/dL = 1 mmol/L)", "2–30",
+                "Required"]
+            assert by_key["INRinr"][3] == "Optional: unknown, the pathway waits for it"
+            assert by_key["Ageage"][:3] == ["A whole number from 18 to 120", "years", "18–100"]
+            assert by_key["Time of the treatment decisionassessed_at"][0].startswith(
+                "A date and time")
+        else:
+            assert by_key["Contraindicationscontraindications"][3] == \
+                "Optional: taken as none of them"
+
+
+@pytest.mark.browser
+def test_browser_patient_data_on_a_phone(browser: Any, tmp_path: Path) -> None:
+    """On a narrow screen each row of the patient data is a card: no column is squeezed."""
+    model = load(ROOT / "guidelines" / "alteplase.guide")
+    assert model is not None
+    path = tmp_path / "alteplase.html"
+    path.write_text(render_html(model, None), encoding="utf-8")
+    w = Watched(browser, path)
+    w.page.set_viewport_size({"width": 375, "height": 800})
+    width = w.page.evaluate("document.querySelector('#s-data table').scrollWidth")
+    assert width <= 375
+    shown = w.page.evaluate(
+        "getComputedStyle(document.querySelector('#s-data thead')).display")
+    assert shown == "none"
+    label = w.page.evaluate(
+        "getComputedStyle(document.querySelector('#s-data td'), '::before').content")
+    assert label == '"Values"'
+    w.page.close()
