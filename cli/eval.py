@@ -117,11 +117,11 @@ def _run(file: str, patient_file: str | None, fmt: str, patient_name: str | None
     try:
         huge = huge_numbers(data)
         if huge:
-            raise InvalidPatient([Problem(p["key"], p["message"]) for p in huge])
+            raise InvalidPatient([Problem((p["key"],), p["message"]) for p in huge])
         outcome = evaluate(model, data)  # type: ignore[arg-type]
     except InvalidPatient as exc:
         if fmt == "json":
-            click.echo(json.dumps({"invalid": [{"key": p.key, "message": p.message}
+            click.echo(json.dumps({"invalid": [{"key": p.key, **p.to_dict()}
                                                for p in exc.problems]}, indent=2,
                                   ensure_ascii=False))
         n = len(exc.problems)
@@ -486,7 +486,7 @@ def _stream(fin: IO[bytes], evaluate: Callable[[Any], dict[str, object]],
                 try:
                     result = evaluate(data)
                 except invalid_type as exc:
-                    problems = [{"key": p.key, "message": p.message}
+                    problems = [{"key": p.key, **p.to_dict()}
                                 for p in exc.problems]  # type: ignore[attr-defined]
                 else:
                     stats.evaluated += 1

@@ -8,6 +8,9 @@ Since Python 3.11 these calls do not grow the C stack, so the raised limit is sa
 
 import sys
 
+#: guidec's own version (pyproject.toml's): generated code records which compiler wrote it.
+GUIDEC_VERSION = "0.1.0"
+
 #: The longest chain of lets (a let defined through another, and so on) the language allows.
 MAX_LET_DEPTH = 1000
 

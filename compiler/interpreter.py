@@ -36,10 +36,28 @@ Tri = bool | None
 
 @dataclass(frozen=True, slots=True)
 class Problem:
-    """One thing wrong with a patient: the key it concerns and what is wrong."""
+    """One thing wrong with a patient: the keys it concerns (one; none for the patient as a
+    whole; several for a broken assumption), what is wrong in clinical words, and for a
+    broken assumption the guideline's own wording of it (``rule``)."""
 
-    key: str
+    keys: tuple[str, ...]
     message: str
+    rule: str | None = None
+
+    @property
+    def key(self) -> str:
+        """The keys as one text (``(patient)`` for the patient as a whole)."""
+        return ", ".join(self.keys) if self.keys else "(patient)"
+
+    @property
+    def pointers(self) -> tuple[str, ...]:
+        """A JSON pointer (RFC 6901) to each key, for a form to mark its fields."""
+        return tuple("/" + k.replace("~", "~0").replace("/", "~1") for k in self.keys) or ("",)
+
+    def to_dict(self) -> dict[str, object]:
+        """JSON form."""
+        return {"keys": list(self.keys), "pointers": list(self.pointers),
+                "message": self.message, "rule": self.rule}
 
     def __str__(self) -> str:
         return f"{self.key}: {self.message}"
@@ -70,14 +88,14 @@ def validate(model: m.Model, patient: Mapping[str, object]) -> dict[str, m.Value
     Raises :class:`InvalidPatient` listing every problem, each naming its key.
     """
     if not isinstance(patient, Mapping):
-        raise InvalidPatient([Problem("(patient)", "a patient is a JSON object of inputs")])
+        raise InvalidPatient([Problem((), "a patient is a JSON object of inputs")])
     problems: list[Problem] = []
     values: dict[str, m.Value] = {}
     for key in patient:
         if key not in model.inputs:
             near = did_you_mean(str(key), model.inputs)
             hint = f" (did you mean `{near}`?)" if near else ""
-            problems.append(Problem(shown_text(str(key)),
+            problems.append(Problem((shown_text(str(key)),),
                                     f"is not an input of this guideline{hint}"))
     for name, inp in model.inputs.items():
         raw = patient.get(name)
@@ -88,7 +106,7 @@ def validate(model: m.Model, patient: Mapping[str, object]) -> dict[str, m.Value
             if not inp.optional:
                 why = "is required but missing" if name not in patient else \
                     "is required and cannot be null"
-                problems.append(Problem(name, why))
+                problems.append(Problem((name,), why))
             values[name] = None
             continue
         value = _convert(inp, raw, problems)
@@ -97,9 +115,7 @@ def validate(model: m.Model, patient: Mapping[str, object]) -> dict[str, m.Value
         raise InvalidPatient(problems)
     for a in model.assumptions:
         if evaluate_expr(a.condition.expr, values) is False:
-            what = a.text or a.condition.text
-            problems.append(Problem(", ".join(a.inputs),
-                                    f"breaks the assumption `{a.condition.text}` ({what})"))
+            problems.append(Problem(a.inputs, a.message, a.rule))
     if problems:
         raise InvalidPatient(problems)
     return values
@@ -110,7 +126,7 @@ def _convert(inp: m.Input, raw: object, problems: list[Problem]) -> m.Value:
     if inp.kind == "boolean":
         if isinstance(raw, bool):
             return raw
-        problems.append(Problem(name, f"must be true or false, not {_show(raw)}"))
+        problems.append(Problem((name,), f"must be true or false, not {_show(raw)}"))
         return None
     if inp.kind == "set":
         return _members(name, inp.values, raw, problems)
@@ -123,10 +139,10 @@ def _convert(inp: m.Input, raw: object, problems: list[Problem]) -> m.Value:
             return raw
         near = did_you_mean(raw, inp.values) if isinstance(raw, str) else None
         hint = f" (did you mean `{near}`?)" if near else ""
-        problems.append(Problem(name, f"must be {inp.kind_words}, not {_show(raw)}{hint}"))
+        problems.append(Problem((name,), f"must be {inp.kind_words}, not {_show(raw)}{hint}"))
         return None
     if isinstance(raw, float) and not math.isfinite(raw):
-        problems.append(Problem(name, "must be a finite number, not NaN or infinity"))
+        problems.append(Problem((name,), "must be a finite number, not NaN or infinity"))
         return None
     if isinstance(raw, Mapping) and inp.ucum is not None:
         value = _quantity(name, raw, inp.accepted_units(), inp.unit or inp.ucum, problems)
@@ -135,7 +151,7 @@ def _convert(inp: m.Input, raw: object, problems: list[Problem]) -> m.Value:
         return _in_range(inp, value, f"{_show(raw['value'])} {raw['unit']}", problems)
     value = _number(raw)
     if value is None:
-        problems.append(Problem(name, f"must be {inp.kind_words}, not {_show(raw)}"))
+        problems.append(Problem((name,), f"must be {inp.kind_words}, not {_show(raw)}"))
         return None
     return _in_range(inp, value, _show(raw), problems)
 
@@ -144,14 +160,14 @@ def _in_range(inp: m.Input, value: Fraction, shown: str,
               problems: list[Problem]) -> Fraction | None:
     name = inp.name
     if inp.kind == "integer" and value.denominator != 1:
-        problems.append(Problem(name, f"must be an integer, not {shown}"))
+        problems.append(Problem((name,), f"must be an integer, not {shown}"))
         return None
     if not inp.in_range(value):
-        problems.append(Problem(name, f"{shown} is out of range ({inp.range_text})"))
+        problems.append(Problem((name,), f"{shown} is out of range ({inp.range_text})"))
         return None
     if inp.step is not None and (value - (inp.low or 0)) % inp.step != 0:
         step = m.number_text(inp.step)
-        problems.append(Problem(name, f"{shown} is not a multiple of {step}"))
+        problems.append(Problem((name,), f"{shown} is not a multiple of {step}"))
         return None
     return value
 
@@ -161,7 +177,7 @@ def _quantity(name: str, raw: Mapping[object, object], accepted: tuple[tuple[str
     """A value given with its unit (``{"value": 90, "unit": "mg/dL"}``) in the input's unit,
     rounded to the nearest double as any JSON number is, or None with the problem."""
     if set(raw) != {"value", "unit"}:
-        problems.append(Problem(name, f'a value with a unit is {{"value": N, "unit": "{unit}"}}'
+        problems.append(Problem((name,), f'a value with a unit is {{"value": N, "unit": "{unit}"}}'
                                       f", not {_show(raw)}"))
         return None
     given = raw["unit"]
@@ -169,13 +185,13 @@ def _quantity(name: str, raw: Mapping[object, object], accepted: tuple[tuple[str
     if not isinstance(given, str) or given not in factors:
         near = did_you_mean(given, factors) if isinstance(given, str) else None
         hint = f" (did you mean `{near}`?)" if near else ""
-        problems.append(Problem(name, f"has the unit {_show(given)}, which does not convert to "
+        problems.append(Problem((name,), f"has the unit {_show(given)}, which does not convert to "
                                       f"{unit}{hint}"))
         return None
     value = raw["value"]
     if isinstance(value, bool) or not isinstance(value, int | float) or (
             isinstance(value, float) and not math.isfinite(value)):
-        problems.append(Problem(name, f"must be a number in {given}, not {_show(value)}"))
+        problems.append(Problem((name,), f"must be a number in {given}, not {_show(value)}"))
         return None
     exact = (Fraction(repr(value)) if isinstance(value, float) else Fraction(value)) * \
         factors[given]
@@ -204,10 +220,10 @@ def _moment(name: str, with_time: bool, raw: object, low: Fraction, high: Fracti
         except ValueError:
             value = None
     if value is None:
-        problems.append(Problem(name, f"must be {what} such as {example}, not {_show(raw)}"))
+        problems.append(Problem((name,), f"must be {what} such as {example}, not {_show(raw)}"))
         return None
     if not low <= value <= high:
-        problems.append(Problem(name, f"{_show(raw)} is outside the dates this guideline "
+        problems.append(Problem((name,), f"{_show(raw)} is outside the dates this guideline "
                                       "takes (1900 to 2200)"))
         return None
     return value
@@ -218,7 +234,7 @@ def _members(name: str, values: tuple[str, ...], raw: object,
     """The values of a set input (a JSON list of distinct declared values), or None with the
     problem. The generated evaluator's runtime states the same check in the same words."""
     if not isinstance(raw, list):
-        problems.append(Problem(name, f"must be a list of values among {', '.join(values)}, "
+        problems.append(Problem((name,), f"must be a list of values among {', '.join(values)}, "
                                       f"not {_show(raw)}"))
         return None
     seen: set[str] = set()
@@ -226,11 +242,11 @@ def _members(name: str, values: tuple[str, ...], raw: object,
         if not isinstance(x, str) or x not in values:
             near = did_you_mean(x, values) if isinstance(x, str) else None
             hint = f" (did you mean `{near}`?)" if near else ""
-            problems.append(Problem(name, f"lists {_show(x)}, which is not one of "
+            problems.append(Problem((name,), f"lists {_show(x)}, which is not one of "
                                           f"{', '.join(values)}{hint}"))
             return None
         if x in seen:
-            problems.append(Problem(name, f"lists {_show(x)} twice"))
+            problems.append(Problem((name,), f"lists {_show(x)} twice"))
             return None
         seen.add(x)
     return frozenset(seen)
@@ -389,6 +405,7 @@ class Outcome:
 
     guideline: str
     version: str
+    status: str
     source_sha256: str
     recommendations: tuple[Recommendation, ...]
     cautions: tuple[dict[str, object], ...]
@@ -421,6 +438,7 @@ class Outcome:
         d: dict[str, object] = {
             "guideline": self.guideline,
             "version": self.version,
+            "status": self.status,
             "source_sha256": self.source_sha256,
             "recommendations": [r.to_dict() for r in self.recommendations],
             "cautions": [dict(c) for c in self.cautions],
@@ -576,9 +594,10 @@ def evaluate_values(model: m.Model, values: Mapping[str, m.Value]) -> Outcome:
         if evaluate_expr(c.condition.expr, values, recommended) is True
     )
     meta = model.meta
-    return Outcome(meta.id, meta.version, model.source_sha256, tuple(run.recs.values()),
-                   cautions, tuple(run.notes), tuple(run.path), tuple(run.pending),
-                   tuple(run.stuck), tuple(run.branches), scores(model, values))
+    return Outcome(meta.id, meta.version, meta.status, model.source_sha256,
+                   tuple(run.recs.values()), cautions, tuple(run.notes), tuple(run.path),
+                   tuple(run.pending), tuple(run.stuck), tuple(run.branches),
+                   scores(model, values))
 
 
 def scores(model: m.Model, values: Mapping[str, m.Value]) -> tuple[dict[str, object], ...]:

@@ -429,6 +429,16 @@ class Assumption:
     inputs: tuple[str, ...]
     span: Span = field(compare=False, repr=False)
 
+    @property
+    def message(self) -> str:
+        """What a patient who breaks it is told, in clinical words."""
+        return f"do not fit the guideline's assumption: {self.text or self.condition.words}"
+
+    @property
+    def rule(self) -> str:
+        """The assumption as the guideline writes it."""
+        return f"assume {self.condition.text}"
+
 
 @dataclass(frozen=True, slots=True)
 class Let:

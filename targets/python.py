@@ -37,6 +37,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import NamedTuple, assert_never
 
+from compiler import GUIDEC_VERSION
 from compiler import model as m
 from dsl.files import write_text
 from targets import BuildRequest, Emitted
@@ -1206,14 +1207,17 @@ class _Module:
             return []
         head = ['    """Evaluate one patient (decoded JSON: input name -> value).',
                 "",
-                "    Raises InvalidPatient listing every problem when the patient is not valid.",
-                '    """']
+                "    Raises InvalidPatient listing every problem when the patient is not valid;",
+                "    with ``approved_only``, NotApproved unless the committee approved the logic.",
+                '    """',
+                '    if approved_only and STATUS != "approved":',
+                "        raise NotApproved(GUIDELINE, VERSION, STATUS)"]
         used = set(re.findall(r"[A-Za-z_]\w*", "\n".join([*let_lines, *closures, *body,
                                                             *caution_lines])))
         unpack = self._unpack(used)
         setup = ["    recs: list[Recommendation] = []",
                  "    notes: list[Note] = []",
-                 "    path: list[str] = []"]
+                 "    path: list[NodeId] = []"]
         if self.uses_pending:
             setup.append("    pending: list[Pending] = []")
         for n in sorted(self.node_flags, key=self.node_flag):
@@ -1221,12 +1225,14 @@ class _Module:
         for a in sorted(self.action_flags, key=self.action_flag):
             setup.append(f"    {self.action_flag(a)} = False")
         result = Call("Result", (
-            Raw("GUIDELINE"), Raw("VERSION"), Raw("SOURCE_SHA256"), Raw("tuple(recs)"),
+            Raw("GUIDELINE"), Raw("VERSION"), Raw("STATUS"), Raw("SOURCE_SHA256"),
+            Raw("tuple(recs)"),
             Raw("tuple(cautions)" if model.cautions else "()"), Raw("tuple(notes)"),
             Raw("tuple(path)"), Raw("tuple(pending)" if self.uses_pending else "()"),
             *([Raw("scores")] if score_lines else [])))
         return [
-            "def evaluate(patient: Mapping[str, object]) -> Result:",
+            "def evaluate(patient: Mapping[str, object], *, approved_only: bool = False"
+            ") -> Result:",
             *head, *unpack, *let_lines, *setup, *closures, *body, *caution_lines,
             *score_lines, *layout(result, 4, "return "),
         ]
@@ -1241,6 +1247,47 @@ class _Module:
         if width(one) <= WIDTH:
             return [one]
         return ["    (", *fill([f"{n}," for n in names], 8), "    ) = _read(patient)"]
+
+    # -- the guideline's names and its patient, as types
+    def type_aliases(self) -> list[str]:
+        """``ActionId``, ``NodeId``, ... as Literal types of the guideline's own names (``str``
+        where there are none), so that a consumer's type checker catches a misspelt id."""
+        model = self.m
+        out = ["# " + "-" * 75 + " names as types", ""]
+        for alias, names, what in (
+                ("ActionId", list(model.actions), "an action"),
+                ("NodeId", list(model.pathway.nodes), "a step, decision or end of the pathway"),
+                ("InputName", list(model.inputs), "an input (a key of a patient)"),
+                ("ReferenceId", list(model.references), "a reference"),
+                ("CautionId", [c.id for c in model.cautions], "a caution")):
+            out.append(f"#: The id of {what}.")
+            out.extend(_literal(alias, names))
+        return out
+
+    def patient_type(self) -> list[str]:
+        """``Patient``: a TypedDict of the inputs (the required ones ``Required``), each with
+        the JSON type a patient gives it in."""
+        out = ["# " + "-" * 67 + " the patient as a type", "", "",
+               "class Quantity(TypedDict):",
+               '    """A value with its unit, e.g. ``{"value": 90, "unit": "mg/dL"}``."""', "",
+               "    value: float",
+               "    unit: str", "", "",
+               ]
+        fields = []
+        for inp in self.m.inputs.values():
+            t = _json_type(inp)
+            fields.append((inp.name, f"NotRequired[{t} | None]" if inp.may_be_absent
+                           else f"Required[{t}]"))
+        doc = '    """A patient as the JSON object `evaluate` takes (decoded): input -> value."""'
+        if all(n.isidentifier() and not keyword.iskeyword(n) for n, _ in fields):
+            out += ["class Patient(TypedDict, total=False):", doc, ""]
+            out += [f"    {n}: {t}" for n, t in fields] or ["    pass"]
+        else:
+            # An input named like a Python keyword (`class`, `from`) needs the call syntax.
+            out.append('Patient = TypedDict("Patient", {')
+            out += [line for n, t in fields for line in fill([f"{py_str(n)}: {t},"], 4)]
+            out.append("}, total=False)")
+        return out
 
     # -- validation
     def _py_type(self, inp: m.Input) -> str:
@@ -1265,7 +1312,7 @@ class _Module:
             extra: tuple[object, ...] = ()  # the fields left at their defaults are not written
             if inp.ucum is not None:
                 extra = (inp.low_open, inp.high_open, _default_lit(inp),
-                         tuple((code, Raw(_frac_code(f).text)) for code, f
+                         tuple((code, _frac_lit(f)) for code, f
                                in inp.accepted_units()), inp.unit or inp.ucum)
             elif inp.default is not None:
                 extra = (inp.low_open, inp.high_open, _default_lit(inp))
@@ -1387,10 +1434,7 @@ class _Module:
                 if n in read:
                     lines.append(f"    {self.local[n]} = values[{i}]")
             for i, a in enumerate(model.assumptions):
-                what = a.text or a.condition.text
-                problem = Call("Problem", (", ".join(a.inputs),
-                                           f"breaks the assumption `{a.condition.text}` "
-                                           f"({what})"))
+                problem = Call("Problem", (a.inputs, a.message, a.rule))
                 const = self.const(("assume", i), f"_BROKEN_{i + 1}", problem)
                 lines.append(comment(f"line {a.span.line}: assume {a.condition.text}", 4))
                 f = self.ex.tri(a.condition.expr).f
@@ -1438,14 +1482,26 @@ class _Module:
         if self.uses_isfinite:
             imports.append("from math import isfinite")
         imports.append("from types import MappingProxyType")
-        imports.append("from typing import Any, Final, NamedTuple")
-        public = ["BANNER", "DISCLAIMER", "GUIDELINE", "REFERENCES", "SOURCE", "SOURCE_SHA256",
-                  "VERSION", "Caution", "InvalidPatient", "Note", "Pending", "Problem",
-                  "Recommendation", "Reference", "Result", "Stuck", "evaluate"]
+        imports.append("from typing import Any, Final, Literal, NamedTuple, NotRequired, "
+                       "Required, TypedDict")
+        public = ["ACTIONS", "BANNER", "DISCLAIMER", "GUIDELINE", "GUIDEC_VERSION", "INPUTS",
+                  "NODES", "REFERENCES", "SOURCE", "SOURCE_SHA256", "STATUS", "UPDATED",
+                  "VERSION", "ActionId", "ActionInfo", "Caution", "CautionId", "Certainty",
+                  "Direction", "Grading", "InputInfo", "InputName", "InvalidPatient", "Kind",
+                  "NodeId", "Note", "NotApproved", "Patient", "Pending", "Problem", "Quantity",
+                  "Recommendation", "Reference", "ReferenceId", "Result", "Status", "Strength",
+                  "Stuck", "evaluate"]
+        # Sorted as ruff's RUF022 sorts: constants, then classes, then functions.
+        public.sort(key=lambda p: (not p.isupper(), not p[:1].isupper(), p))
         all_lines = ["__all__ = [", *_fill(", ".join(py_str(p) for p in public) + ",", 4), "]"]
         header = [
             *layout(meta.id, 0, "GUIDELINE: Final = "),
             *layout(meta.version, 0, "VERSION: Final = "),
+            "#: The committee's status: a draft's results say so (``Result.status``), and",
+            "#: ``evaluate(patient, approved_only=True)`` refuses logic that is not approved.",
+            *layout(meta.status, 0, "STATUS: Final[Status] = "),
+            *layout(meta.updated, 0, "UPDATED: Final = "),
+            *layout(GUIDEC_VERSION, 0, "GUIDEC_VERSION: Final = "),
             *layout(model.source_sha256, 0, "SOURCE_SHA256: Final = "),
             "#: The source document, its own status banner and its disclaimer, quoted.",
             *layout(meta.source, 0, "SOURCE: Final[str | None] = "),
@@ -1453,10 +1509,30 @@ class _Module:
             *layout(meta.disclaimer, 0, "DISCLAIMER: Final[str | None] = "),
         ]
         refs = ["#: The references recommendations cite, by id.",
-                "REFERENCES: Final[Mapping[str, Reference]] = MappingProxyType({"]
+                "REFERENCES: Final[Mapping[ReferenceId, Reference]] = MappingProxyType({"]
         for r in model.references.values():
             refs += layout(Call("Reference", (r.label, r.title, r.source, r.year, r.url)), 4,
                            f"{py_str(r.id)}: ", ",")
+        refs.append("})")
+        refs += ["", "#: The guideline's actions as declared, by id.",
+                 "ACTIONS: Final[Mapping[ActionId, ActionInfo]] = MappingProxyType({"]
+        for a in model.actions.values():
+            refs += layout(Call("ActionInfo", (
+                a.text, a.short, a.detail, a.kind, a.strength, a.direction, a.certainty,
+                a.grading, a.citations)), 4, f"{py_str(a.id)}: ", ",")
+        refs.append("})")
+        refs += ["", "#: The guideline's inputs (the keys of a patient), by name.",
+                 "INPUTS: Final[Mapping[InputName, InputInfo]] = MappingProxyType({"]
+        for i in model.inputs.values():
+            refs += layout(Call("InputInfo", (
+                i.label, i.kind, i.unit, i.values, i.may_be_absent)), 4, f"{py_str(i.name)}: ",
+                ",")
+        refs.append("})")
+        refs += ["", "#: The pathway's steps, decisions and ends, by id: their titles.",
+                 "NODES: Final[Mapping[NodeId, str]] = MappingProxyType({"]
+        for n in model.pathway.nodes.values():
+            title = n.question if isinstance(n, m.Decision) else (n.title or n.id)
+            refs += layout(title, 4, f"{py_str(n.id)}: ", ",")
         refs.append("})")
         names = tuple(model.inputs)
         inputs_part = [
@@ -1475,7 +1551,12 @@ class _Module:
             "",
             *header,
             "",
+            *self.type_aliases(),
+            "",
             runtime_source().rstrip("\n"),
+            "",
+            "",
+            *self.patient_type(),
             "",
             "",
             *refs,
@@ -1559,7 +1640,7 @@ def _unique_keys(pairs: list[tuple[str, object]]) -> dict[str, object]:
         seen: set[str] = set()
         for key, _ in pairs:
             if key in seen:
-                raise InvalidPatient([Problem(_text(key), "appears twice in one object")])
+                raise InvalidPatient([Problem((_text(key),), "appears twice in one object")])
             seen.add(key)
     return out
 
@@ -1572,6 +1653,26 @@ _MAIN = [
     "",
     "    sys.exit(_main(sys.argv[1:]))",
 ]
+
+
+def _literal(alias: str, names: list[str]) -> list[str]:
+    """``alias = Literal["a", "b", ...]`` wrapped at the width, or ``alias = str`` for none."""
+    if not names:
+        return [f"{alias} = str"]
+    one = f"{alias} = Literal[" + ", ".join(py_str(n) for n in names) + "]"
+    if width(one) <= WIDTH:
+        return [one]
+    return [f"{alias} = Literal[", *fill([py_str(n) + "," for n in names], 4), "]"]
+
+
+def _json_type(inp: m.Input) -> str:
+    """The Python type of an input's JSON value (a quantity may come with its unit)."""
+    if inp.kind in ("enum", "set"):
+        values = "Literal[" + ", ".join(py_str(v) for v in inp.values) + "]"
+        return values if inp.kind == "enum" else f"list[{values}]"
+    base = {"boolean": "bool", "integer": "int", "number": "float", "date": "str",
+            "datetime": "str"}[inp.kind]
+    return f"{base} | Quantity" if inp.ucum is not None else base
 
 
 def _docstring(model: m.Model) -> str:
@@ -1747,6 +1848,7 @@ def result_schema(model: m.Model) -> dict[str, object]:
     schema = obj({
         "guideline": {"const": model.meta.id},
         "version": {"const": model.meta.version},
+        "status": {"const": model.meta.status},
         "source_sha256": {"const": model.source_sha256},
         "recommendations": array(rec),
         "cautions": array(caution),

@@ -14,10 +14,31 @@ import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any, NamedTuple
+from typing import Any, Literal, NamedTuple
+
+# What each generated module defines before the runtime, from its guideline (its own action
+# ids, node ids, ... as Literal types); plain strings stand in for them here.
+ActionId = str
+NodeId = str
+InputName = str
+ReferenceId = str
+CautionId = str
 
 # BEGIN RUNTIME
 # ----------------------------------------------------------------------------- results
+
+#: How strongly an action is recommended: ``strong`` ("use") or ``conditional`` ("consider").
+Strength = Literal["strong", "conditional"]
+#: The kind of an action.
+Kind = Literal["diagnostic", "systemic", "radiotherapy", "intrathecal", "supportive",
+               "referral", "monitoring", "other"]
+#: GRADE: a recommendation for or against; the certainty of the evidence; graded or a good
+#: practice statement.
+Direction = Literal["for", "against"]
+Certainty = Literal["high", "moderate", "low", "very_low"]
+Grading = Literal["graded", "good_practice"]
+#: The committee's status of the guideline: only ``approved`` logic is meant for patients.
+Status = Literal["draft", "under_review", "approved"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,19 +64,19 @@ class Recommendation:
     words (each branch taken, then the condition of the recommendation, if any).
     """
 
-    id: str
+    id: ActionId
     text: str
     detail: str | None
-    kind: str
-    strength: str
-    citations: tuple[str, ...]
-    step: str
+    kind: Kind
+    strength: Strength
+    citations: tuple[ReferenceId, ...]
+    step: NodeId
     because: tuple[str, ...]
     #: GRADE: ``for`` or ``against``; the certainty of the evidence (``high``, ``moderate``,
     #: ``low``, ``very_low``, or None when not stated); ``graded`` or ``good_practice``.
-    direction: str = "for"
-    certainty: str | None = None
-    grading: str = "graded"
+    direction: Direction = "for"
+    certainty: Certainty | None = None
+    grading: Grading = "graded"
 
     def to_dict(self) -> dict[str, object]:
         """JSON form."""
@@ -70,9 +91,9 @@ class Recommendation:
 class Caution:
     """A warning shown with the result because its condition holds for the patient."""
 
-    id: str
+    id: CautionId
     text: str
-    citations: tuple[str, ...]
+    citations: tuple[ReferenceId, ...]
 
     def to_dict(self) -> dict[str, object]:
         """JSON form."""
@@ -83,7 +104,7 @@ class Caution:
 class Note:
     """A committee note on the patient's path (``node`` is the step or decision)."""
 
-    node: str
+    node: NodeId
     text: str
 
     def to_dict(self) -> dict[str, object]:
@@ -95,8 +116,8 @@ class Note:
 class Pending:
     """A decision (or a conditional recommendation of a step) that waits for unknown inputs."""
 
-    decision: str
-    inputs: tuple[str, ...]
+    decision: NodeId
+    inputs: tuple[InputName, ...]
 
     def to_dict(self) -> dict[str, object]:
         """JSON form."""
@@ -140,28 +161,35 @@ class Score:
 
 @dataclass(frozen=True, slots=True)
 class Result:
-    """What the guideline recommends for one patient, and why; ``scores`` holds each points
-    score the guideline defines (none: the key is left out of ``to_dict``)."""
+    """What the guideline recommends for one patient, and why; ``status`` is the guideline's
+    (a draft's result says it is one); ``scores`` holds each points score the guideline
+    defines (none: the key is left out of ``to_dict``)."""
 
     guideline: str
     version: str
+    status: Status
     source_sha256: str
     recommendations: tuple[Recommendation, ...]
     cautions: tuple[Caution, ...]
     notes: tuple[Note, ...]
-    path: tuple[str, ...]
+    path: tuple[NodeId, ...]
     pending: tuple[Pending, ...]
     scores: tuple[Score, ...] = ()
 
     @property
-    def actions(self) -> tuple[str, ...]:
+    def approved(self) -> bool:
+        """Whether the guideline's committee approved the logic that made this result."""
+        return self.status == "approved"
+
+    @property
+    def actions(self) -> tuple[ActionId, ...]:
         """The recommended action ids, in order."""
         return tuple(r.id for r in self.recommendations)
 
     @property
-    def pending_inputs(self) -> tuple[str, ...]:
+    def pending_inputs(self) -> tuple[InputName, ...]:
         """Every input that some pending decision waits for, in order."""
-        out: list[str] = []
+        out: list[InputName] = []
         for p in self.pending:
             out.extend(i for i in p.inputs if i not in out)
         return tuple(out)
@@ -171,6 +199,7 @@ class Result:
         d: dict[str, object] = {
             "guideline": self.guideline,
             "version": self.version,
+            "status": self.status,
             "source_sha256": self.source_sha256,
             "recommendations": [r.to_dict() for r in self.recommendations],
             "cautions": [c.to_dict() for c in self.cautions],
@@ -183,15 +212,61 @@ class Result:
         return d
 
 
+@dataclass(frozen=True, slots=True)
+class ActionInfo:
+    """An action of the guideline as declared: ``short`` is its wording for print."""
+
+    text: str
+    short: str | None
+    detail: str | None
+    kind: Kind
+    strength: Strength
+    direction: Direction
+    certainty: Certainty | None
+    grading: Grading
+    citations: tuple[ReferenceId, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class InputInfo:
+    """An input of the guideline: its label, its type (``boolean``, ``integer``, ``number``,
+    ``enum``, ``set``, ``date`` or ``datetime``), its unit, its values (an enum's or a set's)
+    and whether a patient may leave it out."""
+
+    label: str
+    type: Literal["boolean", "integer", "number", "enum", "set", "date", "datetime"]
+    unit: str | None
+    values: tuple[str, ...]
+    optional: bool
+
+
 # ----------------------------------------------------------------------------- errors
 
 
 @dataclass(frozen=True, slots=True)
 class Problem:
-    """One thing wrong with a patient: the key it concerns and what is wrong."""
+    """One thing wrong with a patient: the keys it concerns (one; none for the patient as a
+    whole; several for a broken assumption), what is wrong in clinical words, and for a
+    broken assumption the guideline's own wording of it (``rule``)."""
 
-    key: str
+    keys: tuple[str, ...]
     message: str
+    rule: str | None = None
+
+    @property
+    def key(self) -> str:
+        """The keys as one text (``(patient)`` for the patient as a whole)."""
+        return ", ".join(self.keys) if self.keys else "(patient)"
+
+    @property
+    def pointers(self) -> tuple[str, ...]:
+        """A JSON pointer (RFC 6901) to each key, for a form to mark its fields."""
+        return tuple("/" + k.replace("~", "~0").replace("/", "~1") for k in self.keys) or ("",)
+
+    def to_dict(self) -> dict[str, object]:
+        """JSON form."""
+        return {"keys": list(self.keys), "pointers": list(self.pointers),
+                "message": self.message, "rule": self.rule}
 
     def __str__(self) -> str:
         return f"{self.key}: {self.message}"
@@ -203,6 +278,15 @@ class InvalidPatient(ValueError):
     def __init__(self, problems: Iterable[Problem]) -> None:
         self.problems = tuple(problems)
         super().__init__("; ".join(str(p) for p in self.problems))
+
+
+class NotApproved(RuntimeError):
+    """``evaluate(patient, approved_only=True)`` on logic the committee has not approved."""
+
+    def __init__(self, guideline: str, version: str, status: str) -> None:
+        self.status = status
+        super().__init__(f"{guideline} {version} is {status.replace('_', ' ')}, not approved: "
+                         "its logic is not meant for patients (approved_only=True)")
 
 
 class Stuck(RuntimeError):
@@ -311,7 +395,7 @@ def _quantity(name: str, raw: Mapping[object, object], accepted: tuple[tuple[str
     """A value given with its unit (``{"value": 90, "unit": "mg/dL"}``) in the input's unit,
     rounded to the nearest double as any JSON number is, or None with the problem."""
     if set(raw) != {"value", "unit"}:
-        problems.append(Problem(name, f'a value with a unit is {{"value": N, "unit": "{unit}"}}'
+        problems.append(Problem((name,), f'a value with a unit is {{"value": N, "unit": "{unit}"}}'
                                       f", not {_show(raw)}"))
         return None
     given = raw["unit"]
@@ -319,13 +403,13 @@ def _quantity(name: str, raw: Mapping[object, object], accepted: tuple[tuple[str
     if not isinstance(given, str) or given not in factors:
         near = _did_you_mean(given, factors) if isinstance(given, str) else None
         hint = f" (did you mean `{near}`?)" if near else ""
-        problems.append(Problem(name, f"has the unit {_show(given)}, which does not convert to "
+        problems.append(Problem((name,), f"has the unit {_show(given)}, which does not convert to "
                                       f"{unit}{hint}"))
         return None
     value = raw["value"]
     if isinstance(value, bool) or not isinstance(value, int | float) or (
             isinstance(value, float) and not math.isfinite(value)):
-        problems.append(Problem(name, f"must be a number in {given}, not {_show(value)}"))
+        problems.append(Problem((name,), f"must be a number in {given}, not {_show(value)}"))
         return None
     exact = (Fraction(repr(value)) if isinstance(value, float) else Fraction(value)) * \
         factors[given]
@@ -354,10 +438,10 @@ def _moment(name: str, with_time: bool, raw: object, low: Fraction, high: Fracti
         except ValueError:
             value = None
     if value is None:
-        problems.append(Problem(name, f"must be {what} such as {example}, not {_show(raw)}"))
+        problems.append(Problem((name,), f"must be {what} such as {example}, not {_show(raw)}"))
         return None
     if not low <= value <= high:
-        problems.append(Problem(name, f"{_show(raw)} is outside the dates this guideline "
+        problems.append(Problem((name,), f"{_show(raw)} is outside the dates this guideline "
                                       "takes (1900 to 2200)"))
         return None
     return value
@@ -368,7 +452,7 @@ def _members(name: str, values: tuple[str, ...], raw: object,
     """The values of a set input (a JSON list of distinct declared values), or None with the
     problem."""
     if not isinstance(raw, list):
-        problems.append(Problem(name, f"must be a list of values among {', '.join(values)}, "
+        problems.append(Problem((name,), f"must be a list of values among {', '.join(values)}, "
                                       f"not {_show(raw)}"))
         return None
     seen: set[str] = set()
@@ -376,11 +460,11 @@ def _members(name: str, values: tuple[str, ...], raw: object,
         if not isinstance(x, str) or x not in values:
             near = _did_you_mean(x, values) if isinstance(x, str) else None
             hint = f" (did you mean `{near}`?)" if near else ""
-            problems.append(Problem(name, f"lists {_show(x)}, which is not one of "
+            problems.append(Problem((name,), f"lists {_show(x)}, which is not one of "
                                           f"{', '.join(values)}{hint}"))
             return None
         if x in seen:
-            problems.append(Problem(name, f"lists {_show(x)} twice"))
+            problems.append(Problem((name,), f"lists {_show(x)} twice"))
             return None
         seen.add(x)
     return frozenset(seen)
@@ -392,7 +476,7 @@ def _convert(spec: _Spec, raw: object, problems: list[Problem]) -> object:
     if spec.kind == "boolean":
         if isinstance(raw, bool):
             return raw
-        problems.append(Problem(name, f"must be true or false, not {_show(raw)}"))
+        problems.append(Problem((name,), f"must be true or false, not {_show(raw)}"))
         return None
     if spec.kind == "set":
         return _members(name, spec.values, raw, problems)
@@ -404,10 +488,10 @@ def _convert(spec: _Spec, raw: object, problems: list[Problem]) -> object:
             return spec.values[spec.values.index(raw)]
         near = _did_you_mean(raw, spec.values) if isinstance(raw, str) else None
         hint = f" (did you mean `{near}`?)" if near else ""
-        problems.append(Problem(name, f"must be {spec.words}, not {_show(raw)}{hint}"))
+        problems.append(Problem((name,), f"must be {spec.words}, not {_show(raw)}{hint}"))
         return None
     if isinstance(raw, float) and not math.isfinite(raw):
-        problems.append(Problem(name, "must be a finite number, not NaN or infinity"))
+        problems.append(Problem((name,), "must be a finite number, not NaN or infinity"))
         return None
     converted = None
     if isinstance(raw, Mapping) and spec.units:
@@ -415,21 +499,21 @@ def _convert(spec: _Spec, raw: object, problems: list[Problem]) -> object:
         if converted is None:
             return None
     elif isinstance(raw, bool) or not isinstance(raw, int | float):
-        problems.append(Problem(name, f"must be {spec.words}, not {_show(raw)}"))
+        problems.append(Problem((name,), f"must be {spec.words}, not {_show(raw)}"))
         return None
     value = _exact(raw) if converted is None else converted  # type: ignore[arg-type]
     shown = _show(raw) if converted is None else \
         f"{_show(raw['value'])} {raw['unit']}"  # type: ignore[index]
     if spec.kind == "integer" and value.denominator != 1:
-        problems.append(Problem(name, f"must be an integer, not {shown}"))
+        problems.append(Problem((name,), f"must be an integer, not {shown}"))
         return None
     if (spec.low is not None and (value < spec.low or (spec.low_open and value == spec.low))) \
             or (spec.high is not None and (value > spec.high or (spec.high_open
                                                                  and value == spec.high))):
-        problems.append(Problem(name, f"{shown} is out of range ({spec.range_text})"))
+        problems.append(Problem((name,), f"{shown} is out of range ({spec.range_text})"))
         return None
     if spec.step is not None and (value - (spec.low or 0)) % spec.step != 0:
-        problems.append(Problem(name, f"{shown} is not a multiple of {spec.step_text}"))
+        problems.append(Problem((name,), f"{shown} is not a multiple of {spec.step_text}"))
         return None
     if spec.kind == "integer":
         return int(value)
@@ -443,13 +527,13 @@ def _convert_all(patient: object, specs: tuple[_Spec, ...],
                  names: frozenset[str]) -> list[Any]:
     """Every value of a patient in input order, or InvalidPatient listing every problem."""
     if not isinstance(patient, Mapping):
-        raise InvalidPatient([Problem("(patient)", "a patient is a JSON object of inputs")])
+        raise InvalidPatient([Problem((), "a patient is a JSON object of inputs")])
     problems: list[Problem] = []
     for key in patient:
         if key not in names:
             near = _did_you_mean(str(key), names)
             hint = f" (did you mean `{near}`?)" if near else ""
-            problems.append(Problem(_text(str(key)), f"is not an input of this guideline{hint}"))
+            problems.append(Problem((_text(str(key)),), f"is not an input of this guideline{hint}"))
     values: list[Any] = []
     for spec in specs:
         raw = patient.get(spec.name)
@@ -460,7 +544,7 @@ def _convert_all(patient: object, specs: tuple[_Spec, ...],
             if not spec.optional:
                 why = "is required but missing" if spec.name not in patient else \
                     "is required and cannot be null"
-                problems.append(Problem(spec.name, why))
+                problems.append(Problem((spec.name,), why))
             values.append(None)
             continue
         values.append(_convert(spec, raw, problems))
@@ -469,9 +553,9 @@ def _convert_all(patient: object, specs: tuple[_Spec, ...],
     return values
 
 
-def _unknown(*groups: Iterable[tuple[str, object]]) -> tuple[str, ...]:
+def _unknown(*groups: Iterable[tuple[InputName, object]]) -> tuple[InputName, ...]:
     """The names among ``(name, value)`` pairs whose value is unknown, each once, in order."""
-    out: list[str] = []
+    out: list[InputName] = []
     for reads in groups:
         for name, value in reads:
             if value is None and name not in out:

@@ -232,8 +232,8 @@ def test_a_witness_the_interpreter_does_not_confirm_is_e511(
 
     def unstuck(model: m.Model, values: Mapping[str, m.Value]) -> Outcome:
         o = real(model, values)
-        return Outcome(o.guideline, o.version, o.source_sha256, o.recommendations, o.cautions,
-                       o.notes, o.path, o.pending, ())
+        return Outcome(o.guideline, o.version, o.status, o.source_sha256, o.recommendations,
+                       o.cautions, o.notes, o.path, o.pending, ())
 
     monkeypatch.setattr(engine, "evaluate_values", unstuck)
     model = analysis.model_of((FIXTURES / "overlap.guide").read_text(), "overlap.guide")

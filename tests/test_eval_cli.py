@@ -94,7 +94,8 @@ def test_invalid_patient_lists_every_problem(tmp_path: Path) -> None:
     assert r.exit_code == 2
     start = r.output.index("{")
     invalid = json.loads(r.output[start:r.output.rindex("}") + 1])["invalid"]
-    assert {"key": "kps", "message": "75 is not a multiple of 10"} in invalid
+    assert {"key": "kps", "keys": ["kps"], "pointers": ["/kps"],
+            "message": "75 is not a multiple of 10", "rule": None} in invalid
 
 
 @pytest.mark.parametrize("text,where", [
@@ -180,7 +181,8 @@ def test_cohort_to_file(tmp_path: Path) -> None:
     assert results[2] == it.evaluate(model, patients[1]).to_dict()
     assert results[3] == it.evaluate(model, patients[2]).to_dict()
     assert results[4] == {"line": 6, "invalid": [
-        {"key": "kps", "message": "75 is not a multiple of 10"}]}
+        {"key": "kps", "keys": ["kps"], "pointers": ["/kps"],
+         "message": "75 is not a multiple of 10", "rule": None}]}
     assert "cohort.jsonl:2: (line): malformed JSON" in r.output
     assert "cohort.jsonl:6: kps: 75 is not a multiple of 10" in r.output
     assert "5 patients: 3 evaluated, 2 invalid" in r.output

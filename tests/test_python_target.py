@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 
+from compiler import GUIDEC_VERSION
 from compiler import interpreter as it
 from compiler import model as m
 from compiler.pipeline import check_file
@@ -167,8 +168,8 @@ def test_result_api_and_constants() -> None:
     with pytest.raises(dataclasses.FrozenInstanceError):
         result.path = ()
     assert [f.name for f in dataclasses.fields(result)] == [
-        "guideline", "version", "source_sha256", "recommendations", "cautions", "notes",
-        "path", "pending", "scores"]
+        "guideline", "version", "status", "source_sha256", "recommendations", "cautions",
+        "notes", "path", "pending", "scores"]
     rec = result.recommendations[0]
     assert [f.name for f in dataclasses.fields(rec)] == [
         "id", "text", "detail", "kind", "strength", "citations", "step", "because", "direction",
@@ -178,9 +179,12 @@ def test_result_api_and_constants() -> None:
     assert mod.evaluate(frail).recommendations[0] is mod.evaluate(frail).recommendations[0]
     assert result.actions == ("egfr_tki", "intrathecal_methotrexate", "ommaya_reservoir",
                               "neurological_monitoring")
-    assert list(result.to_dict()) == ["guideline", "version", "source_sha256",
+    assert list(result.to_dict()) == ["guideline", "version", "status", "source_sha256",
                                       "recommendations", "cautions", "notes", "path", "pending"]
     assert issubclass(mod.InvalidPatient, ValueError)
+    # The module's metadata agrees with the model (every guideline: test_metadata_*).
+    assert (mod.STATUS, result.status, result.approved) == ("approved", "approved", True)
+    assert mod.GUIDEC_VERSION == GUIDEC_VERSION
 
 
 CLEAN = [FLAGSHIP, *sorted(p for p in FIXTURES.glob("*.guide") if p.stem != "stuck")]
@@ -378,8 +382,8 @@ def test_patient_schema() -> None:
 def test_result_schema_describes_to_dict() -> None:
     model = model_of(FLAGSHIP)
     s: Any = result_schema(model)
-    assert s["required"] == ["guideline", "version", "source_sha256", "recommendations",
-                             "cautions", "notes", "path", "pending"]
+    assert s["required"] == ["guideline", "version", "status", "source_sha256",
+                             "recommendations", "cautions", "notes", "path", "pending"]
     d = module_of(FLAGSHIP).evaluate(fit()).to_dict()
     assert set(d) == set(s["properties"])
     rec = s["properties"]["recommendations"]["items"]
