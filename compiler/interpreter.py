@@ -26,6 +26,7 @@ from fractions import Fraction
 from typing import assert_never
 
 from compiler import model as m
+from compiler import units
 from dsl.diagnostics import did_you_mean
 
 Tri = bool | None
@@ -202,23 +203,9 @@ def _moment(name: str, with_time: bool, raw: object, low: Fraction, high: Fracti
             problems: list[Problem]) -> int | None:
     """A date (days since 1970-01-01) or a date and time (seconds, UTC when an offset is
     given) from its ISO 8601 text, or None with the problem."""
-    import datetime as dt
-
     example = "2026-12-04T14:30" if with_time else "2026-12-04"
     what = "a date and time" if with_time else "a date"
-    value = None
-    if isinstance(raw, str) and ("T" in raw) == with_time and (with_time or len(raw) == 10):
-        try:
-            if with_time:
-                when = dt.datetime.fromisoformat(raw)
-                if when.tzinfo is not None:
-                    when = when.astimezone(dt.UTC).replace(tzinfo=None)
-                delta = when - dt.datetime(1970, 1, 1)
-                value = delta.days * 86400 + delta.seconds
-            else:
-                value = dt.date.fromisoformat(raw).toordinal() - 719163
-        except ValueError:
-            value = None
+    value = units.moment(raw, with_time) if isinstance(raw, str) else None
     if value is None:
         problems.append(Problem((name,), f"must be {what} such as {example}, not {_show(raw)}"))
         return None

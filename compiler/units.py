@@ -9,6 +9,7 @@ on the substance (glucose mmol/L to mg/dL) is declared on the input instead (`co
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -126,18 +127,22 @@ DAY_SECONDS = 86400
 ELAPSED = {"minutes": ("min", 60), "hours": ("h", 3600), "days": ("d", 86400)}
 
 
+#: The ISO 8601 forms a date (False) and a date and time (True) take: `2026-12-04`;
+#: `2026-12-04T14:30`, seconds (with a fraction) and a UTC offset (`Z`, `+01:00`) allowed.
+ISO_FORMS = {False: r"\d{4}-\d{2}-\d{2}",
+             True: r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})?"}
+
+
 def moment(text: str, with_time: bool) -> int | None:
     """The number a date (days) or date and time (seconds) stands for, or None when the text
     is not one (ISO 8601: `2026-12-04`, `2026-12-04T14:30`, seconds and an offset allowed)."""
     import datetime as dt
 
+    if not re.fullmatch(ISO_FORMS[with_time], text):
+        return None
     try:
         if not with_time:
-            if "T" in text or len(text) != 10:
-                return None
             return dt.date.fromisoformat(text).toordinal() - dt.date(1970, 1, 1).toordinal()
-        if "T" not in text:
-            return None
         when = dt.datetime.fromisoformat(text)
     except ValueError:
         return None

@@ -66,6 +66,7 @@ from targets.pyformat import (
     statement,
     width,
 )
+from targets.schema_rules import assumption_rules, moment_pattern
 
 #: Unrolled straight-line code that a shared node may add before it becomes a function.
 SHARE_THRESHOLD = 60
@@ -1475,6 +1476,7 @@ class _Module:
             "",
             "import difflib",
             "import math",
+            "import re",
             "from collections.abc import Iterable, Mapping",
             "from dataclasses import dataclass",
             "from fractions import Fraction",
@@ -1744,7 +1746,8 @@ def _json_num(v: Fraction) -> int | float:
 
 def patient_schema(model: m.Model) -> dict[str, object]:
     """JSON Schema 2020-12 of a patient: required keys, types, enums, ranges, integer steps;
-    optional inputs are nullable; no other keys."""
+    optional inputs are nullable; no other keys; and every assumption JSON Schema can state
+    (:mod:`targets.schema_rules`), the others named in ``$comment``."""
     props: dict[str, object] = {}
     for inp in model.inputs.values():
         p: dict[str, object] = {"title": inp.label}
@@ -1755,7 +1758,7 @@ def patient_schema(model: m.Model) -> dict[str, object]:
             p["enum"] = [*inp.values, None] if inp.may_be_absent else list(inp.values)
         elif inp.kind in ("date", "datetime"):
             p["type"] = ["string", "null"] if inp.may_be_absent else "string"
-            p["format"] = "date-time" if inp.kind == "datetime" else "date"
+            p["pattern"] = moment_pattern(inp.kind == "datetime")
         elif inp.kind == "set":
             p["type"] = ["array", "null"] if inp.may_be_absent else "array"
             p["items"] = {"type": "string", "enum": list(inp.values)}
@@ -1786,7 +1789,8 @@ def patient_schema(model: m.Model) -> dict[str, object]:
                 given = {"type": "object", "properties": {
                     "value": {"type": "number"},
                     "unit": {"enum": [code for code, _ in inp.accepted_units()]}},
-                    "required": ["value", "unit"], "additionalProperties": False}
+                    "required": ["value", "unit"], "additionalProperties": False,
+                    "$comment": "the evaluator checks the range after converting the unit"}
                 plain = {k: v for k, v in p.items() if k not in ("title", "description")}
                 p = {"title": inp.label, "description": p["description"],
                      "anyOf": [plain, given]}
@@ -1805,9 +1809,13 @@ def patient_schema(model: m.Model) -> dict[str, object]:
         "required": [n for n, i in model.inputs.items() if not i.may_be_absent],
         "additionalProperties": False,
     }
-    if model.assumptions:
-        schema["$comment"] = "Also assumed (checked by the evaluator): " + "; ".join(
-            f"{a.condition.text}" + (f" ({a.text})" if a.text else "") for a in model.assumptions)
+    rules, left = assumption_rules(model)
+    if rules:
+        schema["allOf"] = rules
+    if left:
+        # Beyond JSON Schema (two numbers or dates compared, a value converted from its unit).
+        schema["$comment"] = "Also assumed (checked by the evaluator only): " + "; ".join(
+            f"{a.condition.text}" + (f" ({a.text})" if a.text else "") for a in left)
     return schema
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import difflib
 import math
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from fractions import Fraction
@@ -416,6 +417,12 @@ def _quantity(name: str, raw: Mapping[object, object], accepted: tuple[tuple[str
     return exact if exact.denominator == 1 else Fraction(repr(float(exact)))
 
 
+#: The ISO 8601 forms a date and a date and time take (``compiler.units.ISO_FORMS``).
+_ISO_RE = {False: re.compile(r"\d{4}-\d{2}-\d{2}"),
+           True: re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?"
+                            r"(Z|[+-]\d{2}:\d{2})?")}
+
+
 def _moment(name: str, with_time: bool, raw: object, low: Fraction, high: Fraction,
             problems: list[Problem]) -> int | None:
     """A date (days since 1970-01-01) or a date and time (seconds, UTC when an offset is
@@ -425,7 +432,7 @@ def _moment(name: str, with_time: bool, raw: object, low: Fraction, high: Fracti
     example = "2026-12-04T14:30" if with_time else "2026-12-04"
     what = "a date and time" if with_time else "a date"
     value = None
-    if isinstance(raw, str) and ("T" in raw) == with_time and (with_time or len(raw) == 10):
+    if isinstance(raw, str) and _ISO_RE[with_time].fullmatch(raw):
         try:
             if with_time:
                 when = dt.datetime.fromisoformat(raw)

@@ -75,3 +75,15 @@ def test_the_patient_schema_takes_a_value_with_its_unit() -> None:
     assert given["required"] == ["value", "unit"]
     assert {"mg/dL", "g/L", "mmol/L"} <= set(given["properties"]["unit"]["enum"])
     assert "kg" not in given["properties"]["unit"]["enum"]
+
+
+def test_the_generated_runtime_takes_the_same_iso_forms() -> None:
+    """The evaluator module (standard library only) carries its own copy of the forms."""
+    from targets import python_runtime
+
+    assert {k: v.pattern for k, v in python_runtime._ISO_RE.items()} == units.ISO_FORMS
+    for text, timed, ok in [("2026-12-04", False, True), ("2026-W49-5", False, False),
+                            ("20261204", False, False), ("2026-12-04T10", True, False),
+                            ("2026-12-04T10:30Z", True, True),
+                            ("2026-12-04T10:30:15.5+01:00", True, True)]:
+        assert (units.moment(text, timed) is not None) == ok, text
