@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import click
 
 from cli.main import EXIT_ENV, EXIT_FINDINGS, EXIT_OK, EXIT_USAGE
-from targets import MODULES
+from targets import DEFAULT_FORMATS, MODULES
 
 if TYPE_CHECKING:
     from targets import Emitted
@@ -23,7 +23,8 @@ TARGETS = tuple(MODULES)
 @click.option("-o", "--output", "outdir", required=True, type=click.Path(file_okay=False),
               help="Directory to write into (created if missing).")
 @click.option("-t", "--target", "targets", multiple=True, type=click.Choice(TARGETS),
-              help="A target to build; repeat for several. Default: every target.")
+              help="A target to build; repeat for several. Default: every target but "
+                   "package (an installable project, written into DIR).")
 @click.option("--paper", type=click.Choice(["a4", "letter", "a3", "tabloid"]), default="a4",
               show_default=True,
               help="Paper size of the flowchart PDF and the handout's print stylesheet "
@@ -55,7 +56,7 @@ def build(file: str, outdir: str, targets: tuple[str, ...], paper: str,
         click.echo(f"error: {file} has errors; nothing was built", err=True)
         sys.exit(EXIT_FINDINGS)
     model = result.model
-    formats = set(targets) if targets else set(TARGETS)
+    formats = set(targets) if targets else set(DEFAULT_FORMATS)
     available = target_modules.available(formats)
     for f in sorted(formats - available):
         click.echo(f"warning: the {f} target is not available in this version", err=True)

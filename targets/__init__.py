@@ -24,16 +24,21 @@ MODULES = {
     "pdf": "targets.dot",
     "png": "targets.dot",
     "html": "targets.html",
+    "package": "targets.package",
 }
+#: What ``guidec build`` writes without ``-t``: every format but the package, which makes
+#: its directory a project of its own.
+DEFAULT_FORMATS = tuple(f for f in MODULES if f != "package")
 #: The order the modules run in: the handout inlines the flowchart's SVG.
-ORDER = ("targets.python", "targets.dot", "targets.html")
+ORDER = ("targets.python", "targets.dot", "targets.html", "targets.package")
 
 
 @dataclass(frozen=True)
 class BuildRequest:
     """What ``guidec build`` asks of the targets.
 
-    ``formats`` are the output formats asked for (python, schema, dot, svg, pdf, png, html);
+    ``formats`` are the output formats asked for (python, schema, dot, svg, pdf, png, html,
+    package);
     ``explicit`` is True when the user named them with ``-t`` (a missing tool is then exit 3,
     otherwise a warning). ``svg`` carries the rendered flowchart to the HTML target.
     """
