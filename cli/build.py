@@ -24,7 +24,7 @@ TARGETS = tuple(MODULES)
               help="Directory to write into (created if missing).")
 @click.option("-t", "--target", "targets", multiple=True, type=click.Choice(TARGETS),
               help="A target to build; repeat for several. Default: every target but "
-                   "package (an installable project, written into DIR).")
+                   "package (an installable project, written into DIR) and sql.")
 @click.option("--paper", type=click.Choice(["a4", "letter", "a3", "tabloid"]), default="a4",
               show_default=True,
               help="Paper size of the flowchart PDF and the handout's print stylesheet "

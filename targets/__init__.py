@@ -25,12 +25,13 @@ MODULES = {
     "png": "targets.dot",
     "html": "targets.html",
     "package": "targets.package",
+    "sql": "targets.sql",
 }
 #: What ``guidec build`` writes without ``-t``: every format but the package, which makes
-#: its directory a project of its own.
-DEFAULT_FORMATS = tuple(f for f in MODULES if f != "package")
+#: its directory a project of its own, and the SQL, for registries (asked for by name).
+DEFAULT_FORMATS = tuple(f for f in MODULES if f not in ("package", "sql"))
 #: The order the modules run in: the handout inlines the flowchart's SVG.
-ORDER = ("targets.python", "targets.dot", "targets.html", "targets.package")
+ORDER = ("targets.python", "targets.dot", "targets.html", "targets.package", "targets.sql")
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,157 @@
+"""The SQL target on DuckDB against the interpreter: the same problems (by key), the same
+recommendations (id, strength, step, in order), pending decisions with their inputs, path and
+stuck decisions, on random patients (invalid ones included) of every guideline it expresses."""
+
+from __future__ import annotations
+
+import math
+import random
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+from click.testing import CliRunner
+
+from cli.main import cli
+from compiler import interpreter as it
+from compiler import model as m
+from compiler.pipeline import check_file
+from targets.sql import Unsupported, generate
+from tests.guides import buildable
+from tests.test_differential import constants, patient
+
+ROOT = Path(__file__).resolve().parent.parent
+FLAGSHIP = ROOT / "guidelines" / "leptomeningeal.guide"
+GUIDES = list(buildable(analyzed=True))
+#: Column types of the test tables: an integer input is DOUBLE so that 80.5 can be refused.
+SQL_TYPES = {"boolean": "BOOLEAN", "integer": "DOUBLE", "number": "DOUBLE", "enum": "VARCHAR"}
+UNSUPPORTED_KINDS = {"date", "datetime", "set"}
+
+
+@cache
+def model_of(path: Path) -> m.Model:
+    model = check_file(path).model
+    assert model is not None
+    return model
+
+
+def fits(inp: m.Input, v: object) -> bool:
+    """Whether a JSON value can sit in the input's typed column (no text in a number)."""
+    if v is None:
+        return True
+    if inp.kind == "boolean":
+        return isinstance(v, bool)
+    if inp.kind in ("integer", "number"):
+        return isinstance(v, int | float) and not isinstance(v, bool) and \
+            math.isfinite(v) and abs(v) < 1e15
+    return isinstance(v, str)
+
+
+def table_patients(model: m.Model, n: int, seed: int) -> list[dict[str, Any]]:
+    """Random patients of the differential test that a typed table can hold."""
+    rnd = random.Random(seed)
+    consts = constants(model)
+    out: list[dict[str, Any]] = []
+    while len(out) < n:
+        p = patient(rnd, model, consts)
+        if set(p) <= set(model.inputs) and all(fits(model.inputs[k], v) for k, v in p.items()):
+            out.append(p)
+    return out
+
+
+def python_side(model: m.Model, p: dict[str, Any]) -> tuple[Any, ...]:
+    try:
+        o = it.evaluate(model, p)
+    except it.InvalidPatient as exc:
+        return sorted(x.keys for x in exc.problems), None, None, None, None
+    return ([], [(r.id, r.strength, r.step) for r in o.recommendations],
+            [(x["decision"], tuple(x["inputs"])) for x in o.pending],  # type: ignore[arg-type]
+            list(o.path), [(x["decision"], x["reason"]) for x in o.stuck])
+
+
+def sql_side(rows: list[dict[str, Any]], model: m.Model) -> list[tuple[Any, ...]]:
+    con = duckdb.connect()
+    cols = "".join(f', "{k}" {SQL_TYPES[i.kind]}' for k, i in model.inputs.items())
+    con.execute(f"CREATE TABLE patients (guidec_row INTEGER{cols})")
+    con.executemany(
+        f"INSERT INTO patients VALUES ({', '.join('?' * (len(model.inputs) + 1))})",
+        [[k, *(p.get(name) for name in model.inputs)] for k, p in enumerate(rows)])
+    result = con.sql(f"SELECT * FROM ({generate(model)}) ORDER BY guidec_row")
+    names = [d[0] for d in result.description]
+    out = []
+    for values in result.fetchall():
+        r = dict(zip(names, values, strict=True))
+        problems = sorted(tuple(k) for k in r["guidec_problems"])
+        if problems:
+            out.append((problems, r["guidec_recommendations"], r["guidec_pending"],
+                        r["guidec_path"], r["guidec_stuck"]))
+            continue
+        out.append((problems,
+                    [(x["id"], x["strength"], x["step"]) for x in r["guidec_recommendations"]],
+                    [(x["decision"], tuple(x["inputs"])) for x in r["guidec_pending"]],
+                    list(r["guidec_path"]),
+                    [(x["decision"], x["reason"]) for x in r["guidec_stuck"]]))
+    return out
+
+
+def expressible(model: m.Model) -> bool:
+    return not any(i.kind in UNSUPPORTED_KINDS for i in model.inputs.values())
+
+
+@pytest.mark.parametrize("path", GUIDES, ids=lambda p: p.stem)
+def test_duckdb_agrees_with_the_interpreter(path: Path) -> None:
+    model = model_of(path)
+    if not expressible(model):
+        with pytest.raises(Unsupported, match="an input of type"):
+            generate(model)
+        return
+    n = 20_000 if path == FLAGSHIP else 1_000
+    rows = table_patients(model, n, seed=11)
+    got = sql_side(rows, model)
+    wrong = [(p, python_side(model, p), s) for p, s in zip(rows, got, strict=True)
+             if python_side(model, p) != s]
+    assert wrong[:2] == [], f"{len(wrong)} of {n} disagree"
+    invalid = sum(1 for s in got if s[0])
+    assert invalid < n and (invalid > 0 or not model.inputs)  # both kinds were exercised
+
+
+def test_a_decision_waiting_and_an_invalid_row_in_one_table() -> None:
+    model = model_of(FLAGSHIP)
+    base = {"primary_site": "lung", "histology": "adenocarcinoma", "lung_mass_biopsied": True,
+            "kps": 80, "life_expectancy_months": 6, "neuraxis_mri_done": True,
+            "lm_pattern": "linear", "csf_cytology_result": "positive",
+            "csf_flow": "unobstructed", "extracranial_disease_controlled": True,
+            "symptomatic_focal_lesions": False, "spinal_cord_compression": False,
+            "craniospinal_rt_planned": False, "ommaya_feasible": True,
+            "high_clinical_suspicion": True, "severe_symptoms": False,
+            "cranial_neuropathy": False}
+    rows = [base, {**base, "kps": 75, "histology": "adenoma"}]
+    waiting, invalid = sql_side(rows, model)
+    assert waiting[2] == [("systemic", ("egfr", "alk", "braf", "her2"))]
+    assert waiting == python_side(model, base)
+    assert invalid[0] == [("histology",), ("kps",)] and invalid[1:] == (None,) * 4
+
+
+def test_strings_never_leave_their_literals() -> None:
+    """The adversarial fixture's ids and values are quoted (a `'` doubled), and the query
+    runs."""
+    path = ROOT / "tests" / "fixtures" / "eval" / "adversarial.guide"
+    model = model_of(path)
+    text = generate(model)
+    for v in (v for i in model.inputs.values() for v in i.values):
+        assert "'" + v.replace("'", "''") + "'" in text
+    assert generate(model) == text  # deterministic
+    sql_side(table_patients(model, 50, seed=3), model)
+
+
+def test_build_sql_and_a_refusal(tmp_path: Path) -> None:
+    r = CliRunner().invoke(cli, ["build", str(FLAGSHIP), "-o", str(tmp_path), "-t", "sql"])
+    assert r.exit_code == 0, r.output
+    assert (tmp_path / "leptomeningeal.sql").read_text(encoding="utf-8") == \
+        generate(model_of(FLAGSHIP))
+    alteplase = ROOT / "guidelines" / "alteplase.guide"
+    r = CliRunner().invoke(cli, ["build", str(alteplase), "-o", str(tmp_path), "-t", "sql"])
+    assert r.exit_code == 1
+    assert "the SQL was not written: it cannot express an input of type datetime" in r.output
