@@ -59,8 +59,13 @@ class EvalError(Exception):
               help="With --cohort: write the results here (atomically) instead of stdout.")
 @click.option("--progress/--no-progress", default=None,
               help="With --cohort: a progress bar on stderr (default: when it is a terminal).")
+@click.option("--engine", type=click.Choice(["python", "duckdb"]), default=None,
+              help="With --cohort: the compiled Python evaluator (JSON lines), or the SQL on "
+                   "an embedded DuckDB (CSV, Parquet or JSON lines in; JSON lines or Parquet "
+                   "out, by -o's suffix). Default: duckdb for .csv and .parquet, else python.")
 def eval_(file: str, patient_file: str | None, fmt: str, patient_name: str | None,
-          cohort: str | None, output: str | None, progress: bool | None) -> None:
+          cohort: str | None, output: str | None, progress: bool | None,
+          engine: str | None) -> None:
     """Evaluate a patient against FILE: recommendations with strength, why, evidence, notes,
     and what is pending.
 
@@ -71,7 +76,7 @@ def eval_(file: str, patient_file: str | None, fmt: str, patient_name: str | Non
     invalid, 1 when the guideline has errors (it is still evaluated when it can be).
     """
     try:
-        status = _run(file, patient_file, fmt, patient_name, cohort, output, progress)
+        status = _run(file, patient_file, fmt, patient_name, cohort, output, progress, engine)
     except EvalError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(exc.code)
@@ -79,7 +84,8 @@ def eval_(file: str, patient_file: str | None, fmt: str, patient_name: str | Non
 
 
 def _run(file: str, patient_file: str | None, fmt: str, patient_name: str | None,
-         cohort: str | None, output: str | None, progress: bool | None) -> int:
+         cohort: str | None, output: str | None, progress: bool | None,
+         engine: str | None = None) -> int:
     given = [x for x in (patient_file, patient_name, cohort) if x is not None]
     if len(given) != 1:
         raise EvalError("give one patient: a JSON file (or - for standard input), "
@@ -95,8 +101,16 @@ def _run(file: str, patient_file: str | None, fmt: str, patient_name: str | None
             raise EvalError(str(exc)) from None
     model, has_errors = load_model(file)
     status = EXIT_FINDINGS if has_errors else EXIT_OK
+    if engine is not None and cohort is None:
+        raise EvalError("--engine goes with --cohort")
     if cohort is not None:
-        invalid = run_cohort(model, cohort, output, has_errors, progress)
+        if engine is None:
+            engine = "duckdb" if Path(cohort).suffix.lower() in (".csv", ".parquet") \
+                else "python"
+        if engine == "duckdb":
+            invalid = run_cohort_duckdb(model, cohort, output, has_errors)
+        else:
+            invalid = run_cohort(model, cohort, output, has_errors, progress)
         return EXIT_USAGE if invalid else status
     if patient_name is not None:
         if patient_name not in model.patients:
@@ -420,6 +434,32 @@ def run_cohort(model: m.Model, cohort: str, output: str | None, has_errors: bool
         stats.seconds = time.perf_counter() - started
     if listed > MAX_LISTED:
         click.echo(f"... and {listed - MAX_LISTED} more invalid lines", err=True)
+    click.echo(summary(model, stats), err=output is None)
+    return stats.invalid
+
+
+def run_cohort_duckdb(model: m.Model, cohort: str, output: str | None,
+                      has_errors: bool) -> int:
+    """The cohort through the SQL target on DuckDB; returns the number of invalid rows."""
+    if has_errors:
+        raise EvalError("--engine duckdb runs a guideline that checks clean: fix its errors, "
+                        "or use --engine python", EXIT_FINDINGS)
+    from cli.cohort_duckdb import CohortError, run
+    from targets.sql import Unsupported
+
+    try:
+        counts = run(model, cohort, output)
+    except (CohortError, Unsupported) as exc:
+        raise EvalError(str(exc)) from None
+    for line, problems in counts["listed"][:MAX_LISTED]:
+        keys = "; ".join(", ".join(k) for k in problems)
+        click.echo(f"{cohort}:{line}: not valid ({keys})", err=True)
+    if counts["invalid"] > MAX_LISTED:
+        click.echo(f"... and {counts['invalid'] - MAX_LISTED} more invalid rows", err=True)
+    stats = CohortStats(counts["lines"], counts["evaluated"], counts["invalid"],
+                        counts["stuck"], counts["seconds"])
+    stats.actions.update(counts["actions"])
+    stats.pending.update(counts["pending"])
     click.echo(summary(model, stats), err=output is None)
     return stats.invalid
 

@@ -2,7 +2,8 @@
 
 ``DIR/<id>.sql`` is one query (DuckDB's dialect) over a relation named ``patients``, one column
 per input (NULL is unknown), any other columns passed through. It adds, per patient:
-``guidec_problems`` (each problem's keys: the evaluator's validation), and for a valid patient
+``guidec_problems`` (each problem's keys: the evaluator's validation), ``guidec_input_problems``
+(those of the values alone, before the assumptions are checked), and for a valid patient
 ``guidec_recommendations`` (id, strength, step; in path order, each action once),
 ``guidec_pending`` (decision, inputs), ``guidec_path`` and ``guidec_stuck`` (decision,
 reason); an invalid patient gets its problems and nothing else, as ``evaluate`` decides.
@@ -311,6 +312,7 @@ class _Query:
             if inp.kind == "enum":
                 bad.append(f"{col} NOT IN (" + ", ".join(lit(v) for v in inp.values) + ")")
             if inp.kind in ("integer", "number"):
+                bad.append(f"isnan({col}) OR isinf({col})")
                 if inp.kind == "integer":
                     bad.append(f"{col} <> floor({col})")
                 if inp.low is not None:
@@ -409,9 +411,10 @@ class _Query:
             "AS guidec_stuck"]
         keys = cols if cols else ["guidec_one"]
         lines.append("  outcomes AS (SELECT " + ", ".join([*keys, *results]) + " FROM firsts)")
-        hidden = ["guidec_input_problems", *(ident("let:" + n) for n in model.lets), *cols]
+        hidden = [*(ident("let:" + n) for n in model.lets), *cols]
         on = " AND ".join(f"p.{c} = o.{c}" for c in cols) or "TRUE"
-        lines.append("SELECT p.* EXCLUDE (" + ", ".join(hidden) + "), " +
+        lines.append("SELECT p.*" + (" EXCLUDE (" + ", ".join(hidden) + ")" if hidden else "") +
+                     ", " +
                      ", ".join(f"o.guidec_{k}" for k in ("recommendations", "pending", "path",
                                                           "stuck")))
         lines.append(f"FROM {ctes[-1][0]} AS p LEFT JOIN outcomes AS o ON "
