@@ -10,6 +10,7 @@ Goals: 2,000,000 patients/s on DuckDB excluding I/O; end to end, 10x the Python 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import subprocess
 import sys
@@ -74,10 +75,8 @@ def main() -> None:
     module: Any = load(model)
     t0 = time.perf_counter()
     for p in patients:
-        try:
+        with contextlib.suppress(module.InvalidPatient):
             module.evaluate(p)
-        except module.InvalidPatient:
-            pass
     python_rate = len(patients) / (time.perf_counter() - t0)
     figures["python_generated_per_s"] = round(python_rate)
     figures["duckdb_over_python"] = round(
