@@ -5,8 +5,10 @@ stuck decisions, on random patients (invalid ones included) of every guideline i
 from __future__ import annotations
 
 import datetime as dt
+import json
 import math
 import random
+import tempfile
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -20,7 +22,7 @@ from compiler import interpreter as it
 from compiler import model as m
 from compiler import units
 from compiler.pipeline import check_file
-from targets.sql import Unsupported, generate
+from targets.sql import Unsupported, generate, lit
 from tests.guides import buildable
 from tests.test_differential import constants, patient
 
@@ -91,12 +93,17 @@ def python_side(model: m.Model, p: dict[str, Any]) -> tuple[Any, ...]:
 
 def sql_side(rows: list[dict[str, Any]], model: m.Model) -> list[tuple[Any, ...]]:
     con = duckdb.connect()
-    cols = "".join(f', "{k}" {SQL_TYPES[i.kind]}' for k, i in model.inputs.items())
-    con.execute(f"CREATE TABLE patients (guidec_row INTEGER{cols})")
-    con.executemany(
-        f"INSERT INTO patients VALUES ({', '.join('?' * (len(model.inputs) + 1))})",
-        [[k, *(cell(i, p.get(name)) for name, i in model.inputs.items())]
-         for k, p in enumerate(rows)])
+    # Loaded as JSON lines with the columns' types given: much faster than row inserts.
+    with tempfile.NamedTemporaryFile("w", suffix=".jsonl", delete=False,
+                                     encoding="utf-8") as f:
+        for k, p in enumerate(rows):
+            row = {name: cell(i, p.get(name)) for name, i in model.inputs.items()}
+            f.write(json.dumps({"guidec_row": k, **row}, default=str) + "\n")
+    types = ", ".join(f"{lit(k)}: {lit(SQL_TYPES[i.kind])}" for k, i in model.inputs.items())
+    con.execute(f"CREATE TABLE patients AS SELECT * FROM read_json({lit(f.name)}, "
+                f"format = 'newline_delimited', columns = {{'guidec_row': 'BIGINT'"
+                f"{', ' + types if types else ''}}})")
+    Path(f.name).unlink()
     result = con.sql(f"SELECT * FROM ({generate(model)}) ORDER BY guidec_row")
     names = [d[0] for d in result.description]
     out = []
@@ -118,11 +125,11 @@ def sql_side(rows: list[dict[str, Any]], model: m.Model) -> list[tuple[Any, ...]
 @pytest.mark.parametrize("path", GUIDES, ids=lambda p: p.stem)
 def test_duckdb_agrees_with_the_interpreter(path: Path) -> None:
     model = model_of(path)
-    n = 20_000 if path == FLAGSHIP else 1_000
+    n = 100_000 if path == FLAGSHIP else 1_000
     rows = table_patients(model, n, seed=11)
     got = sql_side(rows, model)
-    wrong = [(p, python_side(model, p), s) for p, s in zip(rows, got, strict=True)
-             if python_side(model, p) != s]
+    expected = [python_side(model, p) for p in rows]
+    wrong = [(p, e, s) for p, e, s in zip(rows, expected, got, strict=True) if e != s]
     assert wrong[:2] == [], f"{len(wrong)} of {n} disagree"
     invalid = sum(1 for s in got if s[0])
     assert invalid < n and (invalid > 0 or not model.inputs)  # both kinds were exercised
