@@ -15,13 +15,11 @@ from pathlib import Path
 from typing import Any
 
 from compiler import model as m
-from targets.sql import generate, ident, lit
+from targets.sql import COLUMN_TYPES, generate, ident, lit
 
 #: Suffixes DuckDB reads, and what each is.
 READERS = {".csv": "csv", ".parquet": "parquet", ".jsonl": "json", ".ndjson": "json",
            ".json": "json"}
-_TYPES = {"boolean": "BOOLEAN", "integer": "DOUBLE", "number": "DOUBLE", "enum": "VARCHAR",
-          "set": "VARCHAR[]", "date": "DATE", "datetime": "TIMESTAMP"}
 #: The JSON types a JSON-lines value of each kind may have (as ``json_type`` names them).
 _JSON_TYPES = {"boolean": ("BOOLEAN",), "integer": ("BIGINT", "UBIGINT", "DOUBLE"),
                "number": ("BIGINT", "UBIGINT", "DOUBLE"), "enum": ("VARCHAR",),
@@ -67,16 +65,16 @@ def _typed(inp: m.Input, kind: str, present: bool) -> tuple[str, str]:
     convert."""
     col = ident(inp.name)
     if not present:
-        return f"CAST(NULL AS {_TYPES[inp.kind]})", "FALSE"
+        return f"CAST(NULL AS {COLUMN_TYPES[inp.kind]})", "FALSE"
     if kind == "json":
         types = ", ".join(lit(t) for t in _JSON_TYPES[inp.kind])
         ok = f"(json_type({col}) IN ({types}))"
         raw = f"json_extract_string({col}, '$')" if inp.kind in ("enum", "date", "datetime") \
             else col
-        value = f"CASE WHEN {ok} THEN TRY_CAST({raw} AS {_TYPES[inp.kind]}) END"
+        value = f"CASE WHEN {ok} THEN TRY_CAST({raw} AS {COLUMN_TYPES[inp.kind]}) END"
         null = f"({col} IS NULL OR json_type({col}) = 'NULL')"
         return value, f"(NOT {null} AND {value} IS NULL)"
-    value = f"TRY_CAST({col} AS {_TYPES[inp.kind]})"
+    value = f"TRY_CAST({col} AS {COLUMN_TYPES[inp.kind]})"
     return value, f"({col} IS NOT NULL AND {value} IS NULL)"
 
 

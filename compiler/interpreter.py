@@ -20,7 +20,7 @@ generated evaluator (``targets.python``) are both tested against it.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import assert_never
@@ -83,6 +83,12 @@ def _number(raw: object) -> Fraction | None:
     return Fraction(raw)
 
 
+def _hint(word: object, pool: Iterable[str]) -> str:
+    """`` (did you mean `x`?)`` for a near miss of ``word`` among ``pool``, else nothing."""
+    near = did_you_mean(word, pool) if isinstance(word, str) else None
+    return f" (did you mean `{near}`?)" if near else ""
+
+
 def validate(model: m.Model, patient: Mapping[str, object]) -> dict[str, m.Value]:
     """Check a patient (decoded JSON) against the inputs and assumptions; return its values.
 
@@ -94,8 +100,7 @@ def validate(model: m.Model, patient: Mapping[str, object]) -> dict[str, m.Value
     values: dict[str, m.Value] = {}
     for key in patient:
         if key not in model.inputs:
-            near = did_you_mean(str(key), model.inputs)
-            hint = f" (did you mean `{near}`?)" if near else ""
+            hint = _hint(str(key), model.inputs)
             problems.append(Problem((shown_text(str(key)),),
                                     f"is not an input of this guideline{hint}"))
     for name, inp in model.inputs.items():
@@ -138,8 +143,7 @@ def _convert(inp: m.Input, raw: object, problems: list[Problem]) -> m.Value:
     if inp.kind == "enum":
         if isinstance(raw, str) and raw in inp.values:
             return raw
-        near = did_you_mean(raw, inp.values) if isinstance(raw, str) else None
-        hint = f" (did you mean `{near}`?)" if near else ""
+        hint = _hint(raw, inp.values)
         problems.append(Problem((name,), f"must be {inp.kind_words}, not {_show(raw)}{hint}"))
         return None
     if isinstance(raw, float) and not math.isfinite(raw):
@@ -179,15 +183,14 @@ def _quantity(name: str, raw: Mapping[object, object], accepted: tuple[tuple[str
     rounded to the nearest double as any JSON number is, or None with the problem."""
     if set(raw) != {"value", "unit"}:
         problems.append(Problem((name,), f'a value with a unit is {{"value": N, "unit": "{unit}"}}'
-                                      f", not {_show(raw)}"))
+                                         f", not {_show(raw)}"))
         return None
     given = raw["unit"]
     factors = dict(accepted)
     if not isinstance(given, str) or given not in factors:
-        near = did_you_mean(given, factors) if isinstance(given, str) else None
-        hint = f" (did you mean `{near}`?)" if near else ""
+        hint = _hint(given, factors)
         problems.append(Problem((name,), f"has the unit {_show(given)}, which does not convert to "
-                                      f"{unit}{hint}"))
+                                         f"{unit}{hint}"))
         return None
     value = raw["value"]
     if isinstance(value, bool) or not isinstance(value, int | float) or (
@@ -211,7 +214,7 @@ def _moment(name: str, with_time: bool, raw: object, low: Fraction, high: Fracti
         return None
     if not low <= value <= high:
         problems.append(Problem((name,), f"{_show(raw)} is outside the dates this guideline "
-                                      "takes (1900 to 2200)"))
+                                         "takes (1900 to 2200)"))
         return None
     return value
 
@@ -222,15 +225,14 @@ def _members(name: str, values: tuple[str, ...], raw: object,
     problem. The generated evaluator's runtime states the same check in the same words."""
     if not isinstance(raw, list):
         problems.append(Problem((name,), f"must be a list of values among {', '.join(values)}, "
-                                      f"not {_show(raw)}"))
+                                         f"not {_show(raw)}"))
         return None
     seen: set[str] = set()
     for x in raw:
         if not isinstance(x, str) or x not in values:
-            near = did_you_mean(x, values) if isinstance(x, str) else None
-            hint = f" (did you mean `{near}`?)" if near else ""
+            hint = _hint(x, values)
             problems.append(Problem((name,), f"lists {_show(x)}, which is not one of "
-                                          f"{', '.join(values)}{hint}"))
+                                             f"{', '.join(values)}{hint}"))
             return None
         if x in seen:
             problems.append(Problem((name,), f"lists {_show(x)} twice"))

@@ -27,6 +27,10 @@ COMPARISONS: dict[str, Callable[[Any, Any], Any]] = {
     "==": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le,
     ">": operator.gt, ">=": operator.ge,
 }
+#: Each comparison with its sides swapped (`a < b` is `b > a`).
+SWAPPED = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "==": "==", "!=": "!="}
+#: Each comparison negated (`not a < b` is `a >= b`).
+NEGATED = {"<": ">=", "<=": ">", ">": "<=", ">=": "<", "==": "!=", "!=": "=="}
 
 
 def number_text(v: Fraction) -> str:
@@ -779,6 +783,25 @@ def inputs_of(expr: Expr) -> tuple[str, ...]:
         elif isinstance(e, LetRef):
             out.update(dict.fromkeys(_let_inputs(e)))
     return tuple(out)
+
+
+def unscaled(left: Expr, op: str, right: Expr) -> tuple[Expr, str, Expr]:
+    """``x * f OP c`` as ``x OP' c / f``: the same comparison (exactly), without the
+    fraction, so that `hours between a and b <= 4.5 hours` over whole seconds stays integer
+    arithmetic (mixing integers and reals made the diff's queries run out of resources), and
+    the SQL compares exactly where a double's 1/3600 would not."""
+    for _ in range(2):
+        inner = left
+        while isinstance(inner, Derived):
+            inner = inner.meaning
+        if isinstance(inner, Scale) and isinstance(right, Const) and \
+                isinstance(right.value, Fraction) and not isinstance(right.value, bool) \
+                and inner.factor != 0:
+            f = inner.factor
+            return inner.operand, (op if f > 0 else SWAPPED[op]), \
+                Const(right.value / f, "number", right.span)
+        left, op, right = right, SWAPPED[op], left
+    return left, op, right
 
 
 def awaited_inputs(expr: Expr) -> tuple[str, ...]:

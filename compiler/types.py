@@ -18,8 +18,6 @@ from compiler.names import Scope
 from dsl import ast
 from dsl.diagnostics import Diagnostic, error, suggestion, warning
 
-_FLIP = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "==": "==", "!=": "!="}
-
 
 class Resolver:
     """Turns ``ast.Expr`` into ``model.Expr`` for one guideline, collecting diagnostics."""
@@ -362,7 +360,7 @@ class Resolver:
                 if left is None:
                     return None
                 right = self._enum_value(left, e.left)
-                op = _FLIP[e.op]
+                op = m.SWAPPED[e.op]
             if right is None:
                 return None
             if op not in ("==", "!="):
@@ -400,7 +398,7 @@ class Resolver:
             return None
         left, right = agreed
         self._check_literal(left, right, e.op)
-        self._check_literal(right, left, _FLIP[e.op])
+        self._check_literal(right, left, m.SWAPPED[e.op])
         return m.Cmp(e.op, left, right, e.span)
 
     def unit_of(self, e: m.Expr) -> str | None:
@@ -742,7 +740,7 @@ def _band(e: m.Cmp, lets: dict[str, str]) -> str | None:
     3–5`), as a committee's table prints it; None for anything else."""
     left, right, op = e.left, e.right, e.op
     if score_of(left) is None:
-        left, right, op = right, left, _FLIP[op]
+        left, right, op = right, left, m.SWAPPED[op]
     score = score_of(left)
     if score is None or not isinstance(right, m.Const) or not isinstance(right.value, Fraction) \
             or op == "!=" or not score.whole:

@@ -152,6 +152,26 @@ def moment(text: str, with_time: bool) -> int | None:
     return delta.days * 86400 + delta.seconds
 
 
+#: Where a witness's latest time of day goes when it would be earlier (10:00, in seconds).
+_MORNING = 10 * 3600
+
+
+def moved_to(moments: dict[str, tuple[int, bool]], updated: str) -> list[dict[str, int]]:
+    """A witness's dates and times (name -> (days or seconds, has a time)) moved together, by
+    whole days, so that the latest falls on the ``updated`` date (a solver's dates start in
+    1970), the times between them kept: the moves to try, best first (also a latest time
+    before 10:00 moved to 10:00, an hour a clinician might see); none when already there."""
+    anchor = moment(updated, False)
+    if anchor is None or not moments:
+        return []
+    days = anchor - max(v // DAY_SECONDS if timed else v for v, timed in moments.values())
+    times = [v for v, timed in moments.values() if timed]
+    later = max(0, _MORNING - max(times) % DAY_SECONDS) if times else 0
+    return [{name: v + days * (DAY_SECONDS if timed else 1) + (extra if timed else 0)
+             for name, (v, timed) in moments.items()}
+            for extra in ([later, 0] if later else [0]) if days or extra]
+
+
 def moment_text(value: int, with_time: bool) -> str:
     """The ISO 8601 text of a date (days) or a date and time (seconds)."""
     import datetime as dt

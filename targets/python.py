@@ -153,6 +153,11 @@ _FIXED = {
     "_read", "_read_slowly", "_SPECS", "_NAMES", "_Values", "_main", "patient", "recs",
     "notes", "path", "pending", "cautions", "why", "problems", "values", "v", "main",
     "l", "O", "I", "json", "sys", "argv", "data", "result", "exc", "p",
+    # What the module defines around the runtime, and evaluate's keyword: an input named
+    # `STATUS` or `approved_only` must not shadow them inside evaluate.
+    "re", "Literal", "NotRequired", "Required", "TypedDict", "MappingProxyType", "STATUS",
+    "UPDATED", "GUIDEC_VERSION", "REFERENCES", "ACTIONS", "INPUTS", "NODES", "Patient",
+    "Quantity", "approved_only",
 }
 
 
@@ -222,8 +227,6 @@ class _Val:
     const: bool | Fraction | str | None = None
 
 
-_FLIP = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "==": "==", "!=": "!="}
-_NEG = {"<": ">=", "<=": ">", ">": "<=", ">=": "<", "==": "!=", "!=": "=="}
 
 
 def _frac_code(v: Fraction) -> Code:
@@ -450,18 +453,18 @@ class _Exprs:
             return tri if op == "==" else tri.swap()
         lv, rv = self.value(e.left), self.value(e.right)
         if lv.cls == "const" and rv.cls != "const":
-            lv, rv, op = rv, lv, _FLIP[op]
+            lv, rv, op = rv, lv, m.SWAPPED[op]
         if lv.cls == "const":
             held = bool(m.COMPARISONS[op](lv.const, rv.const))
             return _tri2(TRUE, FALSE) if held else _tri2(FALSE, TRUE)
         guards = _union(lv.guards, rv.guards)
         if lv.cls == "str":
             c = _cmp_text(lv.code, op, rv.code)
-            cn = _cmp_text(lv.code, _NEG[op], rv.code)
+            cn = _cmp_text(lv.code, m.NEGATED[op], rv.code)
             safe = rv.cls == "const" and len(guards) == 1 and lv.code.text == guards[0]
             return _atom(guards, c, cn, (op == "!=") if safe else None)
         lc, rc = self._num_pair(lv, rv)
-        return _atom(guards, _cmp_text(lc, op, rc), _cmp_text(lc, _NEG[op], rc), None)
+        return _atom(guards, _cmp_text(lc, op, rc), _cmp_text(lc, m.NEGATED[op], rc), None)
 
     def _num_pair(self, left: _Val, right: _Val) -> tuple[Code, Code]:
         """Operands of a numeric comparison: native where that is exact, else Fractions."""

@@ -345,6 +345,12 @@ def _did_you_mean(word: str, candidates: Iterable[str]) -> str | None:
     return matches[0]
 
 
+def _hint(word: object, pool: Iterable[str]) -> str:
+    """`` (did you mean `x`?)`` for a near miss of ``word`` among ``pool``, else nothing."""
+    near = _did_you_mean(word, pool) if isinstance(word, str) else None
+    return f" (did you mean `{near}`?)" if near else ""
+
+
 class _Huge:
     """A JSON integer longer than Python converts (4,300 digits), kept as its length so that
     the problem can name its key."""
@@ -397,15 +403,14 @@ def _quantity(name: str, raw: Mapping[object, object], accepted: tuple[tuple[str
     rounded to the nearest double as any JSON number is, or None with the problem."""
     if set(raw) != {"value", "unit"}:
         problems.append(Problem((name,), f'a value with a unit is {{"value": N, "unit": "{unit}"}}'
-                                      f", not {_show(raw)}"))
+                                         f", not {_show(raw)}"))
         return None
     given = raw["unit"]
     factors = dict(accepted)
     if not isinstance(given, str) or given not in factors:
-        near = _did_you_mean(given, factors) if isinstance(given, str) else None
-        hint = f" (did you mean `{near}`?)" if near else ""
+        hint = _hint(given, factors)
         problems.append(Problem((name,), f"has the unit {_show(given)}, which does not convert to "
-                                      f"{unit}{hint}"))
+                                         f"{unit}{hint}"))
         return None
     value = raw["value"]
     if isinstance(value, bool) or not isinstance(value, int | float) or (
@@ -449,7 +454,7 @@ def _moment(name: str, with_time: bool, raw: object, low: Fraction, high: Fracti
         return None
     if not low <= value <= high:
         problems.append(Problem((name,), f"{_show(raw)} is outside the dates this guideline "
-                                      "takes (1900 to 2200)"))
+                                         "takes (1900 to 2200)"))
         return None
     return value
 
@@ -460,15 +465,14 @@ def _members(name: str, values: tuple[str, ...], raw: object,
     problem."""
     if not isinstance(raw, list):
         problems.append(Problem((name,), f"must be a list of values among {', '.join(values)}, "
-                                      f"not {_show(raw)}"))
+                                         f"not {_show(raw)}"))
         return None
     seen: set[str] = set()
     for x in raw:
         if not isinstance(x, str) or x not in values:
-            near = _did_you_mean(x, values) if isinstance(x, str) else None
-            hint = f" (did you mean `{near}`?)" if near else ""
+            hint = _hint(x, values)
             problems.append(Problem((name,), f"lists {_show(x)}, which is not one of "
-                                          f"{', '.join(values)}{hint}"))
+                                             f"{', '.join(values)}{hint}"))
             return None
         if x in seen:
             problems.append(Problem((name,), f"lists {_show(x)} twice"))
@@ -493,8 +497,7 @@ def _convert(spec: _Spec, raw: object, problems: list[Problem]) -> object:
     if spec.kind == "enum":
         if isinstance(raw, str) and raw in spec.values:
             return spec.values[spec.values.index(raw)]
-        near = _did_you_mean(raw, spec.values) if isinstance(raw, str) else None
-        hint = f" (did you mean `{near}`?)" if near else ""
+        hint = _hint(raw, spec.values)
         problems.append(Problem((name,), f"must be {spec.words}, not {_show(raw)}{hint}"))
         return None
     if isinstance(raw, float) and not math.isfinite(raw):
@@ -538,8 +541,7 @@ def _convert_all(patient: object, specs: tuple[_Spec, ...],
     problems: list[Problem] = []
     for key in patient:
         if key not in names:
-            near = _did_you_mean(str(key), names)
-            hint = f" (did you mean `{near}`?)" if near else ""
+            hint = _hint(str(key), names)
             problems.append(Problem((_text(str(key)),), f"is not an input of this guideline{hint}"))
     values: list[Any] = []
     for spec in specs:

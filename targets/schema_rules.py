@@ -17,7 +17,6 @@ import operator
 from collections.abc import Callable
 from fractions import Fraction
 from functools import partial
-from typing import Any
 
 from compiler import model as m
 
@@ -26,12 +25,7 @@ Schema = dict[str, object]
 TRUE: Schema = {}
 FALSE: Schema = {"not": {}}
 
-_OPS: dict[str, Callable[[Any, Any], bool]] = {
-    "==": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le,
-    ">": operator.gt, ">=": operator.ge}
 _BOUND = {"<": "exclusiveMaximum", "<=": "maximum", ">": "exclusiveMinimum", ">=": "minimum"}
-_NEGATED = {"<": ">=", "<=": ">", ">": "<=", ">=": "<", "==": "!=", "!=": "=="}
-_FLIPPED = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "==": "==", "!=": "!="}
 
 
 def true_for(e: m.Expr, model: m.Model) -> Schema | None:
@@ -137,16 +131,16 @@ def _values(inp: m.Input, ok: Callable[[object], bool]) -> Schema | None:
 
 
 def _cmp(e: m.Cmp, model: m.Model, want: bool) -> Schema | None:
-    op = e.op if want else _NEGATED[e.op]
+    op = e.op if want else m.NEGATED[e.op]
     left, right = e.left, e.right
     if isinstance(left, m.Const) and isinstance(right, m.InputRef):
-        left, right, op = right, left, _FLIPPED[op]
+        left, right, op = right, left, m.SWAPPED[op]
     if not isinstance(left, m.InputRef):
         return None
     inp = model.inputs[left.name]
     if isinstance(right, m.Const):
         if inp.kind in ("boolean", "enum"):
-            return _values(inp, lambda v: _OPS[op](v, right.value))
+            return _values(inp, lambda v: m.COMPARISONS[op](v, right.value))
         if inp.kind not in ("integer", "number") or inp.ucum is not None or \
                 not isinstance(right.value, Fraction):
             return None  # a date is text; a value with a unit converts first
@@ -158,7 +152,8 @@ def _cmp(e: m.Cmp, model: m.Model, want: bool) -> Schema | None:
             when = _given(inp.name, {"type": "number", "const": bound})
         else:
             when = _given(inp.name, {"type": "number", "not": {"const": bound}})
-        default = None if not isinstance(inp.default, Fraction) else _OPS[op](inp.default, c)
+        default = None if not isinstance(inp.default, Fraction) else \
+            m.COMPARISONS[op](inp.default, c)
         return _with_default(inp, when, default)
     if isinstance(right, m.InputRef):
         other = model.inputs[right.name]
@@ -167,7 +162,7 @@ def _cmp(e: m.Cmp, model: m.Model, want: bool) -> Schema | None:
         pairs = []
         for u in _domain(inp):
             for v in _domain(other):
-                if _OPS[op](u, v):
+                if m.COMPARISONS[op](u, v):
                     a = _values(inp, partial(operator.eq, u))
                     b = _values(other, partial(operator.eq, v))
                     assert a is not None and b is not None

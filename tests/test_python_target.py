@@ -419,3 +419,42 @@ def test_module_named_like_the_standard_library_warns(tmp_path: Path) -> None:
     emitted = emit(model, tmp_path, BuildRequest(frozenset({"python"})))
     assert (tmp_path / "json.py").exists()
     assert any(e.warning and "standard-library" in e.warning for e in emitted)
+
+
+def test_inputs_named_like_the_modules_own_names_do_not_shadow_them() -> None:
+    """`STATUS` and `approved_only` are the module's and evaluate's own names: inputs so named
+    get other local names, and the draft is still refused."""
+    from compiler.pipeline import check_text
+
+    source = '''guideline clash "Names"
+  version 1.0.0
+  status draft
+  updated 2026-01-01
+  owner "Tests"
+
+reference r1 guideline "A reference" year 2026
+
+input STATUS "A status": one of approved, draft
+input approved_only "A flag": boolean
+action a other "A" cite r1
+
+pathway
+  start -> d
+
+  decide d "Which?"
+    when STATUS == approved and approved_only -> s
+    otherwise -> done
+
+  step s "S"
+    recommend a
+    then -> done
+
+  end done
+'''
+    model = check_text(source, "clash.guide", analyze=False).model
+    assert model is not None
+    mod: Any = load(model)
+    patient = {"STATUS": "approved", "approved_only": True}
+    assert mod.evaluate(patient).actions == ("a",)
+    with pytest.raises(mod.NotApproved):
+        mod.evaluate(patient, approved_only=True)

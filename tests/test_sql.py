@@ -22,16 +22,13 @@ from compiler import interpreter as it
 from compiler import model as m
 from compiler import units
 from compiler.pipeline import check_file
-from targets.sql import Unsupported, generate, lit
+from targets.sql import COLUMN_TYPES, Unsupported, generate, lit
 from tests.guides import buildable
 from tests.test_differential import constants, patient
 
 ROOT = Path(__file__).resolve().parent.parent
 FLAGSHIP = ROOT / "guidelines" / "leptomeningeal.guide"
 GUIDES = list(buildable(analyzed=True))
-#: Column types of the test tables: an integer input is DOUBLE so that 80.5 can be refused.
-SQL_TYPES = {"boolean": "BOOLEAN", "integer": "DOUBLE", "number": "DOUBLE", "enum": "VARCHAR",
-             "set": "VARCHAR[]", "date": "DATE", "datetime": "TIMESTAMP"}
 
 
 @cache
@@ -99,7 +96,8 @@ def sql_side(rows: list[dict[str, Any]], model: m.Model) -> list[tuple[Any, ...]
         for k, p in enumerate(rows):
             row = {name: cell(i, p.get(name)) for name, i in model.inputs.items()}
             f.write(json.dumps({"guidec_row": k, **row}, default=str) + "\n")
-    types = ", ".join(f"{lit(k)}: {lit(SQL_TYPES[i.kind])}" for k, i in model.inputs.items())
+    types = ", ".join(f"{lit(k)}: {lit(COLUMN_TYPES[i.kind])}"
+                      for k, i in model.inputs.items())
     con.execute(f"CREATE TABLE patients AS SELECT * FROM read_json({lit(f.name)}, "
                 f"format = 'newline_delimited', columns = {{'guidec_row': 'BIGINT'"
                 f"{', ' + types if types else ''}}})")

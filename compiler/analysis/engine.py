@@ -341,27 +341,14 @@ class Analysis:
 
     def _dated(self, vals: dict[str, m.Value], keep: Callable[[Trace], bool]
                ) -> dict[str, m.Value]:
-        """The witness with its dates and times moved together, by whole days, so that the
-        latest falls on the guideline's `updated` date (a solver's dates start in 1970): the
-        times between them stay, and the move is kept only if the finding still holds."""
-        anchor = units.moment(self.model.meta.updated, False)
-        moments = {name: (v, self.model.inputs[name].kind == "datetime")
+        """The witness with its dates and times on the guideline's `updated` day
+        (:func:`compiler.units.moved_to`), if the finding still holds there."""
+        moments = {name: (int(v), self.model.inputs[name].kind == "datetime")
                    for name, v in vals.items()
                    if isinstance(v, Fraction) and self.model.inputs[name].kind in
                    ("date", "datetime")}
-        if anchor is None or not moments:
-            return vals
-        latest = max(int(v) // units.DAY_SECONDS if timed else int(v)
-                     for v, timed in moments.values())
-        days = anchor - latest
-        # And a latest time before 10:00 moved to 10:00: an hour a clinician might see.
-        times = [int(v) for v, timed in moments.values() if timed]
-        later = max(0, _MORNING - max(times) % units.DAY_SECONDS) if times else 0
-        for extra in ([later, 0] if later else [0]):
-            if days == 0 and extra == 0:
-                break
-            trial = {**vals, **{name: v + days * (units.DAY_SECONDS if timed else 1)
-                                + (extra if timed else 0) for name, (v, timed) in moments.items()}}
+        for moved in units.moved_to(moments, self.model.meta.updated):
+            trial = {**vals, **{name: Fraction(v) for name, v in moved.items()}}
             if self._valid(trial) and keep(trace(self.model, trial)):
                 return trial
         return vals
@@ -525,10 +512,6 @@ class Check:
     def report(self, a: Analysis) -> list[Diagnostic]:
         """Diagnostics from the settled goals."""
         return []
-
-
-#: Where a witness's latest time of day goes when it would be earlier (10:00, in seconds).
-_MORNING = 10 * 3600
 
 
 def typical_band(inp: m.Input) -> tuple[Fraction, Fraction] | None:

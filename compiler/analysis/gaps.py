@@ -142,10 +142,8 @@ def _numeric_atom(e: m.Expr) -> bool:
     return isinstance(e, m.Cmp) and e.left.type == "number"
 
 
-_NEGATE = {"<": ">=", "<=": ">", ">": "<=", ">=": "<", "==": "!=", "!=": "=="}
 
 
-_FLIP = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "==": "==", "!=": "!="}
 
 
 def describe(region: list[tuple[m.Expr, m.Value]], model: m.Model) -> str:
@@ -175,7 +173,7 @@ def describe(region: list[tuple[m.Expr, m.Value]], model: m.Model) -> str:
         if simple is not None:
             name, op, c = simple
             slot(name)
-            numeric.setdefault(name, []).append((op if v else _NEGATE[op], c))
+            numeric.setdefault(name, []).append((op if v else m.NEGATED[op], c))
             continue
         if isinstance(e, m.Cmp) and isinstance(e.left, m.InputRef) and \
                 isinstance(e.right, m.Const) and isinstance(e.right.value, str):
@@ -234,7 +232,7 @@ def _simple_cmp(e: m.Expr) -> tuple[str, str, Fraction] | None:
         return e.left.name, e.op, e.right.value
     if isinstance(e.right, m.InputRef) and isinstance(e.left, m.Const) and \
             isinstance(e.left.value, Fraction):
-        return e.right.name, _FLIP[e.op], e.left.value
+        return e.right.name, m.SWAPPED[e.op], e.left.value
     return None
 
 

@@ -26,7 +26,7 @@ from compiler.limits import Deadline, interruptible, limited_check
 from compiler.solver import pathway
 from compiler.solver.inputs import declare
 from compiler.solver.terms import TF, InputVars, Terms
-from compiler.units import DAY_SECONDS, moment, moment_text
+from compiler.units import DAY_SECONDS, moment, moment_text, moved_to
 
 RLIMIT = 2_000_000_000  # per query: deterministic across machines, unlike a timeout
 
@@ -447,35 +447,21 @@ def _witnesses(solver: z3.Solver, space: Space, query: Any, old: m.Model, new: m
 
 
 def _dated(replayed: _Replayed, space: Space, old: m.Model, new: m.Model) -> _Replayed:
-    """The witness with its dates and times moved together, by whole days, so that the latest
-    falls on the new version's `updated` date (a latest time before 10:00 moved to 10:00);
-    kept only when both versions still do what they did for it."""
-    anchor = moment(new.meta.updated, False)
+    """The witness with its dates and times on the new version's `updated` day
+    (:func:`compiler.units.moved_to`), if both versions still do what they did for it."""
     kinds = {name: decls[-1].kind for name, decls in space.inputs.items()
              if all(d.kind == decls[-1].kind for d in decls)}
     moments = {name: (v, kinds[name] == "datetime") for name, text in replayed.patient.items()
                if kinds.get(name) in ("date", "datetime") and isinstance(text, str)
                and (v := moment(text, kinds[name] == "datetime")) is not None}
-    if anchor is None or not moments:
-        return replayed
-    days = anchor - max(v // DAY_SECONDS if timed else v for v, timed in moments.values())
-    times = [v for v, timed in moments.values() if timed]
-    later = max(0, _MORNING - max(times) % DAY_SECONDS) if times else 0
-    for extra in ([later, 0] if later else [0]):
-        if days == 0 and extra == 0:
-            break
-        patient = {**replayed.patient, **{
-            name: moment_text(v + days * (DAY_SECONDS if timed else 1) + (extra if timed else 0),
-                              timed) for name, (v, timed) in moments.items()}}
-        moved = _replay(patient, old, new)
-        if moved is not None and (outcome_summary(moved.old), outcome_summary(moved.new)) == (
+    for moved in moved_to(moments, new.meta.updated):
+        patient = {**replayed.patient,
+                   **{name: moment_text(v, moments[name][1]) for name, v in moved.items()}}
+        again = _replay(patient, old, new)
+        if again is not None and (outcome_summary(again.old), outcome_summary(again.new)) == (
                 outcome_summary(replayed.old), outcome_summary(replayed.new)):
-            return moved
+            return again
     return replayed
-
-
-#: Where a witness's latest time of day goes when it would be earlier (10:00, in seconds).
-_MORNING = 10 * 3600
 
 
 def check(solver: z3.Solver, budget: int = RLIMIT) -> Any:

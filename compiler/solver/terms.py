@@ -223,7 +223,7 @@ class Terms:
             return self._tf(self.conj(k, member), definite,
                             lambda: self.conj(k, self.neg(member)))
         if isinstance(e, m.Cmp):
-            left, op, right = _unscaled(e.left, e.op, e.right)
+            left, op, right = m.unscaled(e.left, e.op, e.right)
             lv, lk = self.value(left)
             rv, rk = self.value(right)
             k = self.conj(lk, rk)
@@ -267,25 +267,3 @@ class Terms:
     def pending_on(self, policy: str, tfs: list[TF]) -> Z:
         """The decision is pending (given that it is reached): it waits on some branch."""
         return self.disj(*(self.waits_on(policy, tfs, i) for i in range(len(tfs))))
-
-
-
-_FLIP = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "==": "==", "!=": "!="}
-
-
-def _unscaled(left: m.Expr, op: str, right: m.Expr) -> tuple[m.Expr, str, m.Expr]:
-    """``x * f OP c`` as ``x OP' c / f``: the same comparison (exactly), without the
-    fraction, so that `hours between a and b <= 4.5 hours` over whole seconds stays integer
-    arithmetic (mixing integers and reals made the diff's queries run out of resources)."""
-    for _ in range(2):
-        inner = left
-        while isinstance(inner, m.Derived):
-            inner = inner.meaning
-        if isinstance(inner, m.Scale) and isinstance(right, m.Const) and \
-                isinstance(right.value, Fraction) and not isinstance(right.value, bool) \
-                and inner.factor != 0:
-            f = inner.factor
-            return inner.operand, (op if f > 0 else _FLIP[op]), \
-                m.Const(right.value / f, "number", right.span)
-        left, op, right = right, _FLIP[op], left
-    return left, op, right

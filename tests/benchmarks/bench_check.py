@@ -25,19 +25,28 @@ INTS = 10
 ENUMS = 3
 
 
+def preamble(ident: str, title: str) -> list[str]:
+    """A benchmark guideline's header and its one reference."""
+    return [f'guideline {ident} "{title}"', "  version 1.0.0", "  status draft",
+            "  updated 2026-01-01", '  owner "bench"', "",
+            'reference r1 guideline "Ref" source "Somewhere" year 2026']
+
+
+def action_pairs(n: int) -> list[str]:
+    """The actions a{k} and b{k} of each of ``n`` decisions."""
+    return [f'action {x}{k} systemic "Action {x}{k}" strong cite r1'
+            for k in range(n) for x in ("a", "b")]
+
+
 def generate(n: int) -> str:
     """A sound guideline with ``n`` decisions in a chain (see the module docstring)."""
-    out = ['guideline bench_check "Check benchmark"', "  version 1.0.0", "  status draft",
-           "  updated 2026-01-01", '  owner "bench"', "",
-           'reference r1 guideline "Ref" source "Somewhere" year 2026']
+    out = preamble("bench_check", "Check benchmark")
     for i in range(INTS):
         out.append(f'input n{i} "Number {i}": integer 0..100')
     for i in range(ENUMS):
         optional = "optional " if i == ENUMS - 1 else ""
         out.append(f'input e{i} "Choice {i}": {optional}one of a, b, c')
-    for k in range(n):
-        out.append(f'action a{k} systemic "Action a{k}" strong cite r1')
-        out.append(f'action b{k} systemic "Action b{k}" strong cite r1')
+    out += action_pairs(n)
     out.append("pathway")
     out.append("  start -> d0")
     for k in range(n):

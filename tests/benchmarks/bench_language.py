@@ -12,7 +12,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from tests.benchmarks.bench_check import time_check
+from tests.benchmarks.bench_check import action_pairs, preamble, time_check
 
 ROOT = Path(__file__).resolve().parents[2]
 SIZES = (1000, 5000)
@@ -20,9 +20,7 @@ SIZES = (1000, 5000)
 
 def generate(n: int) -> str:
     """A sound guideline with ``n`` decisions in a chain over units, a score and a set."""
-    out = ['guideline bench_language "Language benchmark"', "  version 1.0.0",
-           "  status draft", "  updated 2026-01-01", '  owner "bench"', "",
-           'reference r1 guideline "Ref" source "Somewhere" year 2026',
+    out = [*preamble("bench_language", "Language benchmark"),
            "input glucose \"Glucose\": number > 0 and <= 100 unit 'mmol/L' "
            "convert 18.016 'mg/dL' typical 2..30",
            "input sbp \"Systolic\": integer 40..300 unit 'mm[Hg]' typical 80..220",
@@ -35,9 +33,7 @@ def generate(n: int) -> str:
            "assume hours between onset and seen >= 0 hours",
            'let score "Score" = points (1 if age >= 65, 2 if sbp < 90 \'mm[Hg]\', '
            "1 if flags has a, 1 if x1 xor x2)"]
-    for k in range(n):
-        out.append(f'action a{k} systemic "Action a{k}" strong cite r1')
-        out.append(f'action b{k} systemic "Action b{k}" strong cite r1')
+    out += action_pairs(n)
     out.append("pathway")
     out.append("  start -> d0")
     for k in range(n):
