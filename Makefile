@@ -11,12 +11,12 @@ STAMP  := $(VENV)/.installed-stamp
 GUIDE  := guidelines/leptomeningeal.guide
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: demo test lint typecheck unit bench graphviz chromium poppler clean
+.PHONY: demo test lint typecheck unit bench graphviz chromium poppler java clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[test]"
+	$(BIN)/python -m pip install --quiet -e ".[test,spark]"
 	@# Byte-compile like pip does for wheels: start-up stays fast under PYTHONDONTWRITEBYTECODE.
 	$(BIN)/python -m compileall -q dsl compiler targets cli tools
 	@touch $(STAMP)
@@ -51,6 +51,10 @@ graphviz:
 chromium:
 	$(call apt_install,chromium,chromium)
 
+# Spark 4 (the cohort engine and its tests) runs on Debian's Java 17.
+java:
+	$(call apt_install,java,openjdk-17-jre-headless)
+
 # The PDF tests read page sizes and printed text sizes with pdfinfo and pdftotext.
 poppler:
 	$(call apt_install,pdftotext,poppler-utils)
@@ -64,12 +68,13 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy dsl compiler targets cli
 
-unit: $(STAMP) graphviz chromium poppler
-	$(BIN)/pytest -q -n 2 tests
+unit: $(STAMP) graphviz chromium poppler java
+	@# The Spark tests share one session, on one worker (xdist_group "spark").
+	$(BIN)/pytest -q -n 2 --dist loadgroup tests
 
 test: lint typecheck unit
 
-bench: $(STAMP) graphviz
+bench: $(STAMP) graphviz java
 	@# Sources may have changed since the venv was made: measure them byte-compiled, as installed.
 	$(BIN)/python -m compileall -q dsl compiler targets cli tools
 	$(BIN)/python tests/benchmarks/run.py

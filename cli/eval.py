@@ -20,7 +20,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 import click
 
-from cli.main import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE
+from cli.main import EXIT_ENV, EXIT_FINDINGS, EXIT_OK, EXIT_USAGE
 
 if TYPE_CHECKING:
     from compiler import model as m
@@ -59,13 +59,16 @@ class EvalError(Exception):
               help="With --cohort: write the results here (atomically) instead of stdout.")
 @click.option("--progress/--no-progress", default=None,
               help="With --cohort: a progress bar on stderr (default: when it is a terminal).")
-@click.option("--engine", type=click.Choice(["python", "duckdb"]), default=None,
-              help="With --cohort: the compiled Python evaluator (JSON lines), or the SQL on "
-                   "an embedded DuckDB (CSV, Parquet or JSON lines in; JSON lines or Parquet "
-                   "out, by -o's suffix). Default: duckdb for .csv and .parquet, else python.")
+@click.option("--engine", type=click.Choice(["python", "duckdb", "spark"]), default=None,
+              help="With --cohort: the compiled Python evaluator (JSON lines); the SQL on an "
+                   "embedded DuckDB (CSV, Parquet or JSON lines in); or the SQL transpiled "
+                   "to Spark (Parquet in). JSON lines or Parquet out, by -o's suffix. "
+                   "Default: duckdb for .csv and .parquet, else python.")
+@click.option("--spark-master", metavar="URL", default=None,
+              help="With --engine spark: the cluster (default: local[*], every core here).")
 def eval_(file: str, patient_file: str | None, fmt: str, patient_name: str | None,
           cohort: str | None, output: str | None, progress: bool | None,
-          engine: str | None) -> None:
+          engine: str | None, spark_master: str | None) -> None:
     """Evaluate a patient against FILE: recommendations with strength, why, evidence, notes,
     and what is pending.
 
@@ -76,7 +79,10 @@ def eval_(file: str, patient_file: str | None, fmt: str, patient_name: str | Non
     invalid, 1 when the guideline has errors (it is still evaluated when it can be).
     """
     try:
-        status = _run(file, patient_file, fmt, patient_name, cohort, output, progress, engine)
+        if spark_master is not None and engine != "spark":
+            raise EvalError("--spark-master goes with --engine spark")
+        status = _run(file, patient_file, fmt, patient_name, cohort, output, progress, engine,
+                      spark_master)
     except EvalError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(exc.code)
@@ -85,7 +91,7 @@ def eval_(file: str, patient_file: str | None, fmt: str, patient_name: str | Non
 
 def _run(file: str, patient_file: str | None, fmt: str, patient_name: str | None,
          cohort: str | None, output: str | None, progress: bool | None,
-         engine: str | None = None) -> int:
+         engine: str | None = None, spark_master: str | None = None) -> int:
     given = [x for x in (patient_file, patient_name, cohort) if x is not None]
     if len(given) != 1:
         raise EvalError("give one patient: a JSON file (or - for standard input), "
@@ -107,8 +113,10 @@ def _run(file: str, patient_file: str | None, fmt: str, patient_name: str | None
         if engine is None:
             engine = "duckdb" if Path(cohort).suffix.lower() in (".csv", ".parquet") \
                 else "python"
-        if engine == "duckdb":
-            invalid = run_cohort_duckdb(model, cohort, output, has_errors)
+        if engine in ("duckdb", "spark"):
+            show = sys.stderr.isatty() if progress is None else progress
+            invalid = run_cohort_sql(model, cohort, output, has_errors, engine, show,
+                                     spark_master)
         else:
             invalid = run_cohort(model, cohort, output, has_errors, progress)
         return EXIT_USAGE if invalid else status
@@ -438,19 +446,29 @@ def run_cohort(model: m.Model, cohort: str, output: str | None, has_errors: bool
     return stats.invalid
 
 
-def run_cohort_duckdb(model: m.Model, cohort: str, output: str | None,
-                      has_errors: bool) -> int:
-    """The cohort through the SQL target on DuckDB; returns the number of invalid rows."""
+def run_cohort_sql(model: m.Model, cohort: str, output: str | None, has_errors: bool,
+                   engine: str, progress: bool, spark_master: str | None) -> int:
+    """The cohort through the SQL target on DuckDB or Spark; returns the number of invalid
+    rows."""
     if has_errors:
-        raise EvalError("--engine duckdb runs a guideline that checks clean: fix its errors, "
-                        "or use --engine python", EXIT_FINDINGS)
-    from cli.cohort_duckdb import CohortError, run
+        raise EvalError(f"--engine {engine} runs a guideline that checks clean: fix its "
+                        "errors, or use --engine python", EXIT_FINDINGS)
+    from cli.cohort_duckdb import CohortError, EngineMissing
     from targets.sql import Unsupported
 
     try:
-        counts = run(model, cohort, output)
+        if engine == "spark":
+            from cli import cohort_spark
+
+            counts = cohort_spark.run(model, cohort, output, progress, spark_master)
+        else:
+            from cli import cohort_duckdb
+
+            counts = cohort_duckdb.run(model, cohort, output, progress)
     except (CohortError, Unsupported) as exc:
         raise EvalError(str(exc)) from None
+    except EngineMissing as exc:
+        raise EvalError(str(exc), EXIT_ENV) from None
     for line, problems in counts["listed"][:MAX_LISTED]:
         keys = "; ".join(", ".join(k) for k in problems)
         click.echo(f"{cohort}:{line}: not valid ({keys})", err=True)

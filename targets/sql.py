@@ -31,6 +31,7 @@ Columns: BOOLEAN, a number, VARCHAR for a choice, VARCHAR[] for a set, DATE and 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from fractions import Fraction
 from pathlib import Path
 
@@ -71,8 +72,9 @@ def _text_list(items: list[str]) -> str:
 class _Exprs:
     """Model expressions as SQL (lets read from their columns)."""
 
-    def __init__(self, model: m.Model) -> None:
+    def __init__(self, model: m.Model, ref: dict[str, str]) -> None:
         self.model = model
+        self.ref = ref
 
     def sql(self, e: m.Expr) -> str:
         if isinstance(e, m.Const):
@@ -83,11 +85,16 @@ class _Exprs:
             return lit(e.value)
         if isinstance(e, m.InputRef):
             inp = self.model.inputs[e.name]
-            if inp.kind == "date":  # whole days since 1970, as the interpreter counts
-                return f"CAST({ident(e.name)} - DATE '1970-01-01' AS BIGINT)"
-            if inp.kind == "datetime":  # whole seconds since 1970 (UTC)
-                return f"CAST(floor(epoch({ident(e.name)})) AS BIGINT)"
-            return ident(e.name)
+            col = self.ref[e.name]
+            # Days and whole seconds since 1970 (UTC), as the interpreter counts, in
+            # functions every claimed dialect has (a fraction of a second is dropped, as
+            # the interpreter drops it: floor, also before 1970).
+            if inp.kind == "date":
+                return f"date_diff('day', DATE '1970-01-01', {col})"
+            if inp.kind == "datetime":
+                return (f"(date_diff('day', DATE '1970-01-01', CAST({col} AS DATE)) * 86400 + "
+                        f"hour({col}) * 3600 + minute({col}) * 60 + second({col}))")
+            return col
         if isinstance(e, m.LetRef):
             return ident(f"let:{e.name}")
         if isinstance(e, m.Not):
@@ -137,7 +144,7 @@ class _Exprs:
         shown = Fraction(repr(near))
         if shown == c:
             return None
-        x = ident(left.name)
+        x = self.ref[left.name]
         if op in ("==", "!="):
             return f"(CASE WHEN {x} IS NULL THEN NULL ELSE {'FALSE' if op == '==' else 'TRUE'} END)"
         if op in (">", ">="):
@@ -154,145 +161,295 @@ def _unscaled(e: m.Cmp) -> m.Cmp:
     return m.Cmp(op, left, right, e.span)
 
 
-def _event(kind: str, node: str, action: str = "", strength: str = "",
-           waits: str | None = None) -> str:
-    """One event of the walk: v(isited), r(ecommended), w(aits), s(tuck)."""
-    return (f"{{'t': {lit(kind)}, 'n': {lit(node)}, 'a': {lit(action)}, "
-            f"'s': {lit(strength)}, 'w': {waits or 'CAST([] AS VARCHAR[])'}}}")
+#: The fields of an event of the walk, in order: k, the sort key (the node's place in the
+#: depth-first walk, then the event's place in the node; NULL when it did not happen), t, its
+#: type (v visited, r recommended, w waiting, s stuck), n the node, a the action (or the stuck
+#: reason), s the strength, f whether it is the action's first recommendation, w the inputs
+#: waited for.
+_NO_INPUTS = "CAST([] AS VARCHAR[])"
 
 
-_EMPTY = "list_filter([" + _event("v", "") + "], lambda guidec_e: FALSE)"
+def _event(key: str, kind: str, node: str, action: str = "", strength: str = "",
+           first: str = "FALSE", waits: str = _NO_INPUTS) -> str:
+    return (f"{{'k': {key}, 't': {lit(kind)}, 'n': {lit(node)}, 'a': {lit(action)}, "
+            f"'s': {lit(strength)}, 'f': {first}, 'w': {waits}}}")
 
 
-def _firsts(items: str) -> str:
-    """The list with each element's first occurrence only, in order."""
-    return (f"list_filter({items}, lambda guidec_x, guidec_i: "
-            f"list_position({items}, guidec_x) = guidec_i)")
+def _present(items: list[tuple[str, str]]) -> str:
+    """The texts whose conditions hold, in order (a VARCHAR[])."""
+    if not items:
+        return _NO_INPUTS
+    listed = ", ".join(f"CASE WHEN {c} THEN {lit(t)} END" for c, t in items)
+    return f"list_filter(CAST([{listed}] AS VARCHAR[]), lambda guidec_x: guidec_x IS NOT NULL)"
 
 
-def _concat(parts: list[str]) -> str:
-    parts = [p for p in parts if p != _EMPTY]
-    if not parts:
-        return _EMPTY
-    return parts[0] if len(parts) == 1 else "list_concat(" + ", ".join(parts) + ")"
+def _mask(names: list[str], ref: dict[str, str]) -> str:
+    """A bit per input that is unknown (0 when the list is empty)."""
+    if not names:
+        return "0"
+    return "(" + " + ".join(f"CASE WHEN {ref[n]} IS NULL THEN {1 << b} ELSE 0 END"
+                            for b, n in enumerate(names)) + ")"
+
+
+def _bit(value: str, b: int) -> str:
+    """Whether bit ``b`` of a non-negative integer expression is set (integer division and
+    remainder, which every claimed dialect has)."""
+    return f"(({value}) // {1 << b}) % 2 = 1" if b else f"({value}) % 2 = 1"
+
+
+class _Code:
+    """One scalar of a patient's signature: its column, its SQL (0 .. size - 1) and size."""
+
+    def __init__(self, column: str, node: str, expr: str, size: int) -> None:
+        self.column, self.node, self.expr, self.size = column, node, expr, size
+        self.key = 0  # which packed key holds it
+        self.scale = 1  # and at which place
+
+
+class _Keys:
+    """The sort keys of a node's events, in order: the node's path, a dot, a number (below
+    every child's path, whose next character is a digit); NULL unless ``cond`` holds."""
+
+    def __init__(self, path: str) -> None:
+        self.path, self.count = path, 0
+
+    def __call__(self, cond: str | None = None) -> str:
+        self.count += 1
+        k = f"{self.path} || {lit(f'.{self.count:02d}')}"
+        return k if cond is None else f"CASE WHEN {cond} THEN {k} END"
+
+
+_MAX_KEY = 1 << 62  # a packed key stays a positive BIGINT
 
 
 class _Query:
-    def __init__(self, model: m.Model) -> None:
+    """The query of one model (see the module's docstring for its two phases)."""
+
+    def __init__(self, model: m.Model, input_problems: bool = False) -> None:
         self.model = model
-        self.ex = _Exprs(model)
+        self.input_problems = input_problems
+        #: The SQL of each input's value: its column, or its column with the default.
+        self.ref = {n: ident(f"d:{n}" if i.default is not None else n)
+                    for n, i in model.inputs.items()}
+        self.ex = _Exprs(model, self.ref)
 
-    # Phase 1, per patient: scalars only. Each decision's outcome (a branch, waiting, none,
-    # overlap), each conditional recommendation's (given, not, waiting) and which inputs are
-    # unknown: together they decide the walk.
-    def outcome(self, d: m.Decision) -> str:
-        """``o:<decision>``: the branch taken (0, 1, ...), -1 none of them (otherwise, or a
-        gap), -2 overlap (`unique`), -3 waiting (`unique`), -10 - i waiting at branch i
-        (`first`)."""
-        conds = [self.ex.sql(b.condition.expr) for b in d.branches]
-        if d.policy == "first":
-            arms = [f"WHEN {c} THEN {i} WHEN {c} IS NULL THEN {-10 - i}"
-                    for i, c in enumerate(conds)]
-            return "CASE " + " ".join(arms) + " ELSE -1 END"
-        trues = " + ".join(f"CASE WHEN {c} THEN 1 ELSE 0 END" for c in conds)
-        arms = [f"WHEN ({trues}) > 1 THEN -2",
-                "WHEN " + " OR ".join(f"{c} IS NULL" for c in conds) + " THEN -3",
-                *(f"WHEN {c} THEN {i}" for i, c in enumerate(conds))]
-        return "CASE " + " ".join(arms) + " ELSE -1 END"
-
-    def waiting_branches(self, d: m.Decision) -> str:
-        """``u:<decision>``: which branches of a `unique` decision are unknown (a bit each)."""
-        return "(" + " + ".join(f"CASE WHEN {self.ex.sql(b.condition.expr)} IS NULL "
-                                f"THEN {1 << i} ELSE 0 END"
-                                for i, b in enumerate(d.branches)) + ")"
-
-    def site(self, site: m.RecommendSite) -> str:
-        """``s:<step>:<k>``: 1 recommended, 0 not, -1 waiting."""
-        assert site.condition is not None
-        c = self.ex.sql(site.condition.expr)
-        return f"CASE WHEN {c} THEN 1 WHEN {c} IS NULL THEN -1 ELSE 0 END"
-
-    def signature(self) -> list[tuple[str, str]]:
-        """(column, expression) of every scalar the walk reads."""
-        out: list[tuple[str, str]] = []
+    # Phase 1, per patient: the outcome of each decision and each conditional recommendation,
+    # with which of their inputs are unknown when they wait, as small integers packed into as
+    # few BIGINT keys as hold them (NULL for an invalid patient).
+    def codes(self) -> list[_Code]:
+        out: list[_Code] = []
         for node in self.model.pathway.nodes.values():
             if isinstance(node, m.Decision):
-                out.append((f"o:{node.id}", self.outcome(node)))
-                if node.policy != "first":
-                    out.append((f"u:{node.id}", self.waiting_branches(node)))
+                out.append(self.decision_code(node))
             elif isinstance(node, m.Step):
-                out += [(f"s:{node.id}:{site.index}", self.site(site))
-                        for site in node.recommends if site.condition is not None]
-        out += [(f"n:{name}", f"({ident(name)} IS NULL)") for name in self._read()]
+                for site in node.recommends:
+                    if site.condition is not None:
+                        names = list(m.inputs_of(site.condition.expr))
+                        c = self.ex.sql(site.condition.expr)
+                        out.append(_Code(
+                            f"s:{node.id}:{site.index}", node.id,
+                            f"COALESCE(CAST({c} AS INTEGER), 2 + {_mask(names, self.ref)})",
+                            2 + (1 << len(names))))
         return out
 
-    def _read(self) -> list[str]:
-        """The inputs the pathway's conditions read (whose being unknown a result names)."""
+    def decision_code(self, d: m.Decision) -> _Code:
+        """0 none of the branches (otherwise, or a gap); 1 + i branch i. `first`: from
+        1 + k, waiting at branch i with the bits of its unknown inputs. `unique`: 1 + k
+        overlap; from 2 + k, waiting, with a bit per unknown branch and one per unknown input
+        of any branch."""
+        conds = [self.ex.sql(b.condition.expr) for b in d.branches]
+        k = len(conds)
+        if d.policy == "first":
+            arms, base = [], 1 + k
+            for i, (c, b) in enumerate(zip(conds, d.branches, strict=True)):
+                names = list(m.inputs_of(b.condition.expr))
+                arms.append(f"WHEN {c} THEN {1 + i} WHEN {c} IS NULL THEN "
+                            f"{base} + {_mask(names, self.ref)}")
+                base += 1 << len(names)
+            return _Code(f"o:{d.id}", d.id, "CASE " + " ".join(arms) + " ELSE 0 END", base)
+        union = self.union(d)
+        trues = " + ".join(f"CASE WHEN {c} THEN 1 ELSE 0 END" for c in conds)
+        unknown = " + ".join(f"CASE WHEN {c} IS NULL THEN {1 << i} ELSE 0 END"
+                             for i, c in enumerate(conds))
+        arms = [f"WHEN {trues} > 1 THEN {1 + k}",
+                "WHEN " + " OR ".join(f"{c} IS NULL" for c in conds) +
+                f" THEN {2 + k} + ({unknown}) * {1 << len(union)} + {_mask(union, self.ref)}",
+                *(f"WHEN {c} THEN {1 + i}" for i, c in enumerate(conds))]
+        return _Code(f"o:{d.id}", d.id, "CASE " + " ".join(arms) + " ELSE 0 END",
+                     2 + k + (1 << (k + len(union))))
+
+    def union(self, d: m.Decision) -> list[str]:
         names: list[str] = []
-        for node in self.model.pathway.nodes.values():
-            conds = [b.condition.expr for b in node.branches] if isinstance(node, m.Decision) \
-                else [s.condition.expr for s in node.recommends if s.condition is not None] \
-                if isinstance(node, m.Step) else []
-            for c in conds:
-                names.extend(i for i in m.inputs_of(c) if i not in names)
+        for b in d.branches:
+            names.extend(i for i in m.inputs_of(b.condition.expr) if i not in names)
         return names
 
-    # Phase 2, per distinct signature (a few hundred for a million patients): the walk.
-    def unknown(self, conds: list[m.Expr]) -> str:
-        """The inputs the conditions read that are unknown, each once, in order."""
-        names: list[str] = []
-        for c in conds:
-            names.extend(i for i in m.inputs_of(c) if i not in names)
-        items = ", ".join(f"CASE WHEN {ident('n:' + n)} THEN {lit(n)} END" for n in names)
-        return (f"list_filter(CAST([{items}] AS VARCHAR[]), lambda guidec_x: "
-                "guidec_x IS NOT NULL)"
-                if names else "CAST([] AS VARCHAR[])")
+    @staticmethod
+    def pack(codes: list[_Code], reached: bool) -> list[str]:
+        """Set each code's key and place; the SQL of each key (0 when there is nothing to
+        pack). With ``reached``, a node the walk does not reach counts as 0, so that patients
+        who differ only there share a signature (fewer walks in phase 2)."""
+        keys: list[list[_Code]] = [[]]
+        scale = 1
+        for c in codes:
+            if c.size > _MAX_KEY:
+                raise Unsupported(f"the decision or recommendation `{c.column[2:]}`, whose "
+                                  "condition reads more inputs than a 62-bit key holds")
+            if scale * c.size > _MAX_KEY:
+                keys.append([])
+                scale = 1
+            c.key, c.scale = len(keys) - 1, scale
+            keys[-1].append(c)
+            scale *= c.size
+        if not reached:  # flags (0 or 1): each condition gives its place directly
+            return [" + ".join(f"CASE WHEN {c.expr} THEN CAST({c.scale} AS BIGINT) ELSE 0 END"
+                               for c in key) or "0" for key in keys]
+        return [" + ".join(f"CAST(CASE WHEN {ident('r:' + c.node)} THEN {ident(c.column)} "
+                           "ELSE 0 END AS BIGINT)" + (f" * {c.scale}" if c.scale > 1 else "")
+                           for c in key) or "0" for key in keys]
 
-    def node_events(self, nid: str) -> str:
-        node = self.model.pathway.nodes[nid]
-        out = ["[" + _event("v", nid) + "]"]
-        if isinstance(node, m.Step):
-            for site in node.recommends:
-                recs = "[" + ", ".join(_event("r", nid, a, self.model.actions[a].strength)
-                                       for a in site.actions) + "]"
-                if site.condition is None:
-                    out.append(recs)
-                    continue
-                col = ident(f"s:{nid}:{site.index}")
-                wait = "[" + _event("w", nid, str(site.index),
-                                    waits=self.unknown([site.condition.expr])) + "]"
-                out.append(f"CASE {col} WHEN 1 THEN {recs} WHEN -1 THEN {wait} "
-                           f"ELSE {_EMPTY} END")
-            out += [ident(f"e:{t}") for t in node.next]
-        elif isinstance(node, m.Decision):
-            out.append(self.decide(node))
-        return _concat(out)
+    @staticmethod
+    def decoded(codes: list[_Code], keys: list[str]) -> list[str]:
+        """Each code again, from its key (phase 2)."""
+        return [(f"({keys[c.key]} // {c.scale}) % {c.size}" if c.scale > 1
+                 else f"{keys[c.key]} % {c.size}") + f" AS {ident(c.column)}" for c in codes]
 
-    def targets(self, targets: tuple[str, ...]) -> str:
-        return _concat([ident(f"e:{t}") for t in targets])
+    # Phase 2, per distinct signature: where the walk goes and what happens there.
+    def edges(self) -> dict[str, list[tuple[str | None, str | None, int]]]:
+        """Into each node: (from node, the condition on its outcome ``o:<node>``, child
+        number), with (None, None, j) for the j-th start."""
+        nodes = self.model.pathway.nodes
+        into: dict[str, list[tuple[str | None, str | None, int]]] = {n: [] for n in nodes}
+        for j, t in enumerate(self.model.pathway.start):
+            into[t].append((None, None, j))
+        for nid, node in nodes.items():
+            if isinstance(node, m.Step):
+                for j, t in enumerate(node.next):
+                    into[t].append((nid, None, j))
+            elif isinstance(node, m.Decision):
+                o = ident(f"o:{nid}")
+                arms = [(f"{o} = {1 + b.index}", b.targets) for b in node.branches]
+                if node.otherwise is not None:
+                    arms.append((f"{o} = 0", node.otherwise.targets))
+                for cond, targets in arms:
+                    for j, t in enumerate(targets):
+                        into[t].append((nid, cond, j))
+        return into
 
-    def decide(self, d: m.Decision) -> str:
-        col = ident(f"o:{d.id}")
-        exprs = [b.condition.expr for b in d.branches]
-        if d.otherwise is not None:
-            none = self.targets(d.otherwise.targets)
-        else:
-            none = "[" + _event("s", d.id, "gap") + "]"
-        arms = [f"WHEN {i} THEN {self.targets(b.targets)}" for i, b in enumerate(d.branches)]
+    def levels(self, column: Callable[[str, list[tuple[str | None, str | None, int]]], str]
+               ) -> list[list[tuple[str, str]]]:
+        """A column per node, by levels from the start (each reads only earlier levels)."""
+        nodes = self.model.pathway.nodes
+        into = self.edges()
+        level: dict[str, int] = {}
+
+        def depth(nid: str) -> int:
+            if nid not in level:
+                level[nid] = 1 + max((depth(q) for q, _, _ in into[nid] if q is not None),
+                                     default=-1)
+            return level[nid]
+
+        out: list[list[tuple[str, str]]] = [[] for _ in nodes]
+        for nid in nodes:
+            out[depth(nid)].append((nid, column(nid, into[nid])))
+        return [lv for lv in out if lv]
+
+    @staticmethod
+    def reach(nid: str, into: list[tuple[str | None, str | None, int]]) -> str:
+        """``r:<node>``: whether the walk reaches the node (per patient, phase 1)."""
+        ways = ["TRUE" if q is None else ident(f"r:{q}") if c is None
+                else f"({ident(f'r:{q}')} AND {c})" for q, c, _ in into]
+        return " OR ".join(ways) if ways else "FALSE"
+
+    @staticmethod
+    def path(nid: str, into: list[tuple[str | None, str | None, int]]) -> str:
+        """``p:<node>`` (per signature, phase 2): the least (lexicographic) path to the node
+        along the edges taken, each step a two-digit child number; NULL where the walk does
+        not go. A depth-first walk that visits each node once meets nodes in exactly this
+        order (a node's first visit is along its least path), so sorting the events by path
+        gives the interpreter's order with no list searching."""
+        ways = [lit(f"{j:02d}") if q is None else
+                f"{ident(f'p:{q}')} || {lit(f'{j:02d}')}" if c is None else
+                f"CASE WHEN {c} THEN {ident(f'p:{q}')} || {lit(f'{j:02d}')} END"
+                for q, c, j in into]
+        if not ways:
+            return "CAST(NULL AS VARCHAR)"
+        return ways[0] if len(ways) == 1 else "least(" + ", ".join(ways) + ")"
+
+    def events(self) -> tuple[list[tuple[str, str]], str]:
+        """The first-recommendation keys (``f:<action>``) and every event that may happen,
+        each with its key, as one list."""
+        model = self.model
+        items: list[str] = []
+        firsts: dict[str, list[str]] = {}
+        recs: list[tuple[str, str, str]] = []
+        for nid, node in model.pathway.nodes.items():
+            key = _Keys(ident(f"p:{nid}"))
+            items.append(_event(key(), "v", nid))
+            if isinstance(node, m.Step):
+                for site in node.recommends:
+                    s = ident(f"s:{nid}:{site.index}")
+                    fires = None if site.condition is None else f"{s} = 1"
+                    for a in site.actions:
+                        k = key(fires)
+                        firsts.setdefault(a, []).append(k)
+                        recs.append((k, a, nid))
+                    if site.condition is not None:
+                        names = list(m.inputs_of(site.condition.expr))
+                        items.append(_event(key(f"{s} >= 2"), "w", nid, waits=_present(
+                            [(_bit(f"{s} - 2", b), n) for b, n in enumerate(names)])))
+            elif isinstance(node, m.Decision):
+                items += self.decision_events(node, key)
+        for k, a, nid in recs:
+            items.append(_event(k, "r", nid, a, model.actions[a].strength,
+                                first=f"{k} = {ident('f:' + a)}"))
+        first_cols = [(f"f:{a}", ks[0] if len(ks) == 1 else "least(" + ", ".join(ks) + ")")
+                      for a, ks in firsts.items()]
+        # An event that did not happen has no key; the rest sorted by key is the walk.
+        listed = ("list_sort(list_filter([" + ", ".join(items) +
+                  "], lambda guidec_e: guidec_e.k IS NOT NULL))")
+        return first_cols, listed
+
+    def decision_events(self, d: m.Decision, key: _Keys) -> list[str]:
+        o = ident(f"o:{d.id}")
+        k = len(d.branches)
+        out: list[str] = []
+        if d.otherwise is None:
+            out.append(_event(key(f"{o} = 0"), "s", d.id, "gap"))
         if d.policy == "first":
-            arms += [f"WHEN {-10 - i} THEN [" + _event("w", d.id, waits=self.unknown([e])) + "]"
-                     for i, e in enumerate(exprs)]
-        else:
-            bits = ident(f"u:{d.id}")
-            waits = _firsts("list_concat(" + ", ".join(
-                f"CASE WHEN ({bits} // {1 << i}) % 2 = 1 THEN {self.unknown([e])} "
-                "ELSE CAST([] AS VARCHAR[]) END" for i, e in enumerate(exprs)) + ")")
-            arms.append("WHEN -2 THEN [" + _event("s", d.id, "overlap") + "]")
-            arms.append("WHEN -3 THEN [" + _event("w", d.id, waits=waits) + "]")
-        return f"CASE {col} " + " ".join(arms) + f" ELSE {none} END"
+            base = 1 + k
+            for b in d.branches:
+                names = list(m.inputs_of(b.condition.expr))
+                size = 1 << len(names)
+                here = f"{o} >= {base} AND {o} < {base + size}"
+                out.append(_event(key(here), "w", d.id, waits=_present(
+                    [(_bit(f"{o} - {base}", i), n) for i, n in enumerate(names)])))
+                base += size
+            return out
+        union = self.union(d)
+        out.append(_event(key(f"{o} = {1 + k}"), "s", d.id, "overlap"))
+        # The inputs of each unknown branch in turn, each input once (its first mention).
+        shift = len(union)
+        listed: list[tuple[str, str]] = []
+        for i, b in enumerate(d.branches):
+            earlier = [j for j in range(i)]
+            for n in m.inputs_of(b.condition.expr):
+                if any(n in m.inputs_of(d.branches[j].condition.expr) for j in earlier):
+                    before = " OR ".join(
+                        _bit(f"{o} - {2 + k}", shift + j) for j in earlier
+                        if n in m.inputs_of(d.branches[j].condition.expr))
+                    cond = (f"{_bit(f'{o} - {2 + k}', shift + i)} AND "
+                            f"{_bit(f'{o} - {2 + k}', union.index(n))} AND NOT ({before})")
+                else:
+                    cond = (f"{_bit(f'{o} - {2 + k}', shift + i)} AND "
+                            f"{_bit(f'{o} - {2 + k}', union.index(n))}")
+                listed.append((cond, n))
+        out.append(_event(key(f"{o} >= {2 + k}"), "w", d.id, waits=_present(listed)))
+        return out
 
-    def problems(self) -> tuple[str, str]:
-        """The validation of each input (by key), then of the assumptions."""
+    def problems(self) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+        """(input, condition) of each input's value that is not valid, then (condition, keys)
+        of each assumption that does not hold."""
         items: list[tuple[str, str]] = []
         for inp in self.model.inputs.values():
             col = ident(inp.name)
@@ -302,42 +459,31 @@ class _Query:
             if inp.kind == "enum":
                 bad.append(f"{col} NOT IN (" + ", ".join(lit(v) for v in inp.values) + ")")
             if inp.kind in ("integer", "number"):
-                bad.append(f"isnan({col}) OR isinf({col})")
+                # NaN and the infinities: x - x is 0 for every finite double only.
+                bad.append(f"{col} - {col} <> 0")
                 if inp.kind == "integer":
-                    bad.append(f"{col} <> floor({col})")
+                    bad.append(f"{col} % 1 <> 0")
                 if inp.low is not None:
                     bad.append(f"{col} {'<=' if inp.low_open else '<'} {_num(inp.low)}")
                 if inp.high is not None:
                     bad.append(f"{col} {'>=' if inp.high_open else '>'} {_num(inp.high)}")
                 if inp.step is not None:
                     low = _num(inp.low or Fraction(0))
-                    bad.append(f"(({col} - {low}) / {_num(inp.step)}) <> "
-                               f"floor(({col} - {low}) / {_num(inp.step)})")
+                    bad.append(f"(({col} - {low}) / {_num(inp.step)}) % 1 <> 0")
             if inp.kind == "set":
                 allowed = ", ".join(lit(v) for v in inp.values)
-                bad.append(f"len(list_filter({col}, lambda guidec_v: guidec_v IS NULL OR "
-                           f"guidec_v NOT IN ({allowed}))) > 0")
-                bad.append(f"len(list_distinct({col})) <> len({col})")
+                bad.append(f"array_length(list_filter({col}, lambda guidec_v: guidec_v IS NULL "
+                           f"OR guidec_v NOT IN ({allowed}))) > 0")
+                bad.append(f"array_length(list_distinct({col})) <> array_length({col})")
             if inp.kind in ("date", "datetime"):
                 low, high = ("DATE '1900-01-01'", "DATE '2200-12-31'") if inp.kind == "date" \
                     else ("TIMESTAMP '1900-01-01 00:00:00'", "TIMESTAMP '2200-12-31 23:59:59'")
                 bad.append(f"{col} < {low} OR {col} > {high}")
             if bad:
-                items.append((" OR ".join(bad), _text_list([inp.name])))
-        # Built only for a patient with a problem: most patients have none.
-        values = ("CASE WHEN " + " OR ".join(f"({b})" for b, _ in items) +
-                  " THEN list_filter(CAST([" +
-                  ", ".join(f"CASE WHEN {b} THEN {k} END" for b, k in items) +
-                  "] AS VARCHAR[][]), lambda guidec_p: guidec_p IS NOT NULL) "
-                  "ELSE CAST([] AS VARCHAR[][]) END") if items else "CAST([] AS VARCHAR[][])"
-        conds = [f"NOT {self.ex.sql(a.condition.expr)}" for a in self.model.assumptions]
-        broken = [f"CASE WHEN {c} THEN {_text_list(list(a.inputs))} END"
-                  for c, a in zip(conds, self.model.assumptions, strict=True)]
-        assumed = ("CASE WHEN " + " OR ".join(f"({c})" for c in conds) +
-                   " THEN list_filter(CAST([" + ", ".join(broken) + "] AS VARCHAR[][]), "
-                   "lambda guidec_p: guidec_p IS NOT NULL) ELSE CAST([] AS VARCHAR[][]) END"
-                   ) if broken else "CAST([] AS VARCHAR[][])"
-        return values, assumed
+                items.append((inp.name, " OR ".join(f"({b})" for b in bad)))
+        assumed = [(f"NOT {self.ex.sql(a.condition.expr)}", _text_list(list(a.inputs)))
+                   for a in self.model.assumptions]
+        return items, assumed
 
     def source(self) -> str:
         model = self.model
@@ -345,50 +491,87 @@ class _Query:
             if name.lower().startswith("guidec_"):
                 raise Unsupported(f"a name beginning `guidec_` (`{name}`), which the SQL's own "
                                   "columns and lambdas use")
+        # Phase 1, per patient, in a chain of CTEs: defaults, lets, then every code (a bit per
+        # value problem and per broken assumption; an outcome per decision and conditional
+        # recommendation), where the walk goes, and the codes packed into keys.
         ctes: list[tuple[str, list[str]]] = []
-        # Inputs with a default: absence reads as the default.
-        defaults = [f"COALESCE({ident(i.name)}, {self._default(i)}) AS {ident(i.name)}"
+        defaults = [f"COALESCE({ident(i.name)}, {self._default(i)}) AS {self.ref[i.name]}"
                     for i in model.inputs.values() if i.default is not None]
-        values, assumed = self.problems()
-        ctes.append(("input_problems", [f"{values} AS {ident('guidec_input_problems')}"]))
         if defaults:
-            ctes.append(("with_defaults", ["* REPLACE (" + ", ".join(defaults) + ")"]))
+            ctes.append(("with_defaults", defaults))
         for level in _let_levels(model):
             ctes.append((f"lets_{len(ctes)}", [
                 f"{self.ex.sql(model.lets[n].expr)} AS {ident('let:' + n)}" for n in level]))
-        ctes.append(("checked", [
-            f"CASE WHEN len({ident('guidec_input_problems')}) = 0 THEN {assumed} "
-            f"ELSE {ident('guidec_input_problems')} END AS {ident('guidec_problems')}"]))
-        signature = self.signature()
-        ctes.append(("scalars", [f"{e} AS {ident(c)}" for c, e in signature]))
-        cols = [ident(c) for c, _ in signature]
-        walk_ctes: list[tuple[str, list[str]]] = []
-        for level in _node_levels(model):
-            walk_ctes.append((f"walk_{len(walk_ctes)}", [
-                f"{self.node_events(n)} AS {ident('e:' + n)}" for n in level]))
-        walk = _concat([ident(f"e:{s}") for s in model.pathway.start])
-        walk_ctes.append(("walked", [f"{walk} AS guidec_all"]))
-        walk_ctes.append(("firsts", [f"{_firsts('guidec_all')} AS guidec_events"]))
+        values, assumed = self.problems()
+        flags = [_Code(f"v:{name}", "", c, 2) for name, c in values]
+        flags += [_Code(f"a:{i}", "", c, 2) for i, (c, _) in enumerate(assumed)]
+        codes = self.codes()
+        ctes.append(("coded", [f"{c.expr} AS {ident(c.column)}" for c in codes]))
+        for reached in self.levels(self.reach):
+            ctes.append((f"reached_{len(ctes)}", [f"{e} AS {ident('r:' + n)}"
+                                                  for n, e in reached]))
+        qs = self.pack(flags, reached=False)
+        ks = self.pack(codes, reached=True)
+        q_cols = [f"guidec_q{i}" for i in range(len(qs))]
+        k_cols = [f"guidec_k{i}" for i in range(len(ks))]
+        valid = " AND ".join(f"({q}) = 0" for q in qs)
+        made = [*(self.ref[i.name] for i in model.inputs.values() if i.default is not None),
+                *(ident("let:" + n) for n in model.lets),
+                *(ident(c.column) for c in codes),
+                *(ident("r:" + n) for n in model.pathway.nodes), *map(ident, model.inputs)]
+        ctes.append(("keyed", [
+            *(f"{q} AS {col}" for q, col in zip(qs, q_cols, strict=True)),
+            *(f"CASE WHEN {valid} THEN {k} END AS {col}" for k, col in zip(ks, k_cols,
+                                                                             strict=True))]))
         lines = ["-- Generated by guidec from " + model.filename.rsplit("/", 1)[-1] +
                  f" (guideline {model.meta.id} {model.meta.version}, {model.meta.status}, "
                  f"SHA-256 {model.source_sha256}).",
                  "-- Reads the relation `patients` (one column per input, NULL is unknown); "
                  "do not edit: regenerate it with `guidec build -t sql`.",
                  "WITH"]
-        lines += _chain(ctes, "patients")
+        # The keys are computed once and kept (each is read twice), alone with the columns
+        # that are not inputs (a patient's id), which pass through.
+        lines += _chain(ctes, "patients", materialized={"keyed": True},
+                        star={"keyed": "* EXCLUDE (" + ", ".join(made) + ")"})
         lines[-1] += ","
-        # The walk once per distinct signature of a valid patient, then joined back.
-        signatures = ", ".join(cols) if cols else "1 AS guidec_one"
-        lines.append(f"  signatures AS (SELECT DISTINCT {signatures} FROM "
-                     f"{ctes[-1][0]} WHERE len({ident('guidec_problems')}) = 0),")
-        lines += _chain(walk_ctes, "signatures")
+        # Phase 2, once per distinct key: the problems, and for a valid patient the walk.
+        lines.append("  problem_keys AS (SELECT DISTINCT " + ", ".join(q_cols) +
+                     " FROM keyed),")
+        empty = "CAST([] AS VARCHAR[][])"
+
+        def listing(items: list[tuple[str, str]]) -> str:
+            if not items:
+                return empty
+            return ("list_filter(CAST([" + ", ".join(f"CASE WHEN {c} = 1 THEN {k} END"
+                                                     for c, k in items) +
+                    "] AS VARCHAR[][]), lambda guidec_p: guidec_p IS NOT NULL)")
+
+        of_values = listing([(ident(f"v:{n}"), _text_list([n])) for n, _ in values])
+        of_assumptions = listing([(ident(f"a:{i}"), keys)
+                                  for i, (_, keys) in enumerate(assumed)])
+        any_value = " OR ".join(f"{ident(f'v:{n}')} = 1" for n, _ in values) or "FALSE"
+        listed = [f"CASE WHEN {any_value} THEN {of_values} ELSE {of_assumptions} END "
+                  "AS guidec_problems"]
+        if self.input_problems:
+            listed.append(f"{of_values} AS guidec_input_problems")
+        lines += _chain([("problem_codes", self.decoded(flags, q_cols)),
+                         ("problem_lists", listed)], "problem_keys")
         lines[-1] += ","
-        recs = "list_filter(guidec_events, lambda guidec_r: guidec_r.t = 'r')"
+        walk: list[tuple[str, list[str]]] = [("codes", self.decoded(codes, k_cols))]
+        for paths in self.levels(self.path):
+            walk.append((f"paths_{len(walk)}", [f"{e} AS {ident('p:' + n)}" for n, e in paths]))
+        first_cols, events = self.events()
+        if first_cols:
+            walk.append(("firsts", [f"{e} AS {ident(c)}" for c, e in first_cols]))
+        walk.append(("walked", [f"{events} AS guidec_events"]))
+        lines.append("  signatures AS (SELECT DISTINCT " + ", ".join(k_cols) +
+                     f" FROM keyed WHERE {k_cols[0]} IS NOT NULL),")
+        lines += _chain(walk, "signatures")
+        lines[-1] += ","
         results = [
-            f"list_transform(list_filter({recs}, lambda guidec_f, guidec_i: "
-            f"list_position(list_transform({recs}, lambda guidec_x: guidec_x.a), "
-            "guidec_f.a) = guidec_i), lambda guidec_e: {'id': guidec_e.a, "
-            "'strength': guidec_e.s, 'step': guidec_e.n}) AS guidec_recommendations",
+            "list_transform(list_filter(guidec_events, lambda guidec_e: guidec_e.t = 'r' AND "
+            "guidec_e.f), lambda guidec_e: {'id': guidec_e.a, 'strength': guidec_e.s, "
+            "'step': guidec_e.n}) AS guidec_recommendations",
             "list_transform(list_filter(guidec_events, lambda guidec_e: guidec_e.t = 'w'), "
             "lambda guidec_e: {'decision': guidec_e.n, 'inputs': guidec_e.w}) "
             "AS guidec_pending",
@@ -397,16 +580,19 @@ class _Query:
             "list_transform(list_filter(guidec_events, lambda guidec_e: guidec_e.t = 's'), "
             "lambda guidec_e: {'decision': guidec_e.n, 'reason': guidec_e.a}) "
             "AS guidec_stuck"]
-        keys = cols if cols else ["guidec_one"]
-        lines.append("  outcomes AS (SELECT " + ", ".join([*keys, *results]) + " FROM firsts)")
-        hidden = [*(ident("let:" + n) for n in model.lets), *cols]
-        on = " AND ".join(f"p.{c} = o.{c}" for c in cols) or "TRUE"
-        lines.append("SELECT p.*" + (" EXCLUDE (" + ", ".join(hidden) + ")" if hidden else "") +
-                     ", " +
-                     ", ".join(f"o.guidec_{k}" for k in ("recommendations", "pending", "path",
-                                                          "stuck")))
-        lines.append(f"FROM {ctes[-1][0]} AS p LEFT JOIN outcomes AS o ON "
-                     f"len(p.{ident('guidec_problems')}) = 0 AND {on}")
+        lines.append("  outcomes AS (SELECT " + ", ".join([*k_cols, *results]) +
+                     " FROM walked)")
+        out = ["q.guidec_problems"]
+        if self.input_problems:
+            out.append("q.guidec_input_problems")
+        out += [f"o.guidec_{k}" for k in ("recommendations", "pending", "path", "stuck")]
+        lines.append("SELECT p.* EXCLUDE (" + ", ".join([*q_cols, *k_cols]) + "), " +
+                     ", ".join(out))
+        lines.append("FROM keyed AS p")
+        lines.append("  JOIN problem_lists AS q ON " +
+                     " AND ".join(f"p.{c} = q.{c}" for c in q_cols))
+        lines.append("  LEFT JOIN outcomes AS o ON " +
+                     " AND ".join(f"p.{c} = o.{c}" for c in k_cols))
         return "\n".join(lines) + "\n"
 
     def _default(self, inp: m.Input) -> str:
@@ -422,16 +608,19 @@ class _Query:
         raise Unsupported(f"a default on a {inp.kind} input")
 
 
-def _chain(ctes: list[tuple[str, list[str]]], source: str) -> list[str]:
-    """CTEs each selecting everything of the one before, and its own columns."""
+def _chain(ctes: list[tuple[str, list[str]]], source: str,
+           materialized: dict[str, bool] | None = None,
+           star: dict[str, str] | None = None) -> list[str]:
+    """CTEs each selecting everything of the one before (or what ``star`` says), and its own
+    columns."""
     lines = []
     prev = source
     for i, (name, cols) in enumerate(ctes):
-        head = cols[0] if cols and cols[0].startswith("* REPLACE") else "*"
-        own = cols[1:] if head != "*" else cols
-        body = ",\n    ".join([head, *own])
+        body = ",\n    ".join([(star or {}).get(name, "*"), *cols])
         sep = "," if i + 1 < len(ctes) else ""
-        lines.append(f"  {name} AS (SELECT\n    {body}\n  FROM {prev}){sep}")
+        how = {True: "MATERIALIZED ", False: "NOT MATERIALIZED "}.get(
+            (materialized or {}).get(name), "")  # type: ignore[arg-type]
+        lines.append(f"  {name} AS {how}(SELECT\n    {body}\n  FROM {prev}){sep}")
         prev = name
     return lines
 
@@ -445,19 +634,6 @@ def _let_levels(model: m.Model) -> list[list[str]]:
     return _grouped(level)
 
 
-def _node_levels(model: m.Model) -> list[list[str]]:
-    level: dict[str, int] = {}
-
-    def of(nid: str) -> int:
-        if nid not in level:
-            level[nid] = 1 + max((of(s) for s in model.pathway.successors(nid)), default=-1)
-        return level[nid]
-
-    for nid in model.pathway.nodes:
-        of(nid)
-    return _grouped(level)
-
-
 def _grouped(level: dict[str, int]) -> list[list[str]]:
     out: list[list[str]] = [[] for _ in range(max(level.values(), default=-1) + 1)]
     for name, k in level.items():
@@ -465,19 +641,56 @@ def _grouped(level: dict[str, int]) -> list[list[str]]:
     return out
 
 
-def generate(model: m.Model) -> str:
-    """The query (raises :class:`Unsupported`)."""
-    return _Query(model).source()
+def generate(model: m.Model, input_problems: bool = False) -> str:
+    """The query in DuckDB's dialect (raises :class:`Unsupported`); with ``input_problems``,
+    also the column ``guidec_input_problems``: the problems of the values alone, before the
+    assumptions are checked (the cohort engine merges them with the columns' type
+    problems)."""
+    return _Query(model, input_problems).source()
+
+
+#: The dialects the SQL is claimed for: each is run on its engine by the tests, over every
+#: true/false/unknown combination of each decision's conditions and against the interpreter.
+#: sqlglot writes others (Trino, Snowflake, BigQuery, ...), but untested they are not claimed:
+#: some rewrite constructs whose three-valued meaning matters (`x IS TRUE` to `x`).
+DIALECTS = ("duckdb", "spark")
+
+
+def transpile(text: str, dialect: str) -> str:
+    """The DuckDB query in another claimed dialect, through sqlglot (the header comments
+    kept as they are)."""
+    if dialect == "duckdb":
+        return text
+    if dialect not in DIALECTS:
+        raise Unsupported(f"the dialect `{dialect}` (claimed: {', '.join(DIALECTS)})")
+    from importlib.metadata import version
+
+    import sqlglot
+    from sqlglot import exp
+
+    lines = text.splitlines()
+    header = [ln for ln in lines if ln.startswith("-- ")]
+    body = "\n".join(ln for ln in lines if not ln.startswith("-- "))
+    tree = sqlglot.parse_one(body, read="duckdb")
+    for cte in tree.find_all(exp.CTE):
+        cte.set("materialized", None)  # a hint Spark does not take (it does not keep CTEs)
+    out = tree.sql(dialect=dialect, pretty=True, unsupported_level=sqlglot.ErrorLevel.RAISE)
+    return "\n".join([*header, f"-- {dialect.capitalize()} SQL, transpiled by sqlglot "
+                       f"{version('sqlglot')} from the DuckDB query.", out]) + "\n"
 
 
 def emit(model: m.Model, outdir: Path, request: BuildRequest) -> list[Emitted]:
-    """Write ``<id>.sql`` (format ``sql``)."""
+    """Write ``<id>.sql`` (DuckDB) and ``<id>.<dialect>.sql`` for each other claimed dialect
+    (format ``sql``)."""
     try:
         text = generate(model)
     except Unsupported as exc:
         return [Emitted(None, failed=True,
                         warning=f"the SQL was not written: it cannot express {exc} yet")]
-    path = outdir / f"{model.meta.id}.sql"
-    write_text(path, text)
-    return [Emitted(path)]
-
+    out = []
+    for dialect in DIALECTS:
+        name = f"{model.meta.id}.sql" if dialect == "duckdb" else \
+            f"{model.meta.id}.{dialect}.sql"
+        write_text(outdir / name, transpile(text, dialect))
+        out.append(Emitted(outdir / name))
+    return out

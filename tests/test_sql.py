@@ -4,11 +4,14 @@ stuck decisions, on random patients (invalid ones included) of every guideline i
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import itertools
 import json
 import math
 import random
 import tempfile
+from fractions import Fraction
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -24,7 +27,7 @@ from compiler import units
 from compiler.pipeline import check_file
 from targets.sql import COLUMN_TYPES, Unsupported, generate, lit
 from tests.guides import buildable
-from tests.test_differential import constants, patient
+from tests.test_differential import _value, constants, patient
 
 ROOT = Path(__file__).resolve().parent.parent
 FLAGSHIP = ROOT / "guidelines" / "leptomeningeal.guide"
@@ -78,6 +81,101 @@ def table_patients(model: m.Model, n: int, seed: int) -> list[dict[str, Any]]:
     return out
 
 
+def _states(model: m.Model, name: str, conds: list[m.Expr], rnd: random.Random,
+            consts: tuple[Fraction, ...]) -> list[object]:
+    """Unknown (None), then two known values of an input that make its comparisons in
+    ``conds`` come out one way and the other."""
+    inp = model.inputs[name]
+    near: list[object] = []
+    for c in conds:
+        for e in m.subexpressions(c):
+            if isinstance(e, m.Cmp):
+                left, op, right = m.unscaled(e.left, e.op, e.right)
+                pair = (left, right) if isinstance(left, m.InputRef) else (right, left)
+                if isinstance(pair[0], m.InputRef) and pair[0].name == name and \
+                        isinstance(pair[1], m.Const):
+                    near.append(pair[1].value)
+            elif isinstance(e, m.Member) and isinstance(e.operand, m.InputRef) and \
+                    e.operand.name == name:
+                near.extend(e.values)
+            elif isinstance(e, m.Contains) and isinstance(e.operand, m.InputRef) and \
+                    e.operand.name == name:
+                near.append(e.value)
+    if inp.kind == "boolean":
+        return [None, True, False]
+    if inp.kind == "enum":
+        first = next((v for v in near if isinstance(v, str)), inp.values[0])
+        other = next((v for v in inp.values if v != first), first)
+        return [None, first, other]
+    if inp.kind == "set":
+        first = next((v for v in near if isinstance(v, str)), inp.values[0])
+        return [None, [first], []]
+    if inp.kind in ("integer", "number") and any(isinstance(v, Fraction) for v in near):
+        c = next(v for v in near if isinstance(v, Fraction))
+        d = inp.step or (Fraction(1) if inp.kind == "integer" else Fraction(1, 2))
+        low = inp.low if inp.low is not None else Fraction(-10**6)
+        high = inp.high if inp.high is not None else Fraction(10**6)
+        out: list[object] = [None]
+        for v in (c + d, c - d):
+            v = min(max(v, low), high)
+            out.append(int(v) if v.denominator == 1 else float(v))
+        return out
+    strict = dataclasses.replace(inp, optional=False, default=None)
+    drawn: list[object] = []
+    while len(drawn) < 2:
+        v = _value(rnd, strict, consts)
+        if fits(inp, v):
+            drawn.append(v)
+    return [None, *drawn]
+
+
+def truth_rows(model: m.Model, seed: int = 5, most: int = 7) -> list[dict[str, Any]]:
+    """For each decision and each conditional recommendation, every combination of unknown
+    and two known values (true- and false-making) of the inputs its conditions read (the
+    first ``most`` of them), over one valid patient."""
+    rnd = random.Random(seed)
+    consts = constants(model)
+    bases: list[dict[str, Any]] = []  # valid patients, for the inputs a group leaves out
+    for _ in range(2000):
+        p = patient(rnd, model, consts)
+        if not all(k in model.inputs and fits(model.inputs[k], v) for k, v in p.items()):
+            continue
+        try:
+            it.evaluate(model, p)
+        except it.InvalidPatient:
+            continue
+        bases.append(p)
+        if len(bases) == 12:
+            break
+    groups: list[list[m.Expr]] = []
+    for node in model.pathway.nodes.values():
+        if isinstance(node, m.Decision):
+            groups.append([b.condition.expr for b in node.branches])
+        elif isinstance(node, m.Step):
+            groups += [[s.condition.expr] for s in node.recommends if s.condition is not None]
+    rows: list[dict[str, Any]] = []
+    for conds in groups:
+        names: list[str] = []
+        for c in conds:
+            names.extend(i for i in m.inputs_of(c) if i not in names)
+        names = names[:most]
+        # A required input is never unknown (its absence makes the patient invalid).
+        states = [_states(model, n, conds, rnd, consts)[0 if model.inputs[n].may_be_absent
+                                                        else 1:] for n in names]
+        for combo in itertools.product(*states):
+            # Over the first base with which the combination is valid (an assumption may
+            # tie the group's inputs to others), else over the first.
+            tried = []
+            for base in bases or [{}]:
+                p = {k: v for k, v in base.items() if k not in names}
+                p.update({k: v for k, v in zip(names, combo, strict=True) if v is not None})
+                tried.append(p)
+                if python_side(model, p)[0] == []:
+                    break
+            rows.append(tried[-1] if python_side(model, tried[-1])[0] == [] else tried[0])
+    return rows
+
+
 def python_side(model: m.Model, p: dict[str, Any]) -> tuple[Any, ...]:
     try:
         o = it.evaluate(model, p)
@@ -88,9 +186,11 @@ def python_side(model: m.Model, p: dict[str, Any]) -> tuple[Any, ...]:
             list(o.path), [(x["decision"], x["reason"]) for x in o.stuck])
 
 
-def sql_side(rows: list[dict[str, Any]], model: m.Model) -> list[tuple[Any, ...]]:
-    con = duckdb.connect()
-    # Loaded as JSON lines with the columns' types given: much faster than row inserts.
+def typed_table(con: duckdb.DuckDBPyConnection, model: m.Model,
+                rows: list[dict[str, Any]]) -> None:
+    """The table ``patients`` on a DuckDB connection: ``guidec_row`` and a typed column per
+    input (loaded as JSON lines with the columns' types given: much faster than row
+    inserts)."""
     with tempfile.NamedTemporaryFile("w", suffix=".jsonl", delete=False,
                                      encoding="utf-8") as f:
         for k, p in enumerate(rows):
@@ -98,15 +198,16 @@ def sql_side(rows: list[dict[str, Any]], model: m.Model) -> list[tuple[Any, ...]
             f.write(json.dumps({"guidec_row": k, **row}, default=str) + "\n")
     types = ", ".join(f"{lit(k)}: {lit(COLUMN_TYPES[i.kind])}"
                       for k, i in model.inputs.items())
-    con.execute(f"CREATE TABLE patients AS SELECT * FROM read_json({lit(f.name)}, "
+    con.execute(f"CREATE OR REPLACE TABLE patients AS SELECT * FROM read_json({lit(f.name)}, "
                 f"format = 'newline_delimited', columns = {{'guidec_row': 'BIGINT'"
                 f"{', ' + types if types else ''}}})")
     Path(f.name).unlink()
-    result = con.sql(f"SELECT * FROM ({generate(model)}) ORDER BY guidec_row")
-    names = [d[0] for d in result.description]
+
+
+def normalised(records: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
+    """The query's rows (ordered by ``guidec_row``) as :func:`python_side` gives them."""
     out = []
-    for values in result.fetchall():
-        r = dict(zip(names, values, strict=True))
+    for r in records:
         problems = sorted(tuple(k) for k in r["guidec_problems"])
         if problems:
             out.append((problems, r["guidec_recommendations"], r["guidec_pending"],
@@ -120,17 +221,49 @@ def sql_side(rows: list[dict[str, Any]], model: m.Model) -> list[tuple[Any, ...]
     return out
 
 
+def sql_side(rows: list[dict[str, Any]], model: m.Model) -> list[tuple[Any, ...]]:
+    con = duckdb.connect()
+    typed_table(con, model, rows)
+    result = con.sql(f"SELECT * FROM ({generate(model)}) ORDER BY guidec_row")
+    names = [d[0] for d in result.description]
+    return normalised([dict(zip(names, values, strict=True)) for values in result.fetchall()])
+
+
+def disagreements(model: m.Model, rows: list[dict[str, Any]],
+                  got: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    expected = [python_side(model, p) for p in rows]
+    return [(p, e, s) for p, e, s in zip(rows, expected, got, strict=True) if e != s]
+
+
 @pytest.mark.parametrize("path", GUIDES, ids=lambda p: p.stem)
 def test_duckdb_agrees_with_the_interpreter(path: Path) -> None:
     model = model_of(path)
-    n = 100_000 if path == FLAGSHIP else 1_000
+    n = 100_000 if path == FLAGSHIP else 2_000
     rows = table_patients(model, n, seed=11)
     got = sql_side(rows, model)
-    expected = [python_side(model, p) for p in rows]
-    wrong = [(p, e, s) for p, e, s in zip(rows, expected, got, strict=True) if e != s]
+    wrong = disagreements(model, rows, got)
     assert wrong[:2] == [], f"{len(wrong)} of {n} disagree"
     invalid = sum(1 for s in got if s[0])
     assert invalid < n and (invalid > 0 or not model.inputs)  # both kinds were exercised
+
+
+@pytest.mark.parametrize("path", GUIDES, ids=lambda p: p.stem)
+def test_every_truth_combination_on_duckdb(path: Path) -> None:
+    """Each decision's and conditional recommendation's inputs unknown, true-making and
+    false-making, in every combination: DuckDB's three-valued logic is the interpreter's."""
+    model = model_of(path)
+    rows = truth_rows(model)
+    wrong = disagreements(model, rows, sql_side(rows, model))
+    assert wrong[:2] == [], f"{len(wrong)} of {len(rows)} disagree"
+
+
+def test_the_truth_rows_wait_decide_and_refuse() -> None:
+    """The flagship's combinations exercise all three outcomes (a test of the generator)."""
+    model = model_of(FLAGSHIP)
+    sides = [python_side(model, p) for p in truth_rows(model)]
+    assert sum(1 for s in sides if s[0]) >= 5  # invalid
+    assert sum(1 for s in sides if not s[0] and s[2]) >= 500  # waiting
+    assert sum(1 for s in sides if not s[0] and not s[2]) >= 50  # decided
 
 
 def test_a_decision_waiting_and_an_invalid_row_in_one_table() -> None:
