@@ -121,8 +121,9 @@ def _typed(inp: m.Input, kind: str, cat: str | None) -> tuple[str, str]:
 def wrap(model: m.Model, source: str, kind: str, columns: dict[str, str],
          numbered: str) -> str:
     """The whole query in DuckDB's dialect: read, convert, evaluate; one row per patient
-    (``line``, ``problems``, ``recommendations``, ``pending``, ``path``, ``stuck``) in file
-    order. ``columns``: each column's category, by lower-case name."""
+    (``line``, ``problems``, ``recommendations``, ``pending``, ``path``, ``stuck``).
+    ``columns``: each column's category, by lower-case name; ``numbered``: the SQL of a
+    row's line number."""
     typed, broken = [], []
     for inp in model.inputs.values():
         value, bad = _typed(inp, kind, columns.get(inp.name.lower()))
@@ -157,7 +158,7 @@ def wrap(model: m.Model, source: str, kind: str, columns: dict[str, str],
         f"SELECT guidec_row AS line,\n  {problems} AS problems,\n"
         + ",\n".join(f"  CASE WHEN array_length(guidec_bad) = 0 THEN guidec_{k} END AS {k}"
                      for k in ("recommendations", "pending", "path", "stuck")) +
-        "\nFROM evaluated ORDER BY guidec_row")
+        "\nFROM evaluated")  # in any order: the writer orders the rows by line
 
 
 def query(model: m.Model, path: Path) -> str:

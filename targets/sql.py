@@ -236,7 +236,13 @@ class _Query:
     # Phase 1, per patient: the outcome of each decision and each conditional recommendation,
     # with which of their inputs are unknown when they wait, as small integers packed into as
     # few BIGINT keys as hold them (NULL for an invalid patient).
+    def condition(self, column: str, e: m.Expr) -> str:
+        """A condition's column (``c:...``), computed once, before the codes that read it."""
+        self.conditions.append((column, self.ex.sql(e)))
+        return ident(column)
+
     def codes(self) -> list[_Code]:
+        self.conditions: list[tuple[str, str]] = []
         out: list[_Code] = []
         for node in self.model.pathway.nodes.values():
             if isinstance(node, m.Decision):
@@ -245,7 +251,7 @@ class _Query:
                 for site in node.recommends:
                     if site.condition is not None:
                         names = list(m.inputs_of(site.condition.expr))
-                        c = self.ex.sql(site.condition.expr)
+                        c = self.condition(f"c:{node.id}:{site.index}", site.condition.expr)
                         out.append(_Code(
                             f"s:{node.id}:{site.index}", node.id,
                             f"COALESCE(CAST({c} AS INTEGER), 2 + {_mask(names, self.ref)})",
@@ -257,7 +263,7 @@ class _Query:
         1 + k, waiting at branch i with the bits of its unknown inputs. `unique`: 1 + k
         overlap; from 2 + k, waiting, with a bit per unknown branch and one per unknown input
         of any branch."""
-        conds = [self.ex.sql(b.condition.expr) for b in d.branches]
+        conds = [self.condition(f"c:{d.id}:{b.index}", b.condition.expr) for b in d.branches]
         k = len(conds)
         if d.policy == "first":
             arms, base = [], 1 + k
@@ -459,17 +465,24 @@ class _Query:
             if inp.kind == "enum":
                 bad.append(f"{col} NOT IN (" + ", ".join(lit(v) for v in inp.values) + ")")
             if inp.kind in ("integer", "number"):
-                # NaN and the infinities: x - x is 0 for every finite double only.
-                bad.append(f"{col} - {col} <> 0")
-                if inp.kind == "integer":
+                low, high, step = inp.low, inp.high, inp.step
+                # NaN sorts above every number in both claimed engines, and the infinities
+                # lie outside any bounds: only an input without both needs `x - x <> 0`
+                # (0 for every finite double only).
+                if low is None or high is None:
+                    bad.append(f"{col} - {col} <> 0")
+                if low is not None:
+                    bad.append(f"{col} {'<=' if inp.low_open else '<'} {_num(low)}")
+                if high is not None:
+                    bad.append(f"{col} {'>=' if inp.high_open else '>'} {_num(high)}")
+                start = low or Fraction(0)
+                whole = step is not None and step.denominator == 1 and start.denominator == 1
+                if inp.kind == "integer" and not whole:
                     bad.append(f"{col} % 1 <> 0")
-                if inp.low is not None:
-                    bad.append(f"{col} {'<=' if inp.low_open else '<'} {_num(inp.low)}")
-                if inp.high is not None:
-                    bad.append(f"{col} {'>=' if inp.high_open else '>'} {_num(inp.high)}")
-                if inp.step is not None:
-                    low = _num(inp.low or Fraction(0))
-                    bad.append(f"(({col} - {low}) / {_num(inp.step)}) % 1 <> 0")
+                if step is not None:  # a whole step from a whole start: whole values too
+                    shifted = col if start == 0 else f"({col} - {_num(start)})"
+                    bad.append(f"{shifted} % {_num(step)} <> 0" if step.denominator == 1
+                               else f"({shifted} / {_num(step)}) % 1 <> 0")
             if inp.kind == "set":
                 allowed = ", ".join(lit(v) for v in inp.values)
                 bad.append(f"array_length(list_filter({col}, lambda guidec_v: guidec_v IS NULL "
@@ -506,37 +519,40 @@ class _Query:
         flags = [_Code(f"v:{name}", "", c, 2) for name, c in values]
         flags += [_Code(f"a:{i}", "", c, 2) for i, (c, _) in enumerate(assumed)]
         codes = self.codes()
+        qs = self.pack(flags, reached=False)
+        q_cols = [f"guidec_q{i}" for i in range(len(qs))]
+        ctes.append(("conditions", [*(f"{e} AS {ident(c)}" for c, e in self.conditions),
+                                    *(f"{q} AS {col}" for q, col in zip(qs, q_cols,
+                                                                        strict=True))]))
         ctes.append(("coded", [f"{c.expr} AS {ident(c.column)}" for c in codes]))
         for reached in self.levels(self.reach):
             ctes.append((f"reached_{len(ctes)}", [f"{e} AS {ident('r:' + n)}"
                                                   for n, e in reached]))
-        qs = self.pack(flags, reached=False)
         ks = self.pack(codes, reached=True)
-        q_cols = [f"guidec_q{i}" for i in range(len(qs))]
         k_cols = [f"guidec_k{i}" for i in range(len(ks))]
-        valid = " AND ".join(f"({q}) = 0" for q in qs)
+        valid = " AND ".join(f"{q} = 0" for q in q_cols)
         made = [*(self.ref[i.name] for i in model.inputs.values() if i.default is not None),
                 *(ident("let:" + n) for n in model.lets),
-                *(ident(c.column) for c in codes),
+                *(ident(c) for c, _ in self.conditions), *(ident(c.column) for c in codes),
                 *(ident("r:" + n) for n in model.pathway.nodes), *map(ident, model.inputs)]
-        ctes.append(("keyed", [
-            *(f"{q} AS {col}" for q, col in zip(qs, q_cols, strict=True)),
-            *(f"CASE WHEN {valid} THEN {k} END AS {col}" for k, col in zip(ks, k_cols,
-                                                                             strict=True))]))
+        # An invalid patient's outcome keys are -1 (a key is never negative otherwise), so
+        # that one equality joins every patient to its problems and its outcome.
+        ctes.append(("keyed", [f"CASE WHEN {valid} THEN {k} ELSE -1 END AS {col}"
+                               for k, col in zip(ks, k_cols, strict=True)]))
         lines = ["-- Generated by guidec from " + model.filename.rsplit("/", 1)[-1] +
                  f" (guideline {model.meta.id} {model.meta.version}, {model.meta.status}, "
                  f"SHA-256 {model.source_sha256}).",
                  "-- Reads the relation `patients` (one column per input, NULL is unknown); "
                  "do not edit: regenerate it with `guidec build -t sql`.",
                  "WITH"]
-        # The keys are computed once and kept (each is read twice), alone with the columns
+        # The keys are computed once and kept (they are read twice), alone with the columns
         # that are not inputs (a patient's id), which pass through.
         lines += _chain(ctes, "patients", materialized={"keyed": True},
                         star={"keyed": "* EXCLUDE (" + ", ".join(made) + ")"})
         lines[-1] += ","
-        # Phase 2, once per distinct key: the problems, and for a valid patient the walk.
-        lines.append("  problem_keys AS (SELECT DISTINCT " + ", ".join(q_cols) +
-                     " FROM keyed),")
+        # Phase 2, once per distinct pair of keys: the problems, and the walk.
+        keys = [*q_cols, *k_cols]
+        lines.append("  signatures AS (SELECT DISTINCT " + ", ".join(keys) + " FROM keyed),")
         empty = "CAST([] AS VARCHAR[][])"
 
         def listing(items: list[tuple[str, str]]) -> str:
@@ -554,45 +570,39 @@ class _Query:
                   "AS guidec_problems"]
         if self.input_problems:
             listed.append(f"{of_values} AS guidec_input_problems")
-        lines += _chain([("problem_codes", self.decoded(flags, q_cols)),
-                         ("problem_lists", listed)], "problem_keys")
-        lines[-1] += ","
-        walk: list[tuple[str, list[str]]] = [("codes", self.decoded(codes, k_cols))]
+        walk: list[tuple[str, list[str]]] = [
+            ("problem_codes", self.decoded(flags, q_cols)), ("problem_lists", listed),
+            ("codes", self.decoded(codes, k_cols))]
         for paths in self.levels(self.path):
             walk.append((f"paths_{len(walk)}", [f"{e} AS {ident('p:' + n)}" for n, e in paths]))
         first_cols, events = self.events()
         if first_cols:
             walk.append(("firsts", [f"{e} AS {ident(c)}" for c, e in first_cols]))
         walk.append(("walked", [f"{events} AS guidec_events"]))
-        lines.append("  signatures AS (SELECT DISTINCT " + ", ".join(k_cols) +
-                     f" FROM keyed WHERE {k_cols[0]} IS NOT NULL),")
         lines += _chain(walk, "signatures")
         lines[-1] += ","
+        ok = f"CASE WHEN {valid} THEN "  # an invalid patient has no outcome
         results = [
-            "list_transform(list_filter(guidec_events, lambda guidec_e: guidec_e.t = 'r' AND "
-            "guidec_e.f), lambda guidec_e: {'id': guidec_e.a, 'strength': guidec_e.s, "
-            "'step': guidec_e.n}) AS guidec_recommendations",
-            "list_transform(list_filter(guidec_events, lambda guidec_e: guidec_e.t = 'w'), "
-            "lambda guidec_e: {'decision': guidec_e.n, 'inputs': guidec_e.w}) "
+            f"{ok}list_transform(list_filter(guidec_events, lambda guidec_e: guidec_e.t = 'r' "
+            "AND guidec_e.f), lambda guidec_e: {'id': guidec_e.a, 'strength': guidec_e.s, "
+            "'step': guidec_e.n}) END AS guidec_recommendations",
+            f"{ok}list_transform(list_filter(guidec_events, lambda guidec_e: guidec_e.t = 'w'), "
+            "lambda guidec_e: {'decision': guidec_e.n, 'inputs': guidec_e.w}) END "
             "AS guidec_pending",
-            "list_transform(list_filter(guidec_events, lambda guidec_e: guidec_e.t = 'v'), "
-            "lambda guidec_e: guidec_e.n) AS guidec_path",
-            "list_transform(list_filter(guidec_events, lambda guidec_e: guidec_e.t = 's'), "
-            "lambda guidec_e: {'decision': guidec_e.n, 'reason': guidec_e.a}) "
+            f"{ok}list_transform(list_filter(guidec_events, lambda guidec_e: guidec_e.t = 'v'), "
+            "lambda guidec_e: guidec_e.n) END AS guidec_path",
+            f"{ok}list_transform(list_filter(guidec_events, lambda guidec_e: guidec_e.t = 's'), "
+            "lambda guidec_e: {'decision': guidec_e.n, 'reason': guidec_e.a}) END "
             "AS guidec_stuck"]
-        lines.append("  outcomes AS (SELECT " + ", ".join([*k_cols, *results]) +
+        problem_cols = ["guidec_problems"] + (["guidec_input_problems"]
+                                              if self.input_problems else [])
+        lines.append("  outcomes AS (SELECT " + ", ".join([*keys, *problem_cols, *results]) +
                      " FROM walked)")
-        out = ["q.guidec_problems"]
-        if self.input_problems:
-            out.append("q.guidec_input_problems")
+        out = [f"o.{c}" for c in problem_cols]
         out += [f"o.guidec_{k}" for k in ("recommendations", "pending", "path", "stuck")]
-        lines.append("SELECT p.* EXCLUDE (" + ", ".join([*q_cols, *k_cols]) + "), " +
-                     ", ".join(out))
-        lines.append("FROM keyed AS p")
-        lines.append("  JOIN problem_lists AS q ON " +
-                     " AND ".join(f"p.{c} = q.{c}" for c in q_cols))
-        lines.append("  LEFT JOIN outcomes AS o ON " +
-                     " AND ".join(f"p.{c} = o.{c}" for c in k_cols))
+        lines.append("SELECT p.* EXCLUDE (" + ", ".join(keys) + "), " + ", ".join(out))
+        lines.append("FROM keyed AS p JOIN outcomes AS o ON " +
+                     " AND ".join(f"p.{c} = o.{c}" for c in keys))
         return "\n".join(lines) + "\n"
 
     def _default(self, inp: m.Input) -> str:
@@ -674,6 +684,16 @@ def transpile(text: str, dialect: str) -> str:
     tree = sqlglot.parse_one(body, read="duckdb")
     for cte in tree.find_all(exp.CTE):
         cte.set("materialized", None)  # a hint Spark does not take (it does not keep CTEs)
+        if dialect == "spark" and cte.alias == "keyed":
+            # Spark computes a CTE again wherever it is read; read through one identical
+            # shuffle, the keys are computed once and the shuffle's output reused.
+            cte.this.set("distribute", exp.Distribute(expressions=[exp.column("guidec_q0")]))
+    if dialect == "spark" and isinstance(tree, exp.Select):
+        # The outcomes are a row per distinct pair of keys: sent to every worker, they join
+        # the patients where they lie (Spark cannot estimate their size, and might send the
+        # patients instead).
+        tree.set("hint", exp.Hint(expressions=[exp.Anonymous(
+            this="BROADCAST", expressions=[exp.column("o")])]))
     out = tree.sql(dialect=dialect, pretty=True, unsupported_level=sqlglot.ErrorLevel.RAISE)
     return "\n".join([*header, f"-- {dialect.capitalize()} SQL, transpiled by sqlglot "
                        f"{version('sqlglot')} from the DuckDB query.", out]) + "\n"

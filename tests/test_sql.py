@@ -90,7 +90,7 @@ def _states(model: m.Model, name: str, conds: list[m.Expr], rnd: random.Random,
     for c in conds:
         for e in m.subexpressions(c):
             if isinstance(e, m.Cmp):
-                left, op, right = m.unscaled(e.left, e.op, e.right)
+                left, _, right = m.unscaled(e.left, e.op, e.right)
                 pair = (left, right) if isinstance(left, m.InputRef) else (right, left)
                 if isinstance(pair[0], m.InputRef) and pair[0].name == name and \
                         isinstance(pair[1], m.Const):

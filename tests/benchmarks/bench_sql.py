@@ -1,11 +1,14 @@
 """Issue 18 benchmark: the flagship's SQL on DuckDB over random patients (a fifth of the
 optional inputs unknown, about a third of the patients valid), in process and excluding file
 I/O, at 100,000, 1,000,000 and 5,000,000 rows; the generated Python evaluator on 100,000 of
-the same rows in the same run; and end to end, Parquet in and out, `guidec eval --cohort
+the same rows in the same run; end to end, Parquet in and out, `guidec eval --cohort
 --engine duckdb` against `--engine python` on the same 1,000,000 patients (JSON lines for
-Python, which reads no Parquet).
+Python, which reads no Parquet); and Spark (local[*]) on the same Parquet file, in process
+(the transpiled query run to Spark's no-op sink, the session already started) and end to end
+(`--engine spark`, the JVM's start included).
 
 Goals: 2,000,000 patients/s on DuckDB excluding I/O; end to end, 10x the Python engine.
+Spark's figures are reported, with no goal.
 """
 
 from __future__ import annotations
@@ -42,6 +45,26 @@ def column(inp: Any) -> str:
     if inp.may_be_absent:
         value = f"CASE WHEN random() < 0.2 THEN NULL ELSE {value} END"
     return f"{value} AS {ident(inp.name)}"
+
+
+def spark_in_process(model: Any, parquet: Path) -> dict[str, float]:
+    """The transpiled query on a local Spark session over the Parquet file, to Spark's no-op
+    sink (every row computed, nothing written): best of three, after one warm-up."""
+    from cli.cohort_spark import session
+    from targets.sql import generate, transpile
+
+    spark = session("local[*]")
+    spark.read.parquet(str(parquet)).createOrReplaceTempView("patients")
+    query = spark.sql(transpile(generate(model), "spark"))
+    rows = spark.read.parquet(str(parquet)).count()
+    query.write.format("noop").mode("overwrite").save()
+    best = float("inf")
+    for _ in range(3):
+        t0 = time.perf_counter()
+        query.write.format("noop").mode("overwrite").save()
+        best = min(best, time.perf_counter() - t0)
+    spark.stop()
+    return {"seconds": round(best, 2), "patients_per_s": round(rows / best)}
 
 
 def main() -> None:
@@ -89,9 +112,10 @@ def main() -> None:
                     "(FORMAT PARQUET)")
         con.execute(f"COPY (SELECT * EXCLUDE (guidec_row) FROM patients) TO '{jsonl}' "
                     "(FORMAT JSON)")
+        figures["spark_local_1,000,000"] = spark_in_process(model, parquet)
         ends = {}
         for engine, src, out in (("duckdb", parquet, "r.parquet"),
-                                 ("python", jsonl, "r.jsonl")):
+                                 ("python", jsonl, "r.jsonl"), ("spark", parquet, "s.parquet")):
             t0 = time.perf_counter()
             subprocess.run([sys.executable, "-m", "cli", "eval", str(FLAGSHIP), "--cohort",
                             str(src), "--engine", engine, "-o", str(Path(tmp) / out)],
@@ -99,7 +123,8 @@ def main() -> None:
             ends[engine] = time.perf_counter() - t0
     figures["end_to_end_1,000,000"] = {
         "duckdb_parquet_s": round(ends["duckdb"], 2), "python_jsonl_s": round(ends["python"], 2),
-        "ratio": round(ends["python"] / ends["duckdb"], 1)}
+        "ratio": round(ends["python"] / ends["duckdb"], 1),
+        "spark_parquet_s": round(ends["spark"], 2)}
     figures["goals"] = "in process >= 2,000,000/s; end to end >= 10x python"
     print(json.dumps(figures, indent=2))
 
