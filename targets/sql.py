@@ -489,9 +489,10 @@ class _Query:
                            f"OR guidec_v NOT IN ({allowed}))) > 0")
                 bad.append(f"array_length(list_distinct({col})) <> array_length({col})")
             if inp.kind in ("date", "datetime"):
-                low, high = ("DATE '1900-01-01'", "DATE '2200-12-31'") if inp.kind == "date" \
-                    else ("TIMESTAMP '1900-01-01 00:00:00'", "TIMESTAMP '2200-12-31 23:59:59'")
-                bad.append(f"{col} < {low} OR {col} > {high}")
+                first, last = ("DATE '1900-01-01'", "DATE '2200-12-31'") \
+                    if inp.kind == "date" else ("TIMESTAMP '1900-01-01 00:00:00'",
+                                                "TIMESTAMP '2200-12-31 23:59:59'")
+                bad.append(f"{col} < {first} OR {col} > {last}")
             if bad:
                 items.append((inp.name, " OR ".join(f"({b})" for b in bad)))
         assumed = [(f"NOT {self.ex.sql(a.condition.expr)}", _text_list(list(a.inputs)))
