@@ -65,6 +65,12 @@ def _num(v: Fraction) -> str:
     return repr(float(v))
 
 
+def _one_of(x: str, values: tuple[str, ...] | list[str]) -> str:
+    """``x IN (...)`` as equalities (the same three-valued result; DuckDB evaluates a short
+    chain of equalities faster than IN)."""
+    return "(" + " OR ".join(f"{x} = {lit(v)}" for v in values) + ")"
+
+
 def _text_list(items: list[str]) -> str:
     return "CAST([" + ", ".join(lit(i) for i in items) + "] AS VARCHAR[])"
 
@@ -75,6 +81,8 @@ class _Exprs:
     def __init__(self, model: m.Model, ref: dict[str, str]) -> None:
         self.model = model
         self.ref = ref
+        #: The choices (enum inputs), each with its value's number in ``e:<input>``.
+        self.choices = [n for n, i in model.inputs.items() if i.kind == "enum"]
 
     def sql(self, e: m.Expr) -> str:
         if isinstance(e, m.Const):
@@ -106,6 +114,9 @@ class _Exprs:
             return f"({self.sql(e.operand)} IS {'NOT ' if e.known else ''}NULL)"
         if isinstance(e, m.Cmp):
             e = _unscaled(e)
+            chosen = self._choice(e)
+            if chosen is not None:
+                return chosen
             near = self._threshold(e)
             if near is not None:
                 return near
@@ -114,7 +125,11 @@ class _Exprs:
         if isinstance(e, m.Contains):
             return f"list_contains({self.sql(e.operand)}, {lit(e.value)})"
         if isinstance(e, m.Member):
-            return f"({self.sql(e.operand)} IN (" + ", ".join(lit(v) for v in e.values) + "))"
+            if isinstance(e.operand, m.InputRef) and e.operand.name in self.choices:
+                values = self.model.inputs[e.operand.name].values
+                code = ident(f"e:{e.operand.name}")
+                return "(" + " OR ".join(f"{code} = {values.index(v)}" for v in e.values) + ")"
+            return _one_of(self.sql(e.operand), e.values)
         if isinstance(e, m.Arith):
             return f"({self.sql(e.left)} {e.op} {self.sql(e.right)})"
         if isinstance(e, m.Scale):
@@ -127,6 +142,21 @@ class _Exprs:
                      for c in e.criteria]
             return "(" + " + ".join(parts) + ")"
         raise Unsupported(f"the expression {type(e).__name__}")
+
+    def _choice(self, e: m.Cmp) -> str | None:
+        """A choice compared with one of its values: the value's number against the choice's
+        (``e:<input>``, computed once per patient; string comparisons cost more)."""
+        left, right = e.left, e.right
+        if isinstance(left, m.Const):
+            left, right = right, left
+        if isinstance(left, m.InputRef) and left.name in self.choices and \
+                isinstance(right, m.Const) and isinstance(right.value, str) and \
+                e.op in ("==", "!="):
+            values = self.model.inputs[left.name].values
+            if right.value in values:
+                op = "=" if e.op == "==" else "<>"
+                return f"({ident('e:' + left.name)} {op} {values.index(right.value)})"
+        return None
 
     def _threshold(self, e: m.Cmp) -> str | None:
         """A number input against a constant no double's shortest text equals (1.5 mg/dL in
@@ -462,8 +492,8 @@ class _Query:
             bad: list[str] = []
             if not inp.may_be_absent:
                 bad.append(f"{col} IS NULL")
-            if inp.kind == "enum":
-                bad.append(f"{col} NOT IN (" + ", ".join(lit(v) for v in inp.values) + ")")
+            if inp.kind == "enum":  # a value the choice does not have has no number
+                bad.append(f"{col} IS NOT NULL AND {ident('e:' + inp.name)} IS NULL")
             if inp.kind in ("integer", "number"):
                 low, high, step = inp.low, inp.high, inp.step
                 # NaN sorts above every number in both claimed engines, and the infinities
@@ -513,6 +543,11 @@ class _Query:
                     for i in model.inputs.values() if i.default is not None]
         if defaults:
             ctes.append(("with_defaults", defaults))
+        if self.ex.choices:
+            ctes.append(("chosen", [
+                f"CASE {self.ref[n]} " + " ".join(f"WHEN {lit(v)} THEN {k}" for k, v in
+                                                   enumerate(model.inputs[n].values)) +
+                f" END AS {ident('e:' + n)}" for n in self.ex.choices]))
         for level in _let_levels(model):
             ctes.append((f"lets_{len(ctes)}", [
                 f"{self.ex.sql(model.lets[n].expr)} AS {ident('let:' + n)}" for n in level]))
@@ -534,12 +569,18 @@ class _Query:
         valid = " AND ".join(f"{q} = 0" for q in q_cols)
         made = [*(self.ref[i.name] for i in model.inputs.values() if i.default is not None),
                 *(ident("let:" + n) for n in model.lets),
+                *(ident("e:" + n) for n in self.ex.choices),
                 *(ident(c) for c, _ in self.conditions), *(ident(c.column) for c in codes),
-                *(ident("r:" + n) for n in model.pathway.nodes), *map(ident, model.inputs)]
-        # An invalid patient's outcome keys are -1 (a key is never negative otherwise), so
-        # that one equality joins every patient to its problems and its outcome.
-        ctes.append(("keyed", [f"CASE WHEN {valid} THEN {k} ELSE -1 END AS {col}"
-                               for k, col in zip(ks, k_cols, strict=True)]))
+                *(ident("r:" + n) for n in model.pathway.nodes), *map(ident, model.inputs),
+                q_cols[0]]
+        # The join key: a valid patient's first outcome key (never negative), or -1 minus an
+        # invalid patient's first problem key; any further keys beside it (an invalid
+        # patient's outcome keys are -1). One BIGINT joins most guidelines' patients to
+        # their problems and their outcome.
+        ctes.append(("keyed", [
+            f"CASE WHEN {valid} THEN {ks[0]} ELSE -1 - {q_cols[0]} END AS guidec_j0",
+            *(f"CASE WHEN {valid} THEN {k} ELSE -1 END AS {col}"
+              for k, col in zip(ks[1:], k_cols[1:], strict=True))]))
         lines = ["-- Generated by guidec from " + model.filename.rsplit("/", 1)[-1] +
                  f" (guideline {model.meta.id} {model.meta.version}, {model.meta.status}, "
                  f"SHA-256 {model.source_sha256}).",
@@ -552,7 +593,7 @@ class _Query:
                         star={"keyed": "* EXCLUDE (" + ", ".join(made) + ")"})
         lines[-1] += ","
         # Phase 2, once per distinct pair of keys: the problems, and the walk.
-        keys = [*q_cols, *k_cols]
+        keys = ["guidec_j0", *q_cols[1:], *k_cols[1:]]
         lines.append("  signatures AS (SELECT DISTINCT " + ", ".join(keys) + " FROM keyed),")
         empty = "CAST([] AS VARCHAR[][])"
 
@@ -572,6 +613,9 @@ class _Query:
         if self.input_problems:
             listed.append(f"{of_values} AS guidec_input_problems")
         walk: list[tuple[str, list[str]]] = [
+            ("unpacked", [f"CASE WHEN guidec_j0 < 0 THEN -1 - guidec_j0 ELSE 0 END AS "
+                          f"{q_cols[0]}", "CASE WHEN guidec_j0 >= 0 THEN guidec_j0 ELSE -1 END "
+                          f"AS {k_cols[0]}"]),
             ("problem_codes", self.decoded(flags, q_cols)), ("problem_lists", listed),
             ("codes", self.decoded(codes, k_cols))]
         for paths in self.levels(self.path):
