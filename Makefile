@@ -1,6 +1,6 @@
 # guidec: two commands set everything up on a fresh Debian machine with Python 3.11.
 #   make demo   venv + install + Graphviz, then build the flagship guideline into build/
-#   make test   the same set-up (+ chromium and poppler-utils for the tests), then the suite
+#   make test   the same set-up (+ chromium, poppler-utils and Java 17 for the tests), then the suite
 #   make bench  the benchmarks (never part of make test)
 # Set GUIDEC_NO_APT=1 to forbid apt-get; the steps that need a missing tool then say so.
 

@@ -191,18 +191,31 @@ def _unscaled(e: m.Cmp) -> m.Cmp:
     return m.Cmp(op, left, right, e.span)
 
 
-#: The fields of an event of the walk, in order: k, the sort key (the node's place in the
-#: depth-first walk, then the event's place in the node; NULL when it did not happen), t, its
-#: type (v visited, r recommended, w waiting, s stuck), n the node, a the action (or the stuck
-#: reason), s the strength, f whether it is the action's first recommendation, w the inputs
-#: waited for.
 _NO_INPUTS = "CAST([] AS VARCHAR[])"
 
+#: The kinds of event of the walk, each a list of structs: ``k``, the sort key (the node's
+#: place in the depth-first walk, then the event's place in the node; NULL when it did not
+#: happen), and the fields of its result; for a recommendation also ``f``, whether it is the
+#: action's first. An empty list's type comes from a dummy element without a key.
+_EVENTS = {
+    "visits": "{'k': CAST(NULL AS VARCHAR), 'n': ''}",
+    "recommends": "{'k': CAST(NULL AS VARCHAR), 'f': FALSE, 'id': '', 'strength': '', "
+                  "'step': ''}",
+    "waits": f"{{'k': CAST(NULL AS VARCHAR), 'decision': '', 'inputs': {_NO_INPUTS}}}",
+    "stuck": "{'k': CAST(NULL AS VARCHAR), 'decision': '', 'reason': ''}",
+}
 
-def _event(key: str, kind: str, node: str, action: str = "", strength: str = "",
-           first: str = "FALSE", waits: str = _NO_INPUTS) -> str:
-    return (f"{{'k': {key}, 't': {lit(kind)}, 'n': {lit(node)}, 'a': {lit(action)}, "
-            f"'s': {lit(strength)}, 'f': {first}, 'w': {waits}}}")
+
+def _visit(key: str, node: str) -> tuple[str, str]:
+    return "visits", f"{{'k': {key}, 'n': {lit(node)}}}"
+
+
+def _wait(key: str, node: str, inputs: str) -> tuple[str, str]:
+    return "waits", f"{{'k': {key}, 'decision': {lit(node)}, 'inputs': {inputs}}}"
+
+
+def _stuck(key: str, node: str, reason: str) -> tuple[str, str]:
+    return "stuck", f"{{'k': {key}, 'decision': {lit(node)}, 'reason': {lit(reason)}}}"
 
 
 def _present(items: list[tuple[str, str]]) -> str:
@@ -249,7 +262,10 @@ class _Keys:
         return k if cond is None else f"CASE WHEN {cond} THEN {k} END"
 
 
-_MAX_KEY = 1 << 62  # a packed key stays a positive BIGINT
+_MAX_KEY = 1 << 62
+#: The most text the reach of every node may take written out in one CTE (beyond it, a
+#: pathway with many joins, a CTE per level keeps the text linear).
+_INLINE_REACH = 20_000  # a packed key stays a positive BIGINT
 
 
 class _Query:
@@ -390,6 +406,21 @@ class _Query:
             out[depth(nid)].append((nid, column(nid, into[nid])))
         return [lv for lv in out if lv]
 
+    def reach_inlined(self) -> dict[str, str]:
+        """``r:<node>`` for every node in terms of the outcomes alone (a predecessor's
+        condition written out where it is read)."""
+        into = self.edges()
+        done: dict[str, str] = {}
+
+        def of(nid: str) -> str:
+            if nid not in done:
+                ways = ["TRUE" if q is None else f"({of(q)})" if c is None
+                        else f"({of(q)} AND {c})" for q, c, _ in into[nid]]
+                done[nid] = " OR ".join(ways) if ways else "FALSE"
+            return done[nid]
+
+        return {n: of(n) for n in self.model.pathway.nodes}
+
     @staticmethod
     def reach(nid: str, into: list[tuple[str | None, str | None, int]]) -> str:
         """``r:<node>``: whether the walk reaches the node (per patient, phase 1)."""
@@ -412,16 +443,16 @@ class _Query:
             return "CAST(NULL AS VARCHAR)"
         return ways[0] if len(ways) == 1 else "least(" + ", ".join(ways) + ")"
 
-    def events(self) -> tuple[list[tuple[str, str]], str]:
-        """The first-recommendation keys (``f:<action>``) and every event that may happen,
-        each with its key, as one list."""
+    def events(self) -> tuple[list[tuple[str, str]], dict[str, str]]:
+        """The first-recommendation keys (``f:<action>``), and each kind of event as one
+        list, sorted into the walk's order (an event that did not happen has no key)."""
         model = self.model
-        items: list[str] = []
+        items: list[tuple[str, str]] = []
         firsts: dict[str, list[str]] = {}
         recs: list[tuple[str, str, str]] = []
         for nid, node in model.pathway.nodes.items():
             key = _Keys(ident(f"p:{nid}"))
-            items.append(_event(key(), "v", nid))
+            items.append(_visit(key(), nid))
             if isinstance(node, m.Step):
                 for site in node.recommends:
                     s = ident(f"s:{nid}:{site.index}")
@@ -432,38 +463,42 @@ class _Query:
                         recs.append((k, a, nid))
                     if site.condition is not None:
                         names = list(m.inputs_of(site.condition.expr))
-                        items.append(_event(key(f"{s} >= 2"), "w", nid, waits=_present(
+                        items.append(_wait(key(f"{s} >= 2"), nid, _present(
                             [(_bit(f"{s} - 2", b), n) for b, n in enumerate(names)])))
             elif isinstance(node, m.Decision):
                 items += self.decision_events(node, key)
         for k, a, nid in recs:
-            items.append(_event(k, "r", nid, a, model.actions[a].strength,
-                                first=f"{k} = {ident('f:' + a)}"))
+            items.append(("recommends", f"{{'k': {k}, 'f': {k} = {ident('f:' + a)}, "
+                                        f"'id': {lit(a)}, "
+                                        f"'strength': {lit(model.actions[a].strength)}, "
+                                        f"'step': {lit(nid)}}}"))
         first_cols = [(f"f:{a}", ks[0] if len(ks) == 1 else "least(" + ", ".join(ks) + ")")
                       for a, ks in firsts.items()]
-        # An event that did not happen has no key; the rest sorted by key is the walk.
-        listed = ("list_sort(list_filter([" + ", ".join(items) +
-                  "], lambda guidec_e: guidec_e.k IS NOT NULL))")
-        return first_cols, listed
+        lists = {}
+        for kind, dummy in _EVENTS.items():
+            listed = [e for t, e in items if t == kind] or [dummy]
+            lists[kind] = ("list_sort(list_filter([" + ", ".join(listed) +
+                           "], lambda guidec_e: guidec_e.k IS NOT NULL))")
+        return first_cols, lists
 
-    def decision_events(self, d: m.Decision, key: _Keys) -> list[str]:
+    def decision_events(self, d: m.Decision, key: _Keys) -> list[tuple[str, str]]:
         o = ident(f"o:{d.id}")
         k = len(d.branches)
-        out: list[str] = []
+        out: list[tuple[str, str]] = []
         if d.otherwise is None:
-            out.append(_event(key(f"{o} = 0"), "s", d.id, "gap"))
+            out.append(_stuck(key(f"{o} = 0"), d.id, "gap"))
         if d.policy == "first":
             base = 1 + k
             for b in d.branches:
                 names = list(m.inputs_of(b.condition.expr))
                 size = 1 << len(names)
                 here = f"{o} >= {base} AND {o} < {base + size}"
-                out.append(_event(key(here), "w", d.id, waits=_present(
+                out.append(_wait(key(here), d.id, _present(
                     [(_bit(f"{o} - {base}", i), n) for i, n in enumerate(names)])))
                 base += size
             return out
         union = self.union(d)
-        out.append(_event(key(f"{o} = {1 + k}"), "s", d.id, "overlap"))
+        out.append(_stuck(key(f"{o} = {1 + k}"), d.id, "overlap"))
         # The inputs of each unknown branch in turn, each input once (its first mention).
         shift = len(union)
         listed: list[tuple[str, str]] = []
@@ -480,7 +515,7 @@ class _Query:
                     cond = (f"{_bit(f'{o} - {2 + k}', shift + i)} AND "
                             f"{_bit(f'{o} - {2 + k}', union.index(n))}")
                 listed.append((cond, n))
-        out.append(_event(key(f"{o} >= {2 + k}"), "w", d.id, waits=_present(listed)))
+        out.append(_wait(key(f"{o} >= {2 + k}"), d.id, _present(listed)))
         return out
 
     def problems(self) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
@@ -561,9 +596,14 @@ class _Query:
                                     *(f"{q} AS {col}" for q, col in zip(qs, q_cols,
                                                                         strict=True))]))
         ctes.append(("coded", [f"{c.expr} AS {ident(c.column)}" for c in codes]))
-        for reached in self.levels(self.reach):
-            ctes.append((f"reached_{len(ctes)}", [f"{e} AS {ident('r:' + n)}"
-                                                  for n, e in reached]))
+        inlined = self.reach_inlined()
+        if sum(len(e) for e in inlined.values()) <= _INLINE_REACH:
+            # One CTE: each level is a CTE the engine must plan (a few ms apiece).
+            ctes.append(("reached", [f"{e} AS {ident('r:' + n)}" for n, e in inlined.items()]))
+        else:
+            for reached in self.levels(self.reach):
+                ctes.append((f"reached_{len(ctes)}", [f"{e} AS {ident('r:' + n)}"
+                                                      for n, e in reached]))
         ks = self.pack(codes, reached=True)
         k_cols = [f"guidec_k{i}" for i in range(len(ks))]
         valid = " AND ".join(f"{q} = 0" for q in q_cols)
@@ -620,25 +660,23 @@ class _Query:
             ("codes", self.decoded(codes, k_cols))]
         for paths in self.levels(self.path):
             walk.append((f"paths_{len(walk)}", [f"{e} AS {ident('p:' + n)}" for n, e in paths]))
-        first_cols, events = self.events()
+        first_cols, lists = self.events()
         if first_cols:
             walk.append(("firsts", [f"{e} AS {ident(c)}" for c, e in first_cols]))
-        walk.append(("walked", [f"{events} AS guidec_events"]))
+        walk.append(("walked", [f"{e} AS guidec_ev_{kind}" for kind, e in lists.items()]))
         lines += _chain(walk, "signatures")
         lines[-1] += ","
         ok = f"CASE WHEN {valid} THEN "  # an invalid patient has no outcome
         results = [
-            f"{ok}list_transform(list_filter(guidec_events, lambda guidec_e: guidec_e.t = 'r' "
-            "AND guidec_e.f), lambda guidec_e: {'id': guidec_e.a, 'strength': guidec_e.s, "
-            "'step': guidec_e.n}) END AS guidec_recommendations",
-            f"{ok}list_transform(list_filter(guidec_events, lambda guidec_e: guidec_e.t = 'w'), "
-            "lambda guidec_e: {'decision': guidec_e.n, 'inputs': guidec_e.w}) END "
-            "AS guidec_pending",
-            f"{ok}list_transform(list_filter(guidec_events, lambda guidec_e: guidec_e.t = 'v'), "
-            "lambda guidec_e: guidec_e.n) END AS guidec_path",
-            f"{ok}list_transform(list_filter(guidec_events, lambda guidec_e: guidec_e.t = 's'), "
-            "lambda guidec_e: {'decision': guidec_e.n, 'reason': guidec_e.a}) END "
-            "AS guidec_stuck"]
+            f"{ok}list_transform(list_filter(guidec_ev_recommends, lambda guidec_e: guidec_e.f), "
+            "lambda guidec_e: {'id': guidec_e.id, 'strength': guidec_e.strength, "
+            "'step': guidec_e.step}) END AS guidec_recommendations",
+            f"{ok}list_transform(guidec_ev_waits, lambda guidec_e: {{'decision': "
+            "guidec_e.decision, 'inputs': guidec_e.inputs}) END AS guidec_pending",
+            f"{ok}list_transform(guidec_ev_visits, lambda guidec_e: guidec_e.n) END "
+            "AS guidec_path",
+            f"{ok}list_transform(guidec_ev_stuck, lambda guidec_e: {{'decision': "
+            "guidec_e.decision, 'reason': guidec_e.reason}) END AS guidec_stuck"]
         problem_cols = ["guidec_problems"] + (["guidec_input_problems"]
                                               if self.input_problems else [])
         lines.append("  outcomes AS (SELECT " + ", ".join([*keys, *problem_cols, *results]) +

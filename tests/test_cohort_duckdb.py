@@ -122,3 +122,19 @@ def test_bad_cohorts_are_usage_errors_and_write_nothing(tmp_path: Path) -> None:
     assert not out.exists()
     r = run("--patient", "x", "--engine", "duckdb")
     assert r.exit_code == 2 and "--engine goes with --cohort" in r.output
+
+
+def test_progress_bar_on_request(tmp_path: Path) -> None:
+    """`--progress` draws the bar on standard error (here not a terminal: click prints its
+    label); the results and the summary are unchanged."""
+    import subprocess
+    import sys
+
+    src, _ = cohort(tmp_path, n=200)
+    out = tmp_path / "out.parquet"
+    r = subprocess.run([sys.executable, "-m", "cli", "eval", str(FLAGSHIP), "--cohort",
+                        str(src), "--engine", "duckdb", "--progress", "-o", str(out)],
+                       cwd=ROOT, capture_output=True, text=True, check=False)
+    assert r.returncode == 2
+    assert "evaluating" in r.stderr and "199 patients: " in r.stdout
+    assert duckdb.sql(f"SELECT count(*) FROM '{out}'").fetchall() == [(199,)]
