@@ -69,8 +69,7 @@ typecheck: $(STAMP)
 	$(BIN)/mypy dsl compiler targets cli
 
 unit: $(STAMP) graphviz chromium poppler java
-	@# The Spark tests share one session, on one worker (xdist_group "spark").
-	$(BIN)/pytest -q -n 2 --dist loadgroup tests
+	$(BIN)/pytest -q -n 2 tests
 
 test: lint typecheck unit
 
