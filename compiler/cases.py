@@ -148,6 +148,21 @@ class Coverage:
         """True when every branch, step and action is covered."""
         return not (self.untaken or self.unreached or self.unrecommended)
 
+    @property
+    def total(self) -> int:
+        """How many branches, steps and actions there are to cover."""
+        return len(self.branches) + len(self.steps) + len(self.actions)
+
+    @property
+    def covered(self) -> int:
+        """How many of them the cases cover."""
+        return self.total - len(self.untaken) - len(self.unreached) - len(self.unrecommended)
+
+    @property
+    def percent(self) -> float:
+        """The share covered, in percent (100 when there is nothing to cover)."""
+        return 100.0 * self.covered / self.total if self.total else 100.0
+
 
 def coverage(model: m.Model, results: Iterable[CaseResult]) -> Coverage:
     """The branches, steps and actions the cases reach."""
@@ -250,7 +265,7 @@ def render_coverage(cov: Coverage) -> list[str]:
     nb, ns, na = len(cov.branches), len(cov.steps), len(cov.actions)
     lines = [f"coverage: {nb - len(cov.untaken)}/{nb} branches, "
              f"{ns - len(cov.unreached)}/{ns} steps, "
-             f"{na - len(cov.unrecommended)}/{na} actions"]
+             f"{na - len(cov.unrecommended)}/{na} actions ({cov.percent:.1f}%)"]
     for b in cov.untaken:
         lines.append(f"  branch not taken:         {b.decision}: {b.text} (line {b.line})")
     for s in cov.unreached:

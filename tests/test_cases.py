@@ -151,7 +151,7 @@ def test_coverage_reports_what_no_case_reaches() -> None:
     assert [s.id for s in cov.unreached] == ["positive"]
     assert [a.id for a in cov.unrecommended] == ["c"]  # x is named only by `never`
     lines = render_coverage(cov)
-    assert lines[0] == "coverage: 1/3 branches, 1/2 steps, 2/3 actions"
+    assert lines[0] == "coverage: 1/3 branches, 1/2 steps, 2/3 actions (50.0%)"
     assert any("triage: otherwise" in line for line in lines)
 
 
@@ -190,6 +190,63 @@ def test_guidec_test_json(tmp_path: Path) -> None:
     report = json.loads(r.output)
     assert report[0]["cases"][0]["passed"] is False
     assert report[0]["coverage"]["steps"]["total"] == 2
+
+
+def test_guidec_test_min_coverage(tmp_path: Path) -> None:
+    """Coverage counts branches, steps and actions together: PASSING covers 1/3 branches,
+    1/2 steps and 2/3 actions (`x` is a `never` action, not recommendable), 4/8 = 50%."""
+    good = write(tmp_path, PASSING)
+    r = CliRunner().invoke(cli, ["test", str(good), "--min-coverage", "60"])
+    assert r.exit_code == 1
+    assert "2/3 actions (50.0%)" in r.output
+    assert "the cases cover 50.0%, below the minimum of 60%" in r.output
+    r = CliRunner().invoke(cli, ["test", str(good), "--min-coverage", "50"])
+    assert r.exit_code == 0, r.output
+    r = CliRunner().invoke(cli, ["test", str(good), "--min-coverage", "101"])
+    assert r.exit_code == 2
+    report = json.loads(CliRunner().invoke(cli, ["test", str(good), "--format", "json",
+                                                 "--min-coverage", "60"]).output)
+    assert report[0]["coverage"]["percent"] == 50.0
+    assert report[0]["coverage"]["minimum"] == 60
+
+
+def test_guidec_test_junit(tmp_path: Path) -> None:
+    """JUnit XML that CI readers take: a suite per file, a case per case with its failure,
+    the coverage as properties and, when asked for, as a case of its own; a guideline with
+    errors is one errored case; a title with a control character stays well-formed."""
+    import xml.etree.ElementTree as ET
+
+    good = write(tmp_path, PASSING.replace('"high"', '"high \x01 <&>"'))
+    bad = write(tmp_path, FAILING, "bad.guide")
+    broken = tmp_path / "e.guide"
+    broken.write_text(GUIDE.replace("{cases}", PASSING).replace("cite r1\naction b",
+                                                                 "\naction b"),
+                      encoding="utf-8")
+    r = CliRunner().invoke(cli, ["test", str(good), str(bad), str(broken), "--format", "junit",
+                                 "--min-coverage", "40"])
+    assert r.exit_code == 1
+    root = ET.fromstring(r.output)
+    assert root.tag == "testsuites"
+    good_s, bad_s, broken_s = root.findall("testsuite")
+    assert (good_s.get("tests"), good_s.get("failures"), good_s.get("errors")) == ("3", "0", "0")
+    names = [c.get("name") for c in good_s.findall("testcase")]
+    assert names == ["high \ufffd <&>", "waits for the marker", "coverage"]
+    props = {p.get("name"): p.get("value") for p in good_s.iter("property")}
+    assert props["coverage_percent"] == "50.0" and props["guideline"] == "cases"
+    assert bad_s.get("failures") == "2"  # "wrong" and "nothing should wait"
+    wrong = bad_s.find("testcase[@name='wrong']")
+    assert wrong is not None and wrong.get("line") == str(
+        FAILING.splitlines().index('case "wrong" from base with flag = false') +
+        GUIDE.splitlines().index("{cases}") + 1)
+    failure = wrong.find("failure")
+    assert failure is not None and (failure.get("message") or "").startswith("FAIL  wrong")
+    assert "expected:" in (failure.text or "")
+    assert broken_s.get("errors") == "1" and "E301" in (broken_s.find("testcase/error").text
+                                                        or "")
+    assert root.get("tests") == str(3 + 4 + 1) and root.get("failures") == "2"
+    again = CliRunner().invoke(cli, ["test", str(good), str(bad), str(broken), "--format",
+                                     "junit", "--min-coverage", "40"])
+    assert again.output == r.output  # deterministic
 
 
 def test_guidec_test_refuses_a_guideline_with_errors(tmp_path: Path) -> None:
