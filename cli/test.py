@@ -29,7 +29,11 @@ if TYPE_CHECKING:
               metavar="PERCENT",
               help="Also fail (exit 1) when a file's cases cover less than PERCENT of its "
                    "branches, steps and actions together.")
-def test(files: tuple[str, ...], fmt: str, strict: bool, minimum: float | None) -> None:
+@click.option("--suggest", is_flag=True,
+              help="For each branch, step and action no case covers, print the solver's "
+                   "patient that covers it as a case block to paste (and review).")
+def test(files: tuple[str, ...], fmt: str, strict: bool, minimum: float | None,
+         suggest: bool) -> None:
     """Run every `case` of FILES on the reference interpreter.
 
     Prints PASS or FAIL per case (with what was expected and what happened), then the
@@ -78,8 +82,16 @@ def test(files: tuple[str, ...], fmt: str, strict: bool, minimum: float | None) 
         short = minimum is not None and cov.percent < minimum
         if failed or (strict and not cov.complete) or short:
             status = EXIT_FINDINGS
+        suggestions = []
+        if suggest and not cov.complete:
+            from compiler.suggest import suggest as suggested
+
+            suggestions = suggested(model, cov)
         if fmt == "json":
             reports.append(_json(f, results, cov, minimum))
+            if suggest:
+                reports[-1]["suggestions"] = [{"covers": x.covers, "case": x.text}
+                                              for x in suggestions]
             continue
         for r in results:
             click.echo("\n".join(render_case(r, f)))
@@ -93,6 +105,12 @@ def test(files: tuple[str, ...], fmt: str, strict: bool, minimum: float | None) 
         if short:
             click.echo(f"error: {f}: the cases cover {cov.percent:.1f}%, below the minimum "
                        f"of {minimum:g}%")
+        if suggestions:
+            click.echo("\nsuggested cases (the solver's patients: paste, then review what "
+                       "they expect):")
+            for x in suggestions:
+                click.echo("\n" + (x.text if x.text is not None else
+                                   f"# no patient covers {x.covers}: `guidec check` says why"))
     if fmt == "json":
         click.echo(json.dumps(reports, indent=2, ensure_ascii=False))
     elif fmt == "junit":

@@ -210,6 +210,35 @@ def test_guidec_test_min_coverage(tmp_path: Path) -> None:
     assert report[0]["coverage"]["minimum"] == 60
 
 
+def test_guidec_test_suggest(tmp_path: Path) -> None:
+    """--suggest writes, for what no case covers, the solver's patient as a case block; the
+    blocks pasted into the guideline pass and cover everything (one block covers a branch,
+    its step and its action together); unreachable parts are named, not invented."""
+    good = write(tmp_path, PASSING)
+    r = CliRunner().invoke(cli, ["test", str(good), "--suggest"])
+    assert r.exit_code == 0, r.output
+    blocks = r.output.split("review what they expect):\n", 1)[1]
+    assert blocks.count("\ncase ") == 2
+    assert "(and step `positive`, action `c`)" in blocks
+    pasted = write(tmp_path, PASSING + blocks, "pasted.guide")
+    r = CliRunner().invoke(cli, ["test", str(pasted), "--strict"])
+    assert r.exit_code == 0, r.output
+    assert "4 cases: 4 passed, 0 failed" in r.output and "(100.0%)" in r.output
+    r = CliRunner().invoke(cli, ["test", str(pasted), "--suggest"])
+    assert "suggested" not in r.output  # nothing left to suggest
+    report = json.loads(CliRunner().invoke(cli, ["test", str(good), "--suggest", "--format",
+                                                 "json"]).output)
+    assert [x["covers"] for x in report[0]["suggestions"]] == [
+        "`triage` when marker == pos", "`triage` otherwise"]
+    # A branch no patient takes (the guard repeats the first branch's) gets no invented case.
+    dead = write(tmp_path, PASSING, "dead.guide")
+    text = dead.read_text(encoding="utf-8").replace(
+        'when marker == pos "Positive"', 'when score >= 9 "Positive"')
+    dead.write_text(text, encoding="utf-8")
+    r = CliRunner().invoke(cli, ["test", str(dead), "--suggest"])
+    assert "# no patient covers `triage` when score >= 9: `guidec check` says why" in r.output
+
+
 def test_guidec_test_junit(tmp_path: Path) -> None:
     """JUnit XML that CI readers take: a suite per file, a case per case with its failure,
     the coverage as properties and, when asked for, as a case of its own; a guideline with
