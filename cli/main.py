@@ -26,6 +26,7 @@ COMMANDS = {
     "test": "cli.test:test",
     "diff": "cli.diff:diff",
     "explain": "cli.explain:explain",
+    "lsp": "cli.lsp:lsp_command",
 }
 
 SHORT_HELP = {
@@ -36,6 +37,7 @@ SHORT_HELP = {
     "test": "Run the case blocks of guidelines and report coverage.",
     "diff": "Compare two versions of a guideline by structure and behaviour.",
     "explain": "Explain a diagnostic code, with a fixture that shows it.",
+    "lsp": "Serve the Language Server Protocol on stdio, for editors.",
 }
 
 

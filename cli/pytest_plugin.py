@@ -58,6 +58,10 @@ class GuideFile(pytest.File):
 class _GuideItem(pytest.Item):
     """An item whose failure is a :class:`CaseFailed` explanation, shown as it is."""
 
+    #: No fixtures. Some plugins read every item's ``funcargs`` and fail without it
+    #: (pytest-lsp 1.0's ``pytest_runtest_call`` wrapper returns without yielding).
+    funcargs: dict[str, object] = {}  # noqa: RUF012 (never written)
+
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException],
                      style: Any = None) -> str:
         """The explanation instead of a traceback."""

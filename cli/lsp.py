@@ -1,0 +1,298 @@
+"""`guidec lsp`: a Language Server Protocol server on stdio (pygls, lsprotocol).
+
+On every change the server publishes the syntax, name and type diagnostics at once (the
+checks without the solver take milliseconds); after a pause in typing it runs the whole check
+with the solver in a worker thread and publishes its findings too, each with its witness
+patient and path as related information. A result computed for a version the user has since
+edited is dropped, never published. It also formats (the formatter), lists the document's
+symbols (inputs, lets, actions, references, pathway nodes, cases), and answers hover and
+go-to-definition for the names a guideline declares.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import re
+from dataclasses import dataclass, field
+
+import click
+from lsprotocol import types as lsp
+from pygls.lsp.server import LanguageServer
+
+from compiler import GUIDEC_VERSION
+from compiler import model as m
+from dsl.ast import Span
+from dsl.diagnostics import Diagnostic, Severity
+
+#: Seconds without an edit before the solver runs (each edit restarts the wait).
+DEBOUNCE = 0.4
+_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_SEVERITY = {Severity.ERROR: lsp.DiagnosticSeverity.Error,
+             Severity.WARNING: lsp.DiagnosticSeverity.Warning,
+             Severity.INFO: lsp.DiagnosticSeverity.Information}
+
+
+@dataclass
+class _State:
+    """Per document: the last model that checked, and the solver run waiting or running."""
+
+    model: m.Model | None = None
+    solver: asyncio.Task[None] | None = None
+    fast: list[lsp.Diagnostic] = field(default_factory=list)
+
+
+class GuidecServer(LanguageServer):
+    """The server, with each open document's state."""
+
+    def __init__(self) -> None:
+        super().__init__("guidec", GUIDEC_VERSION)
+        self.docs: dict[str, _State] = {}
+
+
+server = GuidecServer()
+
+
+def _char(line: str, column: int) -> int:
+    """A 1-based code point column as LSP's 0-based UTF-16 offset."""
+    return len(line[:max(column - 1, 0)].encode("utf-16-le")) // 2
+
+
+def to_range(span: Span, lines: list[str]) -> lsp.Range:
+    """A span as an LSP range (the end at least one character past the start)."""
+    def pos(line: int, column: int) -> lsp.Position:
+        k = min(max(line - 1, 0), max(len(lines) - 1, 0))
+        text = lines[k] if lines else ""
+        return lsp.Position(line=k, character=_char(text, column))
+
+    start = pos(span.line, span.column)
+    end = pos(span.end_line, span.end_column)
+    if (end.line, end.character) <= (start.line, start.character):
+        end = lsp.Position(line=start.line, character=start.character + 1)
+    return lsp.Range(start=start, end=end)
+
+
+def to_lsp(d: Diagnostic, uri: str, lines: list[str]) -> lsp.Diagnostic:
+    """A guidec diagnostic as an LSP one: the code, the hint and notes in the message, the
+    witness patient and its path as related information."""
+    message = d.message
+    if d.hint:
+        message += f"\nhelp: {d.hint}"
+    for note in d.notes:
+        message += f"\nnote: {note}"
+    where = lsp.Location(uri=uri, range=to_range(d.span, lines))
+    related = []
+    if d.witness is not None:
+        related.append(lsp.DiagnosticRelatedInformation(
+            location=where, message="witness patient: " +
+            json.dumps(d.witness, ensure_ascii=False, sort_keys=True)))
+    if d.path:
+        related.append(lsp.DiagnosticRelatedInformation(
+            location=where, message="its path: " + " -> ".join(d.path)))
+    return lsp.Diagnostic(range=where.range, message=message, severity=_SEVERITY[d.severity],
+                          code=d.code, source="guidec", related_information=related or None)
+
+
+def _publish(ls: GuidecServer, uri: str, version: int | None,
+             diagnostics: list[lsp.Diagnostic]) -> None:
+    ls.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(
+        uri=uri, version=version, diagnostics=diagnostics))
+
+
+def _filename(uri: str) -> str:
+    return uri.rsplit("/", 1)[-1] or "guideline.guide"
+
+
+def check_fast(ls: GuidecServer, uri: str) -> None:
+    """Syntax, names and types now; the solver after a pause (the previous wait cancelled)."""
+    from compiler.pipeline import check_text
+
+    doc = ls.workspace.get_text_document(uri)
+    state = ls.docs.setdefault(uri, _State())
+    text, version = doc.source, doc.version
+    result = check_text(text, _filename(uri), analyze=False)
+    lines = text.splitlines()
+    state.fast = [to_lsp(d, uri, lines) for d in result.diagnostics]
+    if result.model is not None:
+        state.model = result.model
+    _publish(ls, uri, version, state.fast)
+    if state.solver is not None:
+        state.solver.cancel()
+    if result.ok:
+        state.solver = asyncio.get_event_loop().create_task(
+            _check_solver(ls, uri, text, version))
+
+
+async def _check_solver(ls: GuidecServer, uri: str, text: str, version: int | None) -> None:
+    from compiler.pipeline import check_text
+
+    await asyncio.sleep(DEBOUNCE)
+    loop = asyncio.get_running_loop()
+    result = await loop.run_in_executor(None, check_text, text, _filename(uri))
+    doc = ls.workspace.get_text_document(uri)
+    if doc.version != version or doc.source != text:
+        return  # edited meanwhile: the newer version's run publishes
+    lines = text.splitlines()
+    _publish(ls, uri, version, [to_lsp(d, uri, lines) for d in result.diagnostics])
+    if result.model is not None:
+        ls.docs.setdefault(uri, _State()).model = result.model
+
+
+@server.feature(lsp.TEXT_DOCUMENT_DID_OPEN)
+def did_open(ls: GuidecServer, params: lsp.DidOpenTextDocumentParams) -> None:
+    check_fast(ls, params.text_document.uri)
+
+
+@server.feature(lsp.TEXT_DOCUMENT_DID_CHANGE)
+def did_change(ls: GuidecServer, params: lsp.DidChangeTextDocumentParams) -> None:
+    check_fast(ls, params.text_document.uri)
+
+
+@server.feature(lsp.TEXT_DOCUMENT_DID_CLOSE)
+def did_close(ls: GuidecServer, params: lsp.DidCloseTextDocumentParams) -> None:
+    state = ls.docs.pop(params.text_document.uri, None)
+    if state is not None and state.solver is not None:
+        state.solver.cancel()
+    _publish(ls, params.text_document.uri, None, [])
+
+
+@server.feature(lsp.TEXT_DOCUMENT_FORMATTING)
+def formatting(ls: GuidecServer, params: lsp.DocumentFormattingParams) -> list[lsp.TextEdit]:
+    """The whole document in the canonical layout (nothing when it does not parse)."""
+    from dsl.diagnostics import GuidecError
+    from dsl.formatter import format_source
+
+    doc = ls.workspace.get_text_document(params.text_document.uri)
+    try:
+        formatted = format_source(doc.source, _filename(doc.uri))
+    except GuidecError:
+        return []
+    if formatted == doc.source:
+        return []
+    lines = doc.source.splitlines()
+    end = lsp.Position(line=len(lines), character=0)
+    return [lsp.TextEdit(range=lsp.Range(start=lsp.Position(line=0, character=0), end=end),
+                         new_text=formatted)]
+
+
+def _declared(model: m.Model) -> dict[str, tuple[lsp.SymbolKind, str, Span]]:
+    """Every declared name: its kind of symbol, a one-line description and its span."""
+    out: dict[str, tuple[lsp.SymbolKind, str, Span]] = {}
+    for r in model.references.values():
+        out[r.id] = (lsp.SymbolKind.Module, f"reference: {r.title}", r.span)
+    for i in model.inputs.values():
+        out[i.name] = (lsp.SymbolKind.Field, f"input: {i.label}", i.span)
+    for let in model.lets.values():
+        out[let.name] = (lsp.SymbolKind.Variable, f"let: {let.label or let.name}", let.span)
+    for a in model.actions.values():
+        out[a.id] = (lsp.SymbolKind.Function, f"action: {a.text}", a.span)
+    for node in model.pathway.nodes.values():
+        what = "decision" if isinstance(node, m.Decision) else \
+            "step" if isinstance(node, m.Step) else "end"
+        title = node.question if isinstance(node, m.Decision) else node.title
+        out[node.id] = (lsp.SymbolKind.Event, f"{what}: {title or node.id}", node.span)
+    return out
+
+
+@server.feature(lsp.TEXT_DOCUMENT_DOCUMENT_SYMBOL)
+def symbols(ls: GuidecServer, params: lsp.DocumentSymbolParams) -> list[lsp.DocumentSymbol]:
+    """The outline: references, inputs, lets, actions, the pathway's nodes, then cases."""
+    state = ls.docs.get(params.text_document.uri)
+    if state is None or state.model is None:
+        return []
+    lines = ls.workspace.get_text_document(params.text_document.uri).source.splitlines()
+    out = []
+    for name, (kind, detail, span) in _declared(state.model).items():
+        r = to_range(span, lines)
+        out.append(lsp.DocumentSymbol(name=name, detail=detail, kind=kind, range=r,
+                                      selection_range=r))
+    for case in state.model.cases:
+        r = to_range(case.span, lines)
+        out.append(lsp.DocumentSymbol(name=case.title, detail="case",
+                                      kind=lsp.SymbolKind.Method, range=r, selection_range=r))
+    return out
+
+
+def _word(ls: GuidecServer, uri: str, pos: lsp.Position) -> str | None:
+    lines = ls.workspace.get_text_document(uri).source.splitlines()
+    if pos.line >= len(lines):
+        return None
+    line = lines[pos.line]
+    for w in _WORD.finditer(line):
+        if _char(line, w.start() + 1) <= pos.character <= _char(line, w.end() + 1):
+            return w.group()
+    return None
+
+
+def hover_text(model: m.Model, name: str) -> str | None:
+    """What a declared name means, in Markdown."""
+    if name in model.inputs:
+        i = model.inputs[name]
+        kind = {"enum": "one of " + ", ".join(i.values),
+                "set": "set of " + ", ".join(i.values)}.get(i.kind, i.kind)
+        bounds = ""
+        if i.low is not None or i.high is not None:
+            low = "" if i.low is None else str(i.low)
+            high = "" if i.high is None else str(i.high)
+            bounds = f" ({low}..{high})"
+        unit = f", in {i.unit}" if i.unit else ""
+        need = "optional" if i.optional else "required" if i.default is None else "has a default"
+        return f"**{i.label}** (`{name}`): input, {kind}{bounds}{unit}; {need}"
+    if name in model.actions:
+        a = model.actions[name]
+        text = f"**{a.text}** (`{name}`): action, {a.kind}, {a.strength} {a.direction}"
+        if a.detail:
+            text += f"\n\n{a.detail}"
+        if a.citations:
+            text += "\n\nCites: " + "; ".join(
+                f"{model.references[c].label or c}. {model.references[c].title}"
+                for c in a.citations if c in model.references)
+        return text
+    if name in model.lets:
+        let = model.lets[name]
+        return f"**{let.label or name}** (`{name}`): let\n\n{let.words}"
+    if name in model.references:
+        r = model.references[name]
+        return f"**{r.title}** (`{name}`): reference"
+    if name in model.pathway.nodes:
+        return _declared(model)[name][1]
+    return None
+
+
+@server.feature(lsp.TEXT_DOCUMENT_HOVER)
+def hover(ls: GuidecServer, params: lsp.HoverParams) -> lsp.Hover | None:
+    state = ls.docs.get(params.text_document.uri)
+    word = _word(ls, params.text_document.uri, params.position)
+    if state is None or state.model is None or word is None:
+        return None
+    text = hover_text(state.model, word)
+    if text is None:
+        return None
+    return lsp.Hover(contents=lsp.MarkupContent(kind=lsp.MarkupKind.Markdown, value=text))
+
+
+@server.feature(lsp.TEXT_DOCUMENT_DEFINITION)
+def definition(ls: GuidecServer, params: lsp.DefinitionParams) -> lsp.Location | None:
+    state = ls.docs.get(params.text_document.uri)
+    word = _word(ls, params.text_document.uri, params.position)
+    if state is None or state.model is None or word is None:
+        return None
+    found = _declared(state.model).get(word)
+    if found is None:
+        return None
+    lines = ls.workspace.get_text_document(params.text_document.uri).source.splitlines()
+    return lsp.Location(uri=params.text_document.uri, range=to_range(found[2], lines))
+
+
+@click.command("lsp", epilog="Example: code --install-extension editors/vscode/guidec.vsix")
+def lsp_command() -> None:
+    """Serve the Language Server Protocol on stdio until the editor exits: diagnostics as
+    you type (the solver's after a pause), formatting, the outline, hover and go to
+    definition."""
+    import sys
+
+    # The process's own streams: JSON-RPC frames, not text for the terminal guard.
+    server.start_io(sys.__stdin__.buffer, sys.__stdout__.buffer)  # type: ignore[union-attr,arg-type]
+    # The client has closed the streams: nothing is left to flush on the way out.
+    sys.stdout = sys.stderr = io.StringIO()
