@@ -260,13 +260,19 @@ def hover_text(model: m.Model, name: str) -> str | None:
     return None
 
 
-@server.feature(lsp.TEXT_DOCUMENT_HOVER)
-def hover(ls: GuidecServer, params: lsp.HoverParams) -> lsp.Hover | None:
-    state = ls.docs.get(params.text_document.uri)
-    word = _word(ls, params.text_document.uri, params.position)
+def _name_at(ls: GuidecServer, uri: str, pos: lsp.Position) -> tuple[m.Model, str] | None:
+    """The last model that checked and the name under the cursor."""
+    state = ls.docs.get(uri)
+    word = _word(ls, uri, pos)
     if state is None or state.model is None or word is None:
         return None
-    text = hover_text(state.model, word)
+    return state.model, word
+
+
+@server.feature(lsp.TEXT_DOCUMENT_HOVER)
+def hover(ls: GuidecServer, params: lsp.HoverParams) -> lsp.Hover | None:
+    at = _name_at(ls, params.text_document.uri, params.position)
+    text = hover_text(*at) if at is not None else None
     if text is None:
         return None
     return lsp.Hover(contents=lsp.MarkupContent(kind=lsp.MarkupKind.Markdown, value=text))
@@ -274,11 +280,8 @@ def hover(ls: GuidecServer, params: lsp.HoverParams) -> lsp.Hover | None:
 
 @server.feature(lsp.TEXT_DOCUMENT_DEFINITION)
 def definition(ls: GuidecServer, params: lsp.DefinitionParams) -> lsp.Location | None:
-    state = ls.docs.get(params.text_document.uri)
-    word = _word(ls, params.text_document.uri, params.position)
-    if state is None or state.model is None or word is None:
-        return None
-    found = _declared(state.model).get(word)
+    at = _name_at(ls, params.text_document.uri, params.position)
+    found = _declared(at[0]).get(at[1]) if at is not None else None
     if found is None:
         return None
     lines = ls.workspace.get_text_document(params.text_document.uri).source.splitlines()
