@@ -5,8 +5,10 @@ checks without the solver take milliseconds); after a pause in typing it runs th
 with the solver in a worker thread and publishes its findings too, each with its witness
 patient and path as related information. A result computed for a version the user has since
 edited is dropped, never published. It also formats (the formatter), lists the document's
-symbols (inputs, lets, actions, references, pathway nodes, cases), and answers hover and
-go-to-definition for the names a guideline declares.
+symbols (inputs, lets, actions, references, pathway nodes, cases), folds blocks, completes
+(a choice's values after `==` or `in (`, else declared names and keywords), shows each case's
+result as a code lens, and answers hover and go-to-definition for the names a guideline
+declares.
 """
 
 from __future__ import annotations
@@ -288,11 +290,121 @@ def definition(ls: GuidecServer, params: lsp.DefinitionParams) -> lsp.Location |
     return lsp.Location(uri=params.text_document.uri, range=to_range(found[2], lines))
 
 
+def keywords() -> list[str]:
+    """The language's keywords (the grammar's quoted words), offered where no name in
+    particular is expected."""
+    from dsl.parser import GRAMMAR
+
+    return sorted(set(re.findall(r'"([a-z]+)"', GRAMMAR.read_text(encoding="utf-8"))))
+_AFTER_EQUALS = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)\s*(?:==|!=|=)\s*[A-Za-z_]*$")
+_AFTER_IN = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)\s+(?:in|has)\s*\(?[A-Za-z0-9_,\s]*$")
+
+
+def completions(model: m.Model | None, before: str) -> list[lsp.CompletionItem]:
+    """What may come at the cursor, given the line's text before it: a choice's values after
+    `==`, `!=`, `=` (in a patient), `in (` or `has`; otherwise the declared names, then the
+    keywords."""
+    if model is not None:
+        for pattern in (_AFTER_EQUALS, _AFTER_IN):
+            found = pattern.search(before)
+            if found and found.group(1) in model.inputs:
+                inp = model.inputs[found.group(1)]
+                if inp.values:
+                    return [lsp.CompletionItem(label=v, kind=lsp.CompletionItemKind.EnumMember,
+                                               detail=f"a value of {inp.name}")
+                            for v in inp.values]
+    items = []
+    if model is not None:
+        for name, (kind, detail, _) in _declared(model).items():
+            items.append(lsp.CompletionItem(
+                label=name, detail=detail,
+                kind={lsp.SymbolKind.Field: lsp.CompletionItemKind.Field,
+                      lsp.SymbolKind.Variable: lsp.CompletionItemKind.Variable,
+                      lsp.SymbolKind.Function: lsp.CompletionItemKind.Function,
+                      lsp.SymbolKind.Module: lsp.CompletionItemKind.Module}.get(
+                          kind, lsp.CompletionItemKind.Reference)))
+    items += [lsp.CompletionItem(label=k, kind=lsp.CompletionItemKind.Keyword)
+              for k in keywords()]
+    return items
+
+
+@server.feature(lsp.TEXT_DOCUMENT_COMPLETION,
+                lsp.CompletionOptions(trigger_characters=["=", "(", " "]))
+def completion(ls: GuidecServer, params: lsp.CompletionParams) -> lsp.CompletionList:
+    uri = params.text_document.uri
+    lines = ls.workspace.get_text_document(uri).source.splitlines()
+    line = lines[params.position.line] if params.position.line < len(lines) else ""
+    state = ls.docs.get(uri)
+    return lsp.CompletionList(is_incomplete=False, items=completions(
+        state.model if state else None, _prefix(line, params.position.character)))
+
+
+def _prefix(line: str, units: int) -> str:
+    """The line up to an LSP position (UTF-16 units), in code points."""
+    seen = 0
+    for k, ch in enumerate(line):
+        if seen >= units:
+            return line[:k]
+        seen += len(ch.encode("utf-16-le")) // 2
+    return line
+
+
+@server.feature(lsp.TEXT_DOCUMENT_CODE_LENS)
+def code_lens(ls: GuidecServer, params: lsp.CodeLensParams) -> list[lsp.CodeLens]:
+    """Over each `case`, its result on the reference interpreter (run as the lens is asked
+    for, on the last version that checked)."""
+    from compiler.cases import run_case
+
+    state = ls.docs.get(params.text_document.uri)
+    if state is None or state.model is None:
+        return []
+    lines = ls.workspace.get_text_document(params.text_document.uri).source.splitlines()
+    out = []
+    for case in state.model.cases:
+        r = run_case(state.model, case)
+        if r.passed:
+            title = "case passes"
+        elif r.outcome is None:
+            title = "case fails: its patient is not valid"
+        else:
+            title = f"case fails: {len(r.failures)} expectation" + \
+                ("s" if len(r.failures) != 1 else "") + " not met"
+        span = to_range(case.span, lines)
+        out.append(lsp.CodeLens(range=lsp.Range(start=span.start, end=span.start),
+                                command=lsp.Command(title=title, command="")))
+    return out
+
+
+@server.feature(lsp.TEXT_DOCUMENT_FOLDING_RANGE)
+def folding(ls: GuidecServer, params: lsp.FoldingRangeParams) -> list[lsp.FoldingRange]:
+    """Each top-level block (a declaration and its indented lines) folds, and so does each
+    node of the pathway."""
+    lines = ls.workspace.get_text_document(params.text_document.uri).source.splitlines()
+    out = []
+
+    def depth(text: str) -> int:
+        return len(text) - len(text.lstrip(" "))
+
+    for k, text in enumerate(lines):
+        if not text.strip() or text.lstrip().startswith("#"):
+            continue
+        d = depth(text)
+        end = k
+        for j in range(k + 1, len(lines)):
+            if lines[j].strip() and depth(lines[j]) <= d:
+                break
+            if lines[j].strip():
+                end = j
+        if end > k:
+            out.append(lsp.FoldingRange(start_line=k, end_line=end))
+    return out
+
+
 @click.command("lsp", epilog="Example: code --install-extension editors/vscode/guidec.vsix")
 def lsp_command() -> None:
     """Serve the Language Server Protocol on stdio until the editor exits: diagnostics as
-    you type (the solver's after a pause), formatting, the outline, hover and go to
-    definition."""
+    you type (the solver's after a pause), formatting, the outline, folding, completion,
+    code lenses on cases, hover and go to definition."""
     import sys
 
     # The process's own streams: JSON-RPC frames, not text for the terminal guard.

@@ -105,3 +105,30 @@ async def test_format_symbols_hover_definition(client: LanguageClient) -> None:
         position=lsp.Position(line=use, character=col)))
     assert isinstance(where, lsp.Location)
     assert lines[where.range.start.line].startswith("input kps")
+
+
+async def test_completion_lenses_folding(client: LanguageClient) -> None:
+    text = FLAGSHIP.read_text(encoding="utf-8")
+    uri = _open(client, FLAGSHIP)
+    await _diagnostics(client, uri)
+    lines = text.splitlines()
+    k = next(i for i, ln in enumerate(lines) if "histology ==" in ln)
+    col = lines[k].index("histology ==") + len("histology == ")
+    got = await client.text_document_completion_async(lsp.CompletionParams(
+        text_document=lsp.TextDocumentIdentifier(uri=uri),
+        position=lsp.Position(line=k, character=col)))
+    labels = [i.label for i in (got.items if isinstance(got, lsp.CompletionList) else got or [])]
+    assert labels == ["adenocarcinoma", "squamous", "small_cell", "other", "unknown"]
+    got = await client.text_document_completion_async(lsp.CompletionParams(
+        text_document=lsp.TextDocumentIdentifier(uri=uri),
+        position=lsp.Position(line=k, character=0)))
+    labels = [i.label for i in (got.items if isinstance(got, lsp.CompletionList) else got or [])]
+    assert "kps" in labels and "recommend" in labels and "adenocarcinoma" not in labels
+    lenses = await client.text_document_code_lens_async(lsp.CodeLensParams(
+        text_document=lsp.TextDocumentIdentifier(uri=uri)))
+    titles = [lens.command.title for lens in lenses or [] if lens.command]
+    assert len(titles) == text.count("\ncase ") and set(titles) == {"case passes"}
+    folds = await client.text_document_folding_range_async(lsp.FoldingRangeParams(
+        text_document=lsp.TextDocumentIdentifier(uri=uri)))
+    pathway = lines.index("pathway")
+    assert any(f.start_line == pathway and f.end_line > pathway + 10 for f in folds or [])
