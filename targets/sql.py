@@ -626,6 +626,9 @@ class _Query:
                  f"SHA-256 {model.source_sha256}).",
                  "-- Reads the relation `patients` (one column per input, NULL is unknown); "
                  "do not edit: regenerate it with `guidec build -t sql`.",
+                 f"-- Claimed dialects: DuckDB (`{model.meta.id}.sql`) and Spark "
+                 f"(`{model.meta.id}.spark.sql`), the engines its tests run it on; sqlglot "
+                 "writes others, untested.",
                  "WITH"]
         # The keys are computed once and kept (they are read twice), alone with the columns
         # that are not inputs (a patient's id), which pass through.
