@@ -1,12 +1,13 @@
 """The guideline as SQL over a table of patients (``guidec build FILE -o DIR -t sql``).
 
 ``DIR/<id>.sql`` is one query (DuckDB's dialect) over a relation named ``patients``, one column
-per input (NULL is unknown), any other columns passed through. It adds, per patient:
-``guidec_problems`` (each problem's keys: the evaluator's validation), ``guidec_input_problems``
-(those of the values alone, before the assumptions are checked), and for a valid patient
+per input (NULL is unknown); ``<id>.spark.sql`` is the same query for Spark (:func:`transpile`).
+Per patient it yields the columns that are not inputs (a patient's id), passed through, and
+``guidec_problems`` (each problem's keys: the evaluator's validation), and for a valid patient
 ``guidec_recommendations`` (id, strength, step; in path order, each action once),
 ``guidec_pending`` (decision, inputs), ``guidec_path`` and ``guidec_stuck`` (decision,
-reason); an invalid patient gets its problems and nothing else, as ``evaluate`` decides.
+reason); an invalid patient gets its problems and NULL for the rest, as ``evaluate`` decides.
+(``input_problems``, for the cohort engine: also the values' problems alone.)
 
 How it keeps the interpreter's meaning:
 - Conditions are SQL's three-valued logic, which is Kleene's: ``AND``/``OR``/``NOT`` over NULL
@@ -15,14 +16,15 @@ How it keeps the interpreter's meaning:
   compared with a constant exactly as the interpreter's fractions compare it (a duration's
   scale moved onto the constant; a constant no double's shortest text equals, such as 1.5 mg/dL
   in umol/L, replaced by the nearest double on the right side).
-- Two phases, for speed. Per patient, only scalars: each decision's outcome (the branch, or
-  waiting, none, overlap), each conditional recommendation's, and which inputs are unknown.
-  Then, once per distinct combination of those (a few hundred among millions of patients), the
-  walk: each node's events (visited, recommended, waiting, stuck) are a list built from its
-  successors' lists, node by node from the ends back (one CTE per level, so a node reached
-  along many paths is written once); keeping each event's first occurrence is exactly the
-  interpreter's "each node at most once" (in a DAG, a second visit repeats events already
-  listed). The results join back to the patients.
+- Two phases, for speed. Per patient, only integers: a bit per invalid value and broken
+  assumption; each decision's and conditional recommendation's outcome (with which inputs are
+  unknown when it waits), zero where the walk does not go; packed into BIGINT keys. Then, once
+  per distinct key (about 1,400 among a million random patients), the problems and the walk:
+  each node's place is its least path from the start, and the events of each kind sorted by it
+  are the interpreter's depth-first order, each node once (a node's first visit is along its
+  least path). One join hands each patient its row.
+- Only constructs that mean the same in every claimed dialect (:data:`DIALECTS`): no index
+  lambdas, no list searching, ``date_diff`` and ``hour``/``minute``/``second`` for times.
 
 Columns: BOOLEAN, a number, VARCHAR for a choice, VARCHAR[] for a set, DATE and TIMESTAMP
 (UTC) for dates and times; a value is in the input's own unit.
