@@ -17,7 +17,7 @@ import asyncio
 import io
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import click
 from lsprotocol import types as lsp
@@ -42,7 +42,6 @@ class _State:
 
     model: m.Model | None = None
     solver: asyncio.Task[None] | None = None
-    fast: list[lsp.Diagnostic] = field(default_factory=list)
 
 
 class GuidecServer(LanguageServer):
@@ -115,10 +114,9 @@ def check_fast(ls: GuidecServer, uri: str) -> None:
     text, version = doc.source, doc.version
     result = check_text(text, _filename(uri), analyze=False)
     lines = text.splitlines()
-    state.fast = [to_lsp(d, uri, lines) for d in result.diagnostics]
     if result.model is not None:
         state.model = result.model
-    _publish(ls, uri, version, state.fast)
+    _publish(ls, uri, version, [to_lsp(d, uri, lines) for d in result.diagnostics])
     if state.solver is not None:
         state.solver.cancel()
     if result.ok:
@@ -137,8 +135,9 @@ async def _check_solver(ls: GuidecServer, uri: str, text: str, version: int | No
         return  # edited meanwhile: the newer version's run publishes
     lines = text.splitlines()
     _publish(ls, uri, version, [to_lsp(d, uri, lines) for d in result.diagnostics])
-    if result.model is not None:
-        ls.docs.setdefault(uri, _State()).model = result.model
+    state = ls.docs.get(uri)  # None when the document was closed meanwhile
+    if state is not None and result.model is not None:
+        state.model = result.model
 
 
 @server.feature(lsp.TEXT_DOCUMENT_DID_OPEN)

@@ -49,9 +49,6 @@ def test(files: tuple[str, ...], fmt: str, strict: bool, minimum: float | None,
     unreadable = False
     reports: list[dict[str, object]] = []
     suites: list[ET.Element] = []
-
-    def _junit_suite(filename: str, result: CheckResult) -> ET.Element:
-        return junit_suite(filename, result, strict, minimum)
     for n, f in enumerate(files):
         try:
             result = check_file(f)
@@ -60,7 +57,7 @@ def test(files: tuple[str, ...], fmt: str, strict: bool, minimum: float | None,
             unreadable = True
             continue
         if fmt == "junit":
-            suites.append(_junit_suite(f, result))
+            suites.append(junit_suite(f, result, strict, minimum))
             if result.model is None or not _junit_passed(suites[-1]):
                 status = EXIT_FINDINGS
             continue

@@ -264,10 +264,10 @@ class _Keys:
         return k if cond is None else f"CASE WHEN {cond} THEN {k} END"
 
 
-_MAX_KEY = 1 << 62
+_MAX_KEY = 1 << 62  # a packed key stays a positive BIGINT
 #: The most text the reach of every node may take written out in one CTE (beyond it, a
 #: pathway with many joins, a CTE per level keeps the text linear).
-_INLINE_REACH = 20_000  # a packed key stays a positive BIGINT
+_INLINE_REACH = 20_000
 
 
 class _Query:
@@ -280,17 +280,20 @@ class _Query:
         self.ref = {n: ident(f"d:{n}" if i.default is not None else n)
                     for n, i in model.inputs.items()}
         self.ex = _Exprs(model, self.ref)
+        #: Each condition's column and SQL, filled by :meth:`codes`.
+        self.conditions: list[tuple[str, str]] = []
 
     # Phase 1, per patient: the outcome of each decision and each conditional recommendation,
     # with which of their inputs are unknown when they wait, as small integers packed into as
-    # few BIGINT keys as hold them (NULL for an invalid patient).
+    # few BIGINT keys as hold them (an invalid patient's keys say only its problems).
     def condition(self, column: str, e: m.Expr) -> str:
         """A condition's column (``c:...``), computed once, before the codes that read it."""
         self.conditions.append((column, self.ex.sql(e)))
         return ident(column)
 
     def codes(self) -> list[_Code]:
-        self.conditions: list[tuple[str, str]] = []
+        """The outcome code of every decision and conditional recommendation."""
+        self.conditions = []
         out: list[_Code] = []
         for node in self.model.pathway.nodes.values():
             if isinstance(node, m.Decision):
@@ -408,10 +411,23 @@ class _Query:
             out[depth(nid)].append((nid, column(nid, into[nid])))
         return [lv for lv in out if lv]
 
-    def reach_inlined(self) -> dict[str, str]:
+    def reach_inlined(self) -> dict[str, str] | None:
         """``r:<node>`` for every node in terms of the outcomes alone (a predecessor's
-        condition written out where it is read)."""
+        condition written out where it is read), or None when that text would pass
+        :data:`_INLINE_REACH`: a chain of joins doubles it at each join, so its length is
+        counted before any text is built."""
         into = self.edges()
+        sizes: dict[str, int] = {}
+
+        def size(nid: str) -> int:  # the length of of(nid), below
+            if nid not in sizes:
+                ways = [4 if q is None else size(q) + 2 if c is None else size(q) + 7 + len(c)
+                        for q, c, _ in into[nid]]
+                sizes[nid] = sum(ways) + 4 * (len(ways) - 1) if ways else 5
+            return sizes[nid]
+
+        if sum(size(n) for n in self.model.pathway.nodes) > _INLINE_REACH:
+            return None
         done: dict[str, str] = {}
 
         def of(nid: str) -> str:
@@ -599,7 +615,7 @@ class _Query:
                                                                         strict=True))]))
         ctes.append(("coded", [f"{c.expr} AS {ident(c.column)}" for c in codes]))
         inlined = self.reach_inlined()
-        if sum(len(e) for e in inlined.values()) <= _INLINE_REACH:
+        if inlined is not None:
             # One CTE: each level is a CTE the engine must plan (a few ms apiece).
             ctes.append(("reached", [f"{e} AS {ident('r:' + n)}" for n, e in inlined.items()]))
         else:
@@ -650,8 +666,8 @@ class _Query:
                     "] AS VARCHAR[][]), lambda guidec_p: guidec_p IS NOT NULL)")
 
         of_values = listing([(ident(f"v:{n}"), _text_list([n])) for n, _ in values])
-        of_assumptions = listing([(ident(f"a:{i}"), keys)
-                                  for i, (_, keys) in enumerate(assumed)])
+        of_assumptions = listing([(ident(f"a:{i}"), named)
+                                  for i, (_, named) in enumerate(assumed)])
         any_value = " OR ".join(f"{ident(f'v:{n}')} = 1" for n, _ in values) or "FALSE"
         listed = [f"CASE WHEN {any_value} THEN {of_values} ELSE {of_assumptions} END "
                   "AS guidec_problems"]

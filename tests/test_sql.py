@@ -308,3 +308,45 @@ def test_build_sql_and_a_refusal(tmp_path: Path) -> None:
     assert "the SQL was not written: it cannot express a name beginning `guidec_`" in r.output
     with pytest.raises(Unsupported):
         generate(check_file(reserved, analyze=False).model)  # type: ignore[arg-type]
+
+
+def test_several_keys_when_one_does_not_hold_the_codes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A guideline whose codes need more than one BIGINT (forced here with a small limit)
+    packs them into several keys, problems and outcomes alike, with the same answers."""
+    import targets.sql as sql
+
+    model = model_of(FLAGSHIP)
+    monkeypatch.setattr(sql, "_MAX_KEY", 1 << 12)
+    text = generate(model)
+    assert "guidec_q1" in text and "guidec_k1" in text
+    rows = table_patients(model, 2_000, seed=29)
+    wrong = disagreements(model, rows, sql_side(rows, model))
+    assert wrong[:2] == [], f"{len(wrong)} of {len(rows)} disagree"
+
+
+def test_a_chain_of_joins_keeps_the_text_linear() -> None:
+    """Forty decisions in a row, each rejoined after its two steps: written out in one CTE,
+    where the walk goes would double at each join; the query keeps a CTE per level, stays
+    small, and agrees with the interpreter."""
+    n = 40
+    lines = ['guideline chain "Chain"', "  version 1.0.0", "  status draft",
+             "  updated 2026-01-01", '  owner "Tests"', "",
+             'reference r1 guideline "Ref" source "S" year 2026',
+             *(f'input x{i} "X {i}": optional boolean' for i in range(n)),
+             'action a other "A" strong cite r1', "pathway", "  start -> d0"]
+    for i in range(n):
+        after = f"d{i + 1}" if i + 1 < n else "done"
+        lines += [f'  decide d{i} "D {i}?"', f"    when x{i} -> s{i}", f"    otherwise -> t{i}",
+                  f'  step s{i} "S {i}"', "    recommend a", f"    then -> {after}",
+                  f'  step t{i} "T {i}"', f"    then -> {after}"]
+    lines.append('  end done "Done"')
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "chain.guide"
+        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        result = check_file(path, analyze=False)
+    assert result.model is not None, [d.message for d in result.diagnostics]
+    text = generate(result.model)
+    assert "reached_" in text and len(text) < 400_000
+    rows = table_patients(result.model, 300, seed=31)
+    wrong = disagreements(result.model, rows, sql_side(rows, result.model))
+    assert wrong[:2] == []
