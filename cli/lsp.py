@@ -17,19 +17,25 @@ import asyncio
 import io
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import click
 from lsprotocol import types as lsp
+from pygls.exceptions import JsonRpcException
 from pygls.lsp.server import LanguageServer
 
 from compiler import GUIDEC_VERSION
 from compiler import model as m
+from compiler.names import Scope
+from compiler.occurrences import Occurrence
 from dsl.ast import Span
 from dsl.diagnostics import Diagnostic, Severity
 
 #: Seconds without an edit before the solver runs (each edit restarts the wait).
 DEBOUNCE = 0.4
+#: The client's command behind a finding's "copy witness patient" lens (its one argument is
+#: the patient as JSON); the VS Code extension puts it on the clipboard.
+COPY_WITNESS = "guidec.copyWitness"
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _SEVERITY = {Severity.ERROR: lsp.DiagnosticSeverity.Error,
              Severity.WARNING: lsp.DiagnosticSeverity.Warning,
@@ -42,6 +48,8 @@ class _State:
 
     model: m.Model | None = None
     solver: asyncio.Task[None] | None = None
+    #: The solver's last findings that carry a witness patient (for the code lenses).
+    witnessed: list[Diagnostic] = field(default_factory=list)
 
 
 class GuidecServer(LanguageServer):
@@ -105,6 +113,22 @@ def _filename(uri: str) -> str:
     return uri.rsplit("/", 1)[-1] or "guideline.guide"
 
 
+def _too_large(text: str) -> bool:
+    from dsl.source import MAX_BYTES
+
+    return len(text) > MAX_BYTES // 4 and len(text.encode("utf-8")) > MAX_BYTES
+
+
+def _too_large_diagnostic(text: str) -> Diagnostic:
+    from dsl.diagnostics import error
+    from dsl.source import MAX_BYTES
+
+    size = len(text.encode("utf-8"))
+    return error("E014", f"this document is {size:,} bytes, larger than guidec reads "
+                 f"({MAX_BYTES:,}); it is not checked", Span("<editor>", 1, 1, 1, 2),
+                 hint="split the guideline, or remove what is not part of it")
+
+
 def check_fast(ls: GuidecServer, uri: str) -> None:
     """Syntax, names and types now; the solver after a pause (the previous wait cancelled)."""
     from compiler.pipeline import check_text
@@ -112,13 +136,18 @@ def check_fast(ls: GuidecServer, uri: str) -> None:
     doc = ls.workspace.get_text_document(uri)
     state = ls.docs.setdefault(uri, _State())
     text, version = doc.source, doc.version
+    if state.solver is not None:
+        state.solver.cancel()
+    state.witnessed = []  # their spans may have moved: the solver's next run gives them again
+    if _too_large(text):
+        state.model = None
+        _publish(ls, uri, version, [to_lsp(_too_large_diagnostic(text), uri, [])])
+        return
     result = check_text(text, _filename(uri), analyze=False)
     lines = text.splitlines()
     if result.model is not None:
         state.model = result.model
     _publish(ls, uri, version, [to_lsp(d, uri, lines) for d in result.diagnostics])
-    if state.solver is not None:
-        state.solver.cancel()
     if result.ok:
         state.solver = asyncio.get_event_loop().create_task(
             _check_solver(ls, uri, text, version))
@@ -136,8 +165,10 @@ async def _check_solver(ls: GuidecServer, uri: str, text: str, version: int | No
     lines = text.splitlines()
     _publish(ls, uri, version, [to_lsp(d, uri, lines) for d in result.diagnostics])
     state = ls.docs.get(uri)  # None when the document was closed meanwhile
-    if state is not None and result.model is not None:
-        state.model = result.model
+    if state is not None:
+        state.witnessed = [d for d in result.diagnostics if d.witness is not None]
+        if result.model is not None:
+            state.model = result.model
 
 
 @server.feature(lsp.TEXT_DOCUMENT_DID_OPEN)
@@ -165,6 +196,8 @@ def formatting(ls: GuidecServer, params: lsp.DocumentFormattingParams) -> list[l
     from dsl.formatter import format_source
 
     doc = ls.workspace.get_text_document(params.text_document.uri)
+    if _too_large(doc.source):
+        return []
     try:
         formatted = format_source(doc.source, _filename(doc.uri))
     except GuidecError:
@@ -289,6 +322,98 @@ def definition(ls: GuidecServer, params: lsp.DefinitionParams) -> lsp.Location |
     return lsp.Location(uri=params.text_document.uri, range=to_range(found[2], lines))
 
 
+def _occurrences(ls: GuidecServer, uri: str, pos: lsp.Position
+                 ) -> tuple[Scope, list[Occurrence], Occurrence] | None:
+    """The declared names' occurrences in the document as it is now, and the one under the
+    cursor (None when it does not parse or the cursor is on no declared name)."""
+    from compiler.occurrences import at, occurrences
+    from compiler.pipeline import names, syntax
+    from dsl.diagnostics import GuidecError
+
+    doc = ls.workspace.get_text_document(uri)
+    lines = doc.source.splitlines()
+    if pos.line >= len(lines) or _too_large(doc.source):
+        return None
+    try:
+        g = syntax(doc.source, _filename(uri))
+    except GuidecError:
+        return None
+    scope, _ = names(g, checks=False)
+    found = occurrences(g, scope)
+    here = at(found, pos.line + 1, len(_prefix(lines[pos.line], pos.character)) + 1)
+    return (scope, found, here) if here is not None else None
+
+
+@server.feature(lsp.TEXT_DOCUMENT_REFERENCES)
+def references(ls: GuidecServer, params: lsp.ReferenceParams) -> list[lsp.Location]:
+    """Every place the name under the cursor is written (its declaration when the client asks
+    for it), in the name's own namespace: the action `csf_cytology` is not the input
+    `csf_cytology_result`, nor an enum value that happens to be spelt the same."""
+    uri = params.text_document.uri
+    found = _occurrences(ls, uri, params.position)
+    if found is None:
+        return []
+    _, every, here = found
+    lines = ls.workspace.get_text_document(uri).source.splitlines()
+    return [lsp.Location(uri=uri, range=to_range(o.span, lines)) for o in every
+            if (o.kind, o.name) == (here.kind, here.name) and
+            (params.context.include_declaration or not o.declaration)]
+
+
+@server.feature(lsp.TEXT_DOCUMENT_PREPARE_RENAME)
+def prepare_rename(ls: GuidecServer, params: lsp.PrepareRenameParams) -> lsp.Range | None:
+    """The name under the cursor, when it is a declared name (else the editor says it cannot
+    rename here)."""
+    found = _occurrences(ls, params.text_document.uri, params.position)
+    if found is None:
+        return None
+    lines = ls.workspace.get_text_document(params.text_document.uri).source.splitlines()
+    return to_range(found[2].span, lines)
+
+
+#: LSP's error code for a request that was valid but failed (a refused rename).
+REQUEST_FAILED = -32803
+
+
+@server.feature(lsp.TEXT_DOCUMENT_RENAME)
+def rename(ls: GuidecServer, params: lsp.RenameParams) -> lsp.WorkspaceEdit | None:
+    """Rename a declared name at its declaration and every use. Refused, with the reason, when
+    the new name is not a name, is a keyword, is taken in the same namespace, or when the
+    renamed file would have an error the file does not have now."""
+    from compiler.occurrences import rename_problem
+    from compiler.pipeline import check_text
+
+    uri = params.text_document.uri
+    found = _occurrences(ls, uri, params.position)
+    if found is None:
+        raise JsonRpcException("there is no declared name here to rename", REQUEST_FAILED)
+    scope, every, here = found
+    problem = rename_problem(scope, here, params.new_name)
+    if problem is not None:
+        raise JsonRpcException(f"cannot rename `{here.name}`: {problem}", REQUEST_FAILED)
+    doc = ls.workspace.get_text_document(uri)
+    lines = doc.source.splitlines()
+    spans = [o.span for o in every if (o.kind, o.name) == (here.kind, here.name)]
+    edits = [lsp.TextEdit(range=to_range(s, lines), new_text=params.new_name) for s in spans]
+    renamed = _apply(doc.source, spans, params.new_name)
+    before = len(check_text(doc.source, _filename(uri), analyze=False).errors)
+    after = check_text(renamed, _filename(uri), analyze=False).errors
+    if len(after) > before:
+        raise JsonRpcException(f"cannot rename `{here.name}` to `{params.new_name}`: the "
+                               f"file would not check ({after[0].message})", REQUEST_FAILED)
+    return lsp.WorkspaceEdit(changes={uri: edits})
+
+
+def _apply(text: str, spans: list[Span], new: str) -> str:
+    """The text with each one-line span replaced by ``new`` (the last first, so that the
+    earlier columns stay put)."""
+    lines = text.split("\n")
+    for s in sorted(spans, key=lambda s: (s.line, s.column), reverse=True):
+        line = lines[s.line - 1]
+        lines[s.line - 1] = line[:s.column - 1] + new + line[s.end_column - 1:]
+    return "\n".join(lines)
+
+
 def keywords() -> list[str]:
     """The language's keywords (the grammar's quoted words), offered where no name in
     particular is expected."""
@@ -351,7 +476,8 @@ def _prefix(line: str, units: int) -> str:
 @server.feature(lsp.TEXT_DOCUMENT_CODE_LENS)
 def code_lens(ls: GuidecServer, params: lsp.CodeLensParams) -> list[lsp.CodeLens]:
     """Over each `case`, its result on the reference interpreter (run as the lens is asked
-    for, on the last version that checked)."""
+    for, on the last version that checked); over each solver finding with a witness, "copy
+    witness patient"."""
     from compiler.cases import run_case
 
     state = ls.docs.get(params.text_document.uri)
@@ -371,6 +497,13 @@ def code_lens(ls: GuidecServer, params: lsp.CodeLensParams) -> list[lsp.CodeLens
         span = to_range(case.span, lines)
         out.append(lsp.CodeLens(range=lsp.Range(start=span.start, end=span.start),
                                 command=lsp.Command(title=title, command="")))
+    for d in state.witnessed:
+        span = to_range(d.span, lines)
+        patient = json.dumps(d.witness, ensure_ascii=False, sort_keys=True)
+        out.append(lsp.CodeLens(
+            range=lsp.Range(start=span.start, end=span.start),
+            command=lsp.Command(title=f"copy witness patient ({d.code})",
+                                command=COPY_WITNESS, arguments=[patient])))
     return out
 
 

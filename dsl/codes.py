@@ -93,6 +93,9 @@ CODES: dict[str, Code] = {c.code: c for c in sorted((
           "a name longer than 64 characters (names become file names and identifiers)",
           "",
           "tests/fixtures/syntax/name_too_long.guide"),
+    _code("E014", "error",
+          "a document larger than guidec reads (5,000,000 bytes): the editor's server does not "
+          "check it, as `guidec check` refuses the file"),
     _code("E101", "error",
           "no input or let by that name (with a did-you-mean)",
           "``there is no input or let named `kpss` ``",

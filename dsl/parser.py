@@ -51,7 +51,7 @@ _CODE = re.compile(r"[EWI]\d{3}")
 
 #: Keywords that cannot be names (`unknown` can be an enum value; `page`, a layout clause that
 #: came later, stays a valid name so that no guideline written before it breaks).
-_RESERVED = frozenset(KEYWORDS) - {"unknown", "page", "any", "none", "all", "date",
+RESERVED = frozenset(KEYWORDS) - {"unknown", "page", "any", "none", "all", "date",
                                    "datetime", "weeks"}
 
 
@@ -221,7 +221,7 @@ class _Builder(Transformer[Token, Any]):
         return ast.Span(self.filename, meta.line, meta.column, meta.end_line, meta.end_column)
 
     def _ident(self, tok: Token) -> ast.Ident:
-        if tok.type == "NAME" and str(tok) in _RESERVED:
+        if tok.type == "NAME" and str(tok) in RESERVED:
             # Lark's contextual lexer would accept a keyword where only a name can stand;
             # the language reserves them, so that every name can be used everywhere.
             raise GuidecError([error(
@@ -1030,4 +1030,4 @@ def check_syntax(text: str, filename: str = "<input>") -> list[Diagnostic]:
     return []
 
 
-__all__ = ["GRAMMAR", "KEYWORDS", "check_syntax", "parse", "parse_file"]
+__all__ = ["GRAMMAR", "KEYWORDS", "RESERVED", "check_syntax", "parse", "parse_file"]

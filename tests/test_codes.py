@@ -56,8 +56,9 @@ def test_each_fixture_shows_its_code(code: Code) -> None:
 def test_every_code_but_the_run_only_ones_has_a_fixture() -> None:
     without = sorted(c.code for c in CODES.values() if c.fixture is None)
     # E008 needs a nesting deeper than a fixture should hold (tests build it); E511 is an
-    # internal failure; E601-E605 need a release run (tests/test_diff.py makes them).
-    assert without == ["E008", "E511", "E601", "E602", "E603", "E604", "E605"]
+    # internal failure; E601-E605 need a release run (tests/test_diff.py makes them); E014 is
+    # the editor's, for a document over the size limit (tests/test_lsp.py makes it).
+    assert without == ["E008", "E014", "E511", "E601", "E602", "E603", "E604", "E605"]
 
 
 def test_severity_matches_the_code_letter() -> None:

@@ -132,3 +132,155 @@ async def test_completion_lenses_folding(client: LanguageClient) -> None:
         text_document=lsp.TextDocumentIdentifier(uri=uri)))
     pathway = lines.index("pathway")
     assert any(f.start_line == pathway and f.end_line > pathway + 10 for f in folds or [])
+
+
+def _items(got: object) -> list[lsp.CompletionItem]:
+    return list(got.items if isinstance(got, lsp.CompletionList) else got or [])  # type: ignore[attr-defined]
+
+
+def _at(lines: list[str], needle: str, after: str = "") -> lsp.Position:
+    """The position of ``needle`` on the first line holding it (and, if given, ``after``
+    before it)."""
+    k = next(i for i, ln in enumerate(lines) if needle in ln and after in ln)
+    return lsp.Position(line=k, character=lines[k].index(needle) + 1)
+
+
+async def test_references_and_rename(client: LanguageClient) -> None:
+    from compiler.pipeline import check_text
+
+    text = FLAGSHIP.read_text(encoding="utf-8")
+    lines = text.splitlines()
+    uri = _open(client, FLAGSHIP)
+    await _diagnostics(client, uri)
+    doc = lsp.TextDocumentIdentifier(uri=uri)
+    # An input: its declaration and every use; `histology == adenocarcinoma` is one use.
+    where = _at(lines, "histology", "input")
+    refs = await client.text_document_references_async(lsp.ReferenceParams(
+        text_document=doc, position=where,
+        context=lsp.ReferenceContext(include_declaration=True)))
+    assert refs is not None
+    spots = [(r.range.start.line, r.range.start.character) for r in refs]
+    assert all(lines[ln][c:c + len("histology")] == "histology" for ln, c in spots)
+    assert len(spots) == sum(_words(ln).count("histology") for ln in lines)
+    no_decl = await client.text_document_references_async(lsp.ReferenceParams(
+        text_document=doc, position=where,
+        context=lsp.ReferenceContext(include_declaration=False)))
+    assert len(no_decl or []) == len(spots) - 1
+    # An action, from a use: its namespace only (the input csf_cytology_result is not in it).
+    refs = await client.text_document_references_async(lsp.ReferenceParams(
+        text_document=doc, position=_at(lines, "csf_cytology", "recommend"),
+        context=lsp.ReferenceContext(include_declaration=True)))
+    names = {lines[r.range.start.line][r.range.start.character:r.range.end.character]
+             for r in refs or []}
+    assert names == {"csf_cytology"} and len(refs or []) >= 2
+    # Rename: every occurrence, and the renamed file checks clean.
+    edit = await client.text_document_rename_async(lsp.RenameParams(
+        text_document=doc, position=where, new_name="tumour_histology"))
+    assert edit is not None and edit.changes is not None
+    renamed = _apply_edits(text, edit.changes[uri])
+    assert "histology ==" not in renamed.replace("tumour_histology", "")
+    assert check_text(renamed, "renamed.guide").ok
+    # Rename of a pathway node (from a use), also clean.
+    edit = await client.text_document_rename_async(lsp.RenameParams(
+        text_document=doc, position=_at(lines, "workup", "-> workup"), new_name="work_up"))
+    assert edit is not None and edit.changes is not None
+    assert check_text(_apply_edits(text, edit.changes[uri]), "renamed.guide").ok
+    # Refused: a clash in the namespace, a keyword, not a name.
+    for new, why in (("kps", "already an input or let"), ("recommend", "keyword"),
+                     ("2x", "not a name")):
+        with pytest.raises(Exception, match=why):
+            await client.text_document_rename_async(lsp.RenameParams(
+                text_document=doc, position=where, new_name=new))
+    ready = await client.text_document_prepare_rename_async(lsp.PrepareRenameParams(
+        text_document=doc, position=where))
+    assert isinstance(ready, lsp.Range) and ready.end.character - ready.start.character == 9
+    nothing = await client.text_document_prepare_rename_async(lsp.PrepareRenameParams(
+        text_document=doc, position=lsp.Position(line=0, character=1)))
+    assert nothing is None
+
+
+def _words(line: str) -> list[str]:
+    import re
+
+    code = line.split("#", 1)[0]
+    code = re.sub(r'"(?:[^"\\]|\\.)*"', '""', code)
+    return re.findall(r"[A-Za-z_][A-Za-z0-9_]*", code)
+
+
+def _apply_edits(text: str, edits: list[lsp.TextEdit]) -> str:
+    lines = text.split("\n")
+    for e in sorted(edits, key=lambda e: (e.range.start.line, e.range.start.character),
+                    reverse=True):
+        assert e.range.start.line == e.range.end.line
+        ln = lines[e.range.start.line]
+        lines[e.range.start.line] = (ln[:e.range.start.character] + e.new_text +
+                                     ln[e.range.end.character:])
+    return "\n".join(lines)
+
+
+async def test_a_finding_offers_its_witness_patient(client: LanguageClient) -> None:
+    import json
+
+    path = ROOT / "tests" / "fixtures" / "check" / "gap.guide"
+    uri = _open(client, path)
+    await _diagnostics(client, uri)
+    await _diagnostics(client, uri)  # the solver's
+    lenses = await client.text_document_code_lens_async(lsp.CodeLensParams(
+        text_document=lsp.TextDocumentIdentifier(uri=uri)))
+    copy = [lens.command for lens in lenses or []
+            if lens.command and lens.command.command == "guidec.copyWitness"]
+    assert copy and copy[0].title.startswith("copy witness patient (")
+    patient = json.loads(copy[0].arguments[0])  # type: ignore[index]
+    assert isinstance(patient, dict) and patient
+
+
+async def test_malformed_and_huge_documents_never_crash_the_server(client: LanguageClient
+                                                                   ) -> None:
+    text = FLAGSHIP.read_text(encoding="utf-8")
+    for k, junk in enumerate(("", "\x00\x01\ufffd" * 50, "guideline", "{" * 5000,
+                              text[: len(text) // 2], "pathway\n" + "  " * 3000 + "x",
+                              '"' * 10_001, "\r\n\r" * 100)):
+        uri = _open(client, ROOT / f"junk{k}.guide", junk)
+        diags = await _diagnostics(client, uri)
+        assert all(d.source == "guidec" for d in diags)
+    # 10 MB: one clear diagnostic at once, never a hang; the server still answers.
+    huge = text + ("# " + "x" * 98 + "\n") * 100_000
+    uri = _open(client, ROOT / "huge.guide", huge)
+    diags = await _diagnostics(client, uri)
+    assert [d.code for d in diags] == ["E014"]
+    assert f"{len(huge.encode()):,} bytes" in diags[0].message
+    assert await client.text_document_formatting_async(lsp.DocumentFormattingParams(
+        text_document=lsp.TextDocumentIdentifier(uri=uri),
+        options=lsp.FormattingOptions(tab_size=2, insert_spaces=True))) in (None, [], ())
+    # Cut back under the limit: the diagnostic goes.
+    client.text_document_did_change(lsp.DidChangeTextDocumentParams(
+        text_document=lsp.VersionedTextDocumentIdentifier(uri=uri, version=2),
+        content_changes=[lsp.TextDocumentContentChangeWholeDocument(text=text)]))
+    diags = await _diagnostics(client, uri)
+    assert "E014" not in [d.code for d in diags]
+
+
+async def test_an_edit_during_the_solver_run_leaves_no_stale_findings(
+        client: LanguageClient) -> None:
+    import asyncio
+
+    from tests.benchmarks.bench_check import generate
+
+    big = generate(300)  # the solver takes a while on it
+    uri = _open(client, ROOT / "big.guide", big)
+    await _diagnostics(client, uri)  # fast ones
+    await asyncio.sleep(0.6)  # past the pause: the solver is running
+    broken = big.replace("pathway", "pathway oops", 1)
+    client.text_document_did_change(lsp.DidChangeTextDocumentParams(
+        text_document=lsp.VersionedTextDocumentIdentifier(uri=uri, version=2),
+        content_changes=[lsp.TextDocumentContentChangeWholeDocument(text=broken)]))
+    await _diagnostics(client, uri)
+    await asyncio.sleep(6)  # long enough for the first run to have finished
+    final = client.diagnostics.get(uri, [])
+    assert final and {d.code for d in final} == {"E002"}
+    # Fixed again: the solver's findings for the new version arrive, the error is gone.
+    client.text_document_did_change(lsp.DidChangeTextDocumentParams(
+        text_document=lsp.VersionedTextDocumentIdentifier(uri=uri, version=3),
+        content_changes=[lsp.TextDocumentContentChangeWholeDocument(text=big)]))
+    await _diagnostics(client, uri)
+    assert "E002" not in {d.code for d in client.diagnostics.get(uri, [])}
