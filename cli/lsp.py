@@ -424,10 +424,32 @@ _AFTER_EQUALS = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)\s*(?:==|!=|=)\s*[A-Za-z_]*
 _AFTER_IN = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)\s+(?:in|has)\s*\(?[A-Za-z0-9_,\s]*$")
 
 
-def completions(model: m.Model | None, before: str) -> list[lsp.CompletionItem]:
-    """What may come at the cursor, given the line's text before it: a choice's values after
-    `==`, `!=`, `=` (in a patient), `in (` or `has`; otherwise the declared names, then the
-    keywords."""
+#: The namespace of the names a clause's keyword (or arrow) is followed by: completion offers
+#: those names only (the last such word before the cursor on its line decides).
+_NAMESPACE_AFTER = {
+    "recommend": "action", "never": "action", "require": "action", "conflict": "action",
+    "expect": "action", "only": "action", "no": "action", "recommended": "action",
+    "->": "node", "at": "node", "path": "node", "cite": "reference", "from": "patient",
+    "caution": "caution", "pending": "value", "when": "value", "unless": "value",
+    "assume": "value", "=": "value", "if": "value", "with": "value",
+}
+_TOKEN = re.compile(r"->|[A-Za-z_][A-Za-z0-9_]*|=")
+
+
+def _namespace(before: str) -> str:
+    """Which names fit at the end of ``before`` (a line up to the cursor)."""
+    for word in reversed(_TOKEN.findall(before.split("#", 1)[0])):
+        if word in _NAMESPACE_AFTER:
+            return _NAMESPACE_AFTER[word]
+    return "value"
+
+
+def completions(model: m.Model | None, before: str,
+                expected: tuple[list[str], bool] | None = None) -> list[lsp.CompletionItem]:
+    """What may come at the cursor, given the line's text before it and what the grammar
+    accepts there (``expected``: its keywords and whether a name may come; None when the text
+    before has a syntax error): a choice's values after `==`, `!=`, `=` (in a patient), `in (`
+    or `has`; else the declared names of the namespace that fits, then the keywords."""
     if model is not None:
         for pattern in (_AFTER_EQUALS, _AFTER_IN):
             found = pattern.search(before)
@@ -437,9 +459,18 @@ def completions(model: m.Model | None, before: str) -> list[lsp.CompletionItem]:
                     return [lsp.CompletionItem(label=v, kind=lsp.CompletionItemKind.EnumMember,
                                                detail=f"a value of {inp.name}")
                             for v in inp.values]
+    words, names_fit = expected if expected is not None else (keywords(), True)
+    if expected is not None and not before.strip():
+        # At a line's start the layout tells more than the grammar (newlines do not count
+        # to it): a top-level item starts unindented, anything else is indented.
+        top = not before
+        words = [w for w in words if (w in _ITEMS) == top]
     items = []
-    if model is not None:
+    if model is not None and names_fit:
+        namespace = _namespace(before) if expected is not None else None
         for name, (kind, detail, _) in _declared(model).items():
+            if namespace is not None and _KIND_NAMESPACE[kind] != namespace:
+                continue
             items.append(lsp.CompletionItem(
                 label=name, detail=detail,
                 kind={lsp.SymbolKind.Field: lsp.CompletionItemKind.Field,
@@ -447,20 +478,39 @@ def completions(model: m.Model | None, before: str) -> list[lsp.CompletionItem]:
                       lsp.SymbolKind.Function: lsp.CompletionItemKind.Function,
                       lsp.SymbolKind.Module: lsp.CompletionItemKind.Module}.get(
                           kind, lsp.CompletionItemKind.Reference)))
-    items += [lsp.CompletionItem(label=k, kind=lsp.CompletionItemKind.Keyword)
-              for k in keywords()]
+    items += [lsp.CompletionItem(label=k, kind=lsp.CompletionItemKind.Keyword) for k in words]
     return items
+
+
+#: The keywords that start a top-level item (the formatter writes them unindented).
+_ITEMS = frozenset({"changelog", "reference", "input", "assume", "let", "action", "section",
+                    "pathway", "never", "require", "conflict", "caution", "patient", "case",
+                    "allow"})
+_KIND_NAMESPACE = {lsp.SymbolKind.Field: "value", lsp.SymbolKind.Variable: "value",
+                   lsp.SymbolKind.Function: "action", lsp.SymbolKind.Module: "reference",
+                   lsp.SymbolKind.Event: "node"}
 
 
 @server.feature(lsp.TEXT_DOCUMENT_COMPLETION,
                 lsp.CompletionOptions(trigger_characters=["=", "(", " "]))
 def completion(ls: GuidecServer, params: lsp.CompletionParams) -> lsp.CompletionList:
+    """Keywords the grammar accepts at the cursor, the declared names that fit there, or a
+    choice's values."""
+    from dsl.parser import expected_after
+
     uri = params.text_document.uri
-    lines = ls.workspace.get_text_document(uri).source.splitlines()
+    source = ls.workspace.get_text_document(uri).source
+    lines = source.splitlines()
     line = lines[params.position.line] if params.position.line < len(lines) else ""
+    before = _prefix(line, params.position.character)
+    partial = re.search(r"[A-Za-z_][A-Za-z0-9_]*$", before)
+    expected = None
+    if not _too_large(source):
+        upto = "".join(source.splitlines(keepends=True)[:params.position.line]) + before
+        expected = expected_after(upto[:len(upto) - len(partial.group())] if partial else upto)
     state = ls.docs.get(uri)
     return lsp.CompletionList(is_incomplete=False, items=completions(
-        state.model if state else None, _prefix(line, params.position.character)))
+        state.model if state else None, before, expected))
 
 
 def _prefix(line: str, units: int) -> str:

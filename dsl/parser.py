@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 from datetime import date, datetime
 from fractions import Fraction
 from functools import lru_cache
@@ -56,10 +57,21 @@ RESERVED = frozenset(KEYWORDS) - {"unknown", "page", "any", "none", "all", "date
 
 
 class _Comments:
-    """Collects `#` comments during one parse (Lark calls back for ignored terminals)."""
+    """Collects `#` comments during one parse (Lark calls back for ignored terminals), per
+    thread: the language server parses in its worker thread too."""
 
     def __init__(self) -> None:
-        self.tokens: list[Token] = []
+        self._local = threading.local()
+
+    @property
+    def tokens(self) -> list[Token]:
+        """The comments of this thread's current parse."""
+        found: list[Token] = self._local.__dict__.setdefault("tokens", [])
+        return found
+
+    @tokens.setter
+    def tokens(self, value: list[Token]) -> None:
+        self._local.tokens = value
 
     def __call__(self, token: Token) -> Token:
         self.tokens.append(token)
@@ -111,6 +123,19 @@ def parse(text: str, filename: str = "<input>") -> ast.Guideline:
         raise GuidecError([_too_deep(text, filename)]) from None
     assert isinstance(guideline, ast.Guideline)
     return ast.Guideline(guideline.span, guideline.header, guideline.items, comments)
+
+
+def expected_after(text: str) -> tuple[list[str], bool] | None:
+    """What the grammar accepts after ``text`` (a document up to the cursor): its keywords
+    there, sorted, and whether a name may come. None when ``text`` has a syntax error."""
+    _COMMENTS.tokens = []
+    try:
+        interactive: Any = _lark().parse_interactive(text)
+        interactive.exhaust_lexer()
+        accepts = set(interactive.accepts())
+    except (UnexpectedInput, RecursionError):
+        return None
+    return sorted(set(_expected_keywords(accepts))), "NAME" in accepts
 
 
 def _too_deep(text: str, filename: str) -> Diagnostic:
@@ -1030,4 +1055,5 @@ def check_syntax(text: str, filename: str = "<input>") -> list[Diagnostic]:
     return []
 
 
-__all__ = ["GRAMMAR", "KEYWORDS", "RESERVED", "check_syntax", "parse", "parse_file"]
+__all__ = ["GRAMMAR", "KEYWORDS", "RESERVED", "check_syntax", "expected_after", "parse",
+           "parse_file"]

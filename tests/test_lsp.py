@@ -123,7 +123,7 @@ async def test_completion_lenses_folding(client: LanguageClient) -> None:
         text_document=lsp.TextDocumentIdentifier(uri=uri),
         position=lsp.Position(line=k, character=0)))
     labels = [i.label for i in (got.items if isinstance(got, lsp.CompletionList) else got or [])]
-    assert "kps" in labels and "recommend" in labels and "adenocarcinoma" not in labels
+    assert labels and "adenocarcinoma" not in labels  # a new clause: no value here
     lenses = await client.text_document_code_lens_async(lsp.CodeLensParams(
         text_document=lsp.TextDocumentIdentifier(uri=uri)))
     titles = [lens.command.title for lens in lenses or [] if lens.command]
@@ -284,3 +284,40 @@ async def test_an_edit_during_the_solver_run_leaves_no_stale_findings(
         content_changes=[lsp.TextDocumentContentChangeWholeDocument(text=big)]))
     await _diagnostics(client, uri)
     assert "E002" not in {d.code for d in client.diagnostics.get(uri, [])}
+
+
+async def test_completion_offers_what_fits_where_the_cursor_is(client: LanguageClient
+                                                                ) -> None:
+    text = FLAGSHIP.read_text(encoding="utf-8")
+    lines = text.splitlines()
+    uri = _open(client, FLAGSHIP)
+    await _diagnostics(client, uri)
+
+    async def labels(line: int, character: int) -> list[str]:
+        got = await client.text_document_completion_async(lsp.CompletionParams(
+            text_document=lsp.TextDocumentIdentifier(uri=uri),
+            position=lsp.Position(line=line, character=character)))
+        return [i.label for i in _items(got)]
+
+    # Inside the pathway, at a node's start: the node keywords, no inputs.
+    node = next(k for k, ln in enumerate(lines) if ln.startswith("  decide "))
+    got = await labels(node, 2)
+    assert {"step", "decide", "end"} <= set(got) and "kps" not in got
+    assert "input" not in got or "pathway" not in got  # not every keyword everywhere
+    # After `recommend`: actions only.
+    rec = next(k for k, ln in enumerate(lines) if ln.strip().startswith("recommend "))
+    got = await labels(rec, lines[rec].index("recommend ") + len("recommend "))
+    assert got and set(got) <= set(_action_ids(text)) | {"unknown"}
+    # After `when` in a branch: inputs and lets, and `not`, no action.
+    when = next(k for k, ln in enumerate(lines) if ln.startswith("    when "))
+    got = await labels(when, len("    when "))
+    assert "kps" in got and "not" in got and "confirm_diagnosis" not in got
+    # Typing a keyword's start at the top level: the top-level keywords.
+    got = await labels(len(lines), 0)
+    assert {"input", "case", "never"} <= set(got) and "kps" not in got
+
+
+def _action_ids(text: str) -> list[str]:
+    import re
+
+    return re.findall(r"^action ([a-z_0-9]+)", text, re.M)
