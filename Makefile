@@ -1,6 +1,7 @@
 # guidec: two commands set everything up on a fresh Debian machine with Python 3.11.
 #   make demo   venv + install + Graphviz, then build the flagship guideline into build/
-#   make test   the same set-up (+ chromium, poppler-utils and Java 17 for the tests), then the suite
+#   make test   the same set-up (+ chromium, poppler-utils, Java 17 and the VS Code extension's
+#               npm packages for the tests), then the suite
 #   make bench  the benchmarks (never part of make test)
 # Set GUIDEC_NO_APT=1 to forbid apt-get; the steps that need a missing tool then say so.
 
@@ -11,7 +12,10 @@ STAMP  := $(VENV)/.installed-stamp
 GUIDE  := guidelines/leptomeningeal.guide
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: demo test lint typecheck unit bench graphviz chromium poppler java clean
+VSCODE := editors/vscode
+NODE_STAMP := $(VSCODE)/node_modules/.installed-stamp
+
+.PHONY: demo test lint typecheck unit bench graphviz chromium poppler java node vsix clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -59,6 +63,18 @@ java:
 poppler:
 	$(call apt_install,pdftotext,poppler-utils)
 
+# The VS Code extension's packages (its client library; vsce, vscode-textmate and
+# vscode-oniguruma for its package and its grammar test), exactly as package-lock.json pins them.
+node:
+	$(call apt_install,npm,nodejs npm)
+$(NODE_STAMP): $(VSCODE)/package.json $(VSCODE)/package-lock.json | node
+	cd $(VSCODE) && npm ci --no-audit --no-fund --loglevel=error
+	@touch $(NODE_STAMP)
+
+# The extension as editors/vscode/guidec.vsix: code --install-extension editors/vscode/guidec.vsix
+vsix: $(NODE_STAMP)
+	cd $(VSCODE) && npx vsce package --allow-missing-repository --out guidec.vsix
+
 demo: $(STAMP) graphviz
 	@$(BIN)/python tools/demo.py
 
@@ -68,7 +84,7 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy dsl compiler targets cli
 
-unit: $(STAMP) graphviz chromium poppler java
+unit: $(STAMP) graphviz chromium poppler java $(NODE_STAMP)
 	$(BIN)/pytest -q -n 2 tests
 
 test: lint typecheck unit
@@ -79,4 +95,4 @@ bench: $(STAMP) graphviz java
 	$(BIN)/python tests/benchmarks/run.py
 
 clean:
-	rm -rf build .mypy_cache .ruff_cache .hypothesis
+	rm -rf build .mypy_cache .ruff_cache .hypothesis $(VSCODE)/node_modules $(VSCODE)/guidec.vsix
