@@ -15,7 +15,7 @@ SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 VSCODE := editors/vscode
 NODE_STAMP := $(VSCODE)/node_modules/.installed-stamp
 
-.PHONY: demo test lint typecheck unit bench graphviz chromium poppler java node vsix clean
+.PHONY: demo test lint typecheck unit bench docs graphviz chromium poppler java node vsix clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -77,6 +77,10 @@ vsix: $(NODE_STAMP)
 
 demo: $(STAMP) graphviz
 	@$(BIN)/python tools/demo.py
+
+# The READMEs as HTML in build/docs/, their ```guide blocks highlighted by guidec's lexer.
+docs: $(STAMP)
+	$(BIN)/python tools/docs.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check dsl compiler targets cli tests tools

@@ -460,7 +460,8 @@ class Lowerer:
         return m.Model(
             meta, changelog, refs, self.inputs, tuple(assumptions), lets, actions, sections,
             pathway, tuple(nevers), tuple(requires), tuple(conflicts), tuple(cautions), patients,
-            tuple(cases), allows, g.span.file, hashlib.sha256(self.source.encode()).hexdigest())
+            tuple(cases), allows, g.span.file, hashlib.sha256(self.source.encode()).hexdigest(),
+            self.source)
 
     def _pathway(self) -> m.Pathway:
         p = self.scope.pathway

@@ -735,6 +735,8 @@ class Model:
     allows: tuple[Allow, ...]
     filename: str
     source_sha256: str
+    #: The guideline's text as written (the handout's appendix shows it).
+    source: str = ""
 
     def decisions(self) -> tuple[Decision, ...]:
         """The decisions of the pathway in source order."""

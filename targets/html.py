@@ -24,6 +24,7 @@ from markupsafe import Markup
 
 from compiler import model as m
 from dsl.files import write_bytes
+from dsl.highlight import highlight_html
 from targets import BuildRequest, Emitted, views
 
 # ----------------------------------------------------------------------------- wording
@@ -58,6 +59,7 @@ CONTRAST_PAIRS = (
     ("cond-fg", "cond-bg"), ("danger", "danger-bg"), ("ink", "danger-bg"),
     ("muted", "danger-bg"), ("accent", "danger-bg"), ("danger-fg", "danger"),
     ("warn-fg", "warn-bg"), ("consensus", "consensus-bg"), ("ink", "consensus-bg"),
+    ("strong-bg", "panel"), ("cond-fg", "panel"), ("consensus", "panel"), ("danger", "panel"),
     ("accent", "consensus-bg"), ("danger", "paper"), ("consensus", "paper"),
     ("ink", "warn-bg"),
 )
@@ -694,6 +696,8 @@ def render_html(model: m.Model, svg: str | None, paper: str = "a4") -> str:
         changelog=model.changelog,
         source_name=os.path.basename(model.filename),
         source_sha256=model.source_sha256,
+        source_html=Markup(highlight_html(model.source)) if model.source else None,
+        source_lines=f"{model.source.count(chr(10)) + (not model.source.endswith(chr(10))):,}",
         palette=PALETTE,
         page_size=PAPER_SIZES[paper],
         graded=any(a.certainty is not None or a.direction == "against" or

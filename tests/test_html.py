@@ -512,6 +512,15 @@ def test_browser_flagship(browser: Any, tmp_path: Path) -> None:
     landscape = [p for p in pages if p[0] > p[1]]
     assert portrait and all(abs(p[0] - 595) < 2 and abs(p[1] - 842) < 2 for p in portrait)
     assert len(landscape) >= 1, "the flowchart has its own landscape page"
+    # The source appendix: closed, opens to the source as written, never printed.
+    shown = "document.querySelector('details.source-text')"
+    assert w.page.evaluate(f"{shown}.open") is False
+    w.page.evaluate(f"{shown}.open = true")
+    assert w.page.inner_text("details.source-text pre.guide").strip() == model.source.strip()
+    w.page.emulate_media(media="print")
+    assert w.page.evaluate(
+        "getComputedStyle(document.querySelector('.source-appendix')).display") == "none"
+    w.page.emulate_media(media="screen")
     letter = tmp_path / "letter.html"
     letter.write_text(render_html(model, None, paper="letter"), encoding="utf-8")
     w2 = Watched(browser, letter)

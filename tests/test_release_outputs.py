@@ -48,6 +48,12 @@ def flat(text: str) -> str:
     return " ".join(text.split())
 
 
+def flat_lines(text: str) -> str:
+    """Like :func:`flat`, keeping the line breaks (for source text)."""
+    text = re.sub(r"<[^>]+>", "", text)
+    return text.replace("&amp;", "&").replace("&quot;", '"').replace("&#x27;", "'")
+
+
 def assert_dose_with_schedule(text: str, where: str) -> None:
     doses = flat(text).count(DOSE)
     assert doses > 0, f"{where}: no dose at all (the test would prove nothing)"
@@ -79,7 +85,15 @@ def test_no_output_shows_a_dose_without_its_schedule(model: object, tmp_path: Pa
     assert r.exit_code == 0, r.output
     assert_dose_with_schedule(out.read_text(encoding="utf-8"), "guidec eval --cohort")
     assert_dose_with_schedule(dot.build_source(model), "flowchart DOT")  # type: ignore[arg-type]
-    assert_dose_with_schedule(html.render_html(model, None), "handout")  # type: ignore[arg-type]
+    page = html.render_html(model, None)  # type: ignore[arg-type]
+    # The handout's source appendix is the guideline as written (not printed): there each dose
+    # is in its action's declaration, whose `detail` clause carries the schedule.
+    appendix = re.search(r'<details class="source-text">.*?</details>', page, re.S)
+    assert appendix is not None
+    assert_dose_with_schedule(page.replace(appendix[0], ""), "handout")
+    declarations = re.split(r"\n(?=\S)", flat_lines(appendix[0]))
+    dosed = [d for d in declarations if DOSE in d]
+    assert dosed and all(SCHEDULE in d for d in dosed), "source appendix"
     # The generated evaluator, run as a user runs it.
     module = tmp_path / "leptomeningeal.py"
     module.write_text(python.generate(model), encoding="utf-8")  # type: ignore[arg-type]
@@ -110,7 +124,7 @@ def test_banner_and_whole_disclaimer_apart_from_the_approval(model: object) -> N
     page = html.render_html(model, None)  # type: ignore[arg-type]
     source = page[page.index('<footer id="s-source"'):]
     document = source[:source.index('class="source-encoding"')]
-    encoding = source[source.index('class="source-encoding"'):]
+    encoding = source[source.index('class="source-encoding"'):source.index('"source-appendix"')]
     assert BANNER in document and LAST in document and "Approved" not in document
     assert "approved by Neuro-oncology guideline committee" in encoding and BANNER not in encoding
     chart = flat(dot.build_source(model))  # type: ignore[arg-type]
