@@ -28,8 +28,10 @@ from compiler import GUIDEC_VERSION
 from compiler import model as m
 from compiler.names import Scope
 from compiler.occurrences import Occurrence
+from dsl import ast
 from dsl.ast import Span
 from dsl.diagnostics import Diagnostic, Severity
+from dsl.incremental import IncrementalParser
 
 #: Seconds without an edit before the solver runs (each edit restarts the wait).
 DEBOUNCE = 0.4
@@ -46,6 +48,7 @@ _SEVERITY = {Severity.ERROR: lsp.DiagnosticSeverity.Error,
 class _State:
     """Per document: the last model that checked, and the solver run waiting or running."""
 
+    parser: IncrementalParser
     model: m.Model | None = None
     solver: asyncio.Task[None] | None = None
     #: The solver's last findings that carry a witness patient (for the code lenses).
@@ -134,7 +137,8 @@ def check_fast(ls: GuidecServer, uri: str) -> None:
     from compiler.pipeline import check_text
 
     doc = ls.workspace.get_text_document(uri)
-    state = ls.docs.setdefault(uri, _State())
+    state = ls.docs.get(uri) or ls.docs.setdefault(
+        uri, _State(IncrementalParser(_filename(uri))))
     text, version = doc.source, doc.version
     if state.solver is not None:
         state.solver.cancel()
@@ -143,22 +147,31 @@ def check_fast(ls: GuidecServer, uri: str) -> None:
         state.model = None
         _publish(ls, uri, version, [to_lsp(_too_large_diagnostic(text), uri, [])])
         return
-    result = check_text(text, _filename(uri), analyze=False)
+    trees: dict[str, ast.Guideline] = {}
+
+    def parsed(source: str) -> ast.Guideline:
+        # The solver's run reuses this version's tree (immutable, so safe in its thread).
+        trees[source] = trees.get(source) or state.parser.parse(source)
+        return trees[source]
+
+    result = check_text(text, _filename(uri), analyze=False, tree=parsed)
     lines = text.splitlines()
     if result.model is not None:
         state.model = result.model
     _publish(ls, uri, version, [to_lsp(d, uri, lines) for d in result.diagnostics])
     if result.ok:
         state.solver = asyncio.get_event_loop().create_task(
-            _check_solver(ls, uri, text, version))
+            _check_solver(ls, uri, text, version, trees[text]))
 
 
-async def _check_solver(ls: GuidecServer, uri: str, text: str, version: int | None) -> None:
+async def _check_solver(ls: GuidecServer, uri: str, text: str, version: int | None,
+                        tree: ast.Guideline) -> None:
     from compiler.pipeline import check_text
 
     await asyncio.sleep(DEBOUNCE)
     loop = asyncio.get_running_loop()
-    result = await loop.run_in_executor(None, check_text, text, _filename(uri))
+    result = await loop.run_in_executor(None, lambda: check_text(
+        text, _filename(uri), tree=lambda _: tree))
     doc = ls.workspace.get_text_document(uri)
     if doc.version != version or doc.source != text:
         return  # edited meanwhile: the newer version's run publishes
@@ -586,9 +599,18 @@ def folding(ls: GuidecServer, params: lsp.FoldingRangeParams) -> list[lsp.Foldin
 def lsp_command() -> None:
     """Serve the Language Server Protocol on stdio until the editor exits: diagnostics as
     you type (the solver's after a pause), formatting, the outline, folding, completion,
-    code lenses on cases, hover and go to definition."""
+    code lenses on cases and findings, hover, go to definition, find references and
+    rename."""
+    import gc
     import sys
 
+    from compiler.pipeline import check_text
+
+    # Load the parser, the checks and the solver now, then keep what loading made out of the
+    # collector's way: a full collection would walk it during every keystroke's check.
+    check_text('guideline g "g"\npathway\n  start -> e\n  end e\n', "warm.guide")
+    gc.collect()
+    gc.freeze()
     # The process's own streams: JSON-RPC frames, not text for the terminal guard.
     server.start_io(sys.__stdin__.buffer, sys.__stdout__.buffer)  # type: ignore[union-attr,arg-type]
     # The client has closed the streams: nothing is left to flush on the way out.

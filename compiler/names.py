@@ -175,20 +175,25 @@ def check_unused(g: ast.Guideline, scope: Scope) -> list[Diagnostic]:
     used_values: set[str] = set()
     used_actions: set[str] = set()
     cited: set[str] = set()
-    for n in g.walk():
-        if isinstance(n, ast.Assume):
-            continue
-        if isinstance(n, (ast.Action, ast.Note, ast.Paragraph, ast.Never, ast.Require,
-                          ast.Conflict, ast.Caution)):
-            cited.update(c.name for c in n.citations)
-        if isinstance(n, ast.Recommend):
-            used_actions.update(a.name for a in n.actions)
-        if isinstance(n, ast.Never):
-            used_actions.update(a.name for a in n.actions)
     assumed: set[str] = set()  # an input only assumed about is still unused; a let is used
-    for item in g.items:
-        names = {n.name for n in item.walk() if isinstance(n, ast.Name)}
-        (assumed if isinstance(item, ast.Assume) else used_values).update(names)
+    cites = (ast.Action, ast.Note, ast.Paragraph, ast.Never, ast.Require, ast.Conflict,
+             ast.Caution)
+    for n in g.header.walk():
+        if isinstance(n, cites):
+            cited.update(c.name for c in n.citations)
+    for item in g.items:  # one walk over the tree
+        values = assumed if isinstance(item, ast.Assume) else used_values
+        for n in item.walk():
+            if isinstance(n, ast.Name):
+                values.add(n.name)
+            elif isinstance(item, ast.Assume):
+                continue
+            elif isinstance(n, cites):
+                cited.update(c.name for c in n.citations)
+                if isinstance(n, ast.Never):
+                    used_actions.update(a.name for a in n.actions)
+            elif isinstance(n, ast.Recommend):
+                used_actions.update(a.name for a in n.actions)
     diags: list[Diagnostic] = []
     for name, inp in scope.inputs.items():
         if name not in used_values:

@@ -10,6 +10,7 @@ prints.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -80,11 +81,13 @@ def model_of(text: str, filename: str = "<input>") -> m.Model | None:
 
 
 def check_text(text: str, filename: str = "<input>", analyze: bool = True,
-               max_regions: int | None = None) -> CheckResult:
+               max_regions: int | None = None,
+               tree: Callable[[str], ast.Guideline] | None = None) -> CheckResult:
     """Run every applicable stage over guideline source text; ``max_regions`` caps the gap
-    regions described per decision (None: every one)."""
+    regions described per decision (None: every one); ``tree`` parses the text instead of
+    :func:`syntax` (the editor's incremental parser)."""
     try:
-        g = syntax(text, filename)
+        g = tree(text) if tree is not None else syntax(text, filename)
     except GuidecError as exc:
         return CheckResult(filename, text, None, list(exc.diagnostics))
     scope, diags = names(g)

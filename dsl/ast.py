@@ -65,6 +65,7 @@ class _NodeMeta(type):
         ns["_defaults"] = defaults
         ns["_uncompared"] = uncompared
         ns["_compared"] = tuple(f for f in inherited + own if f not in uncompared)
+        ns["_sub"] = tuple(f for f in inherited + own if f != "span")
         cls = super().__new__(mcls, name, bases, ns)
         fields_ = inherited + own
         params = ", ".join(f"{f}=_d[{f!r}]" if f in defaults else f for f in fields_)
@@ -86,6 +87,8 @@ class Node(metaclass=_NodeMeta):
     _defaults: ClassVar[dict[str, object]]
     _uncompared: ClassVar[frozenset[str]]
     _compared: ClassVar[tuple[str, ...]]
+    #: The fields but the span: where child nodes may be.
+    _sub: ClassVar[tuple[str, ...]]
 
     def __setattr__(self, name: str, value: object) -> None:
         raise FrozenInstanceError(f"cannot assign to field {name!r}")
@@ -124,9 +127,7 @@ class Node(metaclass=_NodeMeta):
 
     def children(self) -> Iterator[Node]:
         """Yield the direct child nodes, in source order."""
-        for f in self._fields:
-            if f == "span":
-                continue
+        for f in self._sub:
             value = getattr(self, f)
             if isinstance(value, Node):
                 yield value
@@ -137,9 +138,20 @@ class Node(metaclass=_NodeMeta):
 
     def walk(self) -> Iterator[Node]:
         """Yield this node and every node below it, depth first, in source order."""
-        yield self
-        for child in self.children():
-            yield from child.walk()
+        # A stack, not nested generators: each level of `yield from` cost every node again.
+        stack: list[Node] = [self]
+        while stack:
+            node = stack.pop()
+            yield node
+            below: list[Node] = []
+            for f in node._sub:
+                value = getattr(node, f)
+                if isinstance(value, Node):
+                    below.append(value)
+                elif isinstance(value, tuple):
+                    below.extend(v for v in value if isinstance(v, Node))
+            below.reverse()
+            stack.extend(below)
 
 
 class Ident(Node):

@@ -9,6 +9,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 MODULES = ["bench_parse", "bench_check", "bench_language", "bench_evaluator", "bench_package",
+           "bench_lsp",
            "bench_sql", "bench_diff"]
 
 
