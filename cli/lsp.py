@@ -26,6 +26,7 @@ from pygls.lsp.server import LanguageServer
 
 from compiler import GUIDEC_VERSION
 from compiler import model as m
+from compiler.limits import Cancel
 from compiler.names import Scope
 from compiler.occurrences import Occurrence
 from dsl import ast
@@ -51,6 +52,8 @@ class _State:
     parser: IncrementalParser
     model: m.Model | None = None
     solver: asyncio.Task[None] | None = None
+    #: The switch of the solver's run in its thread: flipped by the next edit.
+    cancel: Cancel | None = None
     #: The solver's last findings that carry a witness patient (for the code lenses).
     witnessed: list[Diagnostic] = field(default_factory=list)
 
@@ -140,8 +143,7 @@ def check_fast(ls: GuidecServer, uri: str) -> None:
     state = ls.docs.get(uri) or ls.docs.setdefault(
         uri, _State(IncrementalParser(_filename(uri))))
     text, version = doc.source, doc.version
-    if state.solver is not None:
-        state.solver.cancel()
+    _stop_solver(state)
     state.witnessed = []  # their spans may have moved: the solver's next run gives them again
     if _too_large(text):
         state.model = None
@@ -164,14 +166,30 @@ def check_fast(ls: GuidecServer, uri: str) -> None:
             _check_solver(ls, uri, text, version, trees[text]))
 
 
+def _stop_solver(state: _State) -> None:
+    """Cancel the solver's wait, and stop its run if it has started."""
+    if state.solver is not None:
+        state.solver.cancel()
+    if state.cancel is not None:
+        state.cancel.cancel()
+        state.cancel = None
+
+
 async def _check_solver(ls: GuidecServer, uri: str, text: str, version: int | None,
                         tree: ast.Guideline) -> None:
     from compiler.pipeline import check_text
 
     await asyncio.sleep(DEBOUNCE)
     loop = asyncio.get_running_loop()
+    cancel = Cancel()
+    state = ls.docs.get(uri)
+    if state is None:
+        return
+    state.cancel = cancel
     result = await loop.run_in_executor(None, lambda: check_text(
-        text, _filename(uri), tree=lambda _: tree))
+        text, _filename(uri), tree=lambda _: tree, cancel=cancel))
+    if cancel.cancelled:
+        return  # edited meanwhile: the newer version's run publishes
     doc = ls.workspace.get_text_document(uri)
     if doc.version != version or doc.source != text:
         return  # edited meanwhile: the newer version's run publishes
@@ -197,8 +215,8 @@ def did_change(ls: GuidecServer, params: lsp.DidChangeTextDocumentParams) -> Non
 @server.feature(lsp.TEXT_DOCUMENT_DID_CLOSE)
 def did_close(ls: GuidecServer, params: lsp.DidCloseTextDocumentParams) -> None:
     state = ls.docs.pop(params.text_document.uri, None)
-    if state is not None and state.solver is not None:
-        state.solver.cancel()
+    if state is not None:
+        _stop_solver(state)
     _publish(ls, params.text_document.uri, None, [])
 
 

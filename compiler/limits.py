@@ -37,16 +37,44 @@ QUERY_SECONDS = _seconds("GUIDEC_QUERY_SECONDS", 10.0)
 RUN_SECONDS = _seconds("GUIDEC_RUN_SECONDS", 60.0)
 
 
-class Deadline:
-    """The time left to a run of the analysis (or of a diff)."""
+class Cancel:
+    """A run's off switch, flipped from another thread (the editor's server, when the user
+    edits the document the solver is checking): the query running is interrupted and the run
+    asks no more questions. Its findings are then incomplete: the caller drops them."""
 
-    def __init__(self, seconds: float | None = None) -> None:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._contexts: list[Any] = []
+        self.cancelled = False
+
+    def attach(self, ctx: Any) -> None:
+        """Interrupt the queries of z3 context ``ctx`` on :meth:`cancel` (at once if it was
+        already cancelled)."""
+        with self._lock:
+            self._contexts.append(ctx)
+            if self.cancelled:
+                ctx.interrupt()
+
+    def cancel(self) -> None:
+        """Stop the run: interrupt its query, and let it ask no more."""
+        with self._lock:
+            self.cancelled = True
+            for ctx in self._contexts:
+                ctx.interrupt()
+
+
+class Deadline:
+    """The time left to a run of the analysis (or of a diff), and its off switch."""
+
+    def __init__(self, seconds: float | None = None, cancel: Cancel | None = None) -> None:
         self.end = time.monotonic() + (RUN_SECONDS if seconds is None else seconds)
+        self.cancel = cancel
 
     @property
     def expired(self) -> bool:
         """Whether the run should ask no more questions."""
-        return time.monotonic() >= self.end
+        return time.monotonic() >= self.end or (self.cancel is not None and
+                                                self.cancel.cancelled)
 
     def query_ms(self) -> int:
         """The timeout of the next query in milliseconds: its own limit, or the run's rest."""

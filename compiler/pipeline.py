@@ -16,6 +16,7 @@ from pathlib import Path
 
 from compiler import model as m
 from compiler.graph import check_graph
+from compiler.limits import Cancel
 from compiler.lower import Lowerer, warn_allow_unused
 from compiler.names import Scope, check_let_cycles, check_references, check_unused, collect
 from dsl import ast
@@ -82,10 +83,12 @@ def model_of(text: str, filename: str = "<input>") -> m.Model | None:
 
 def check_text(text: str, filename: str = "<input>", analyze: bool = True,
                max_regions: int | None = None,
-               tree: Callable[[str], ast.Guideline] | None = None) -> CheckResult:
+               tree: Callable[[str], ast.Guideline] | None = None,
+               cancel: Cancel | None = None) -> CheckResult:
     """Run every applicable stage over guideline source text; ``max_regions`` caps the gap
     regions described per decision (None: every one); ``tree`` parses the text instead of
-    :func:`syntax` (the editor's incremental parser)."""
+    :func:`syntax` (the editor's incremental parser); ``cancel`` stops the solver's analysis
+    from another thread (its findings are then incomplete)."""
     try:
         g = tree(text) if tree is not None else syntax(text, filename)
     except GuidecError as exc:
@@ -95,8 +98,9 @@ def check_text(text: str, filename: str = "<input>", analyze: bool = True,
     diags += found
     if not any(d.is_error for d in diags):
         diags += check_graph(model)
-    if analyze and not any(d.is_error for d in diags):
-        diags += _analysis(model, max_regions)
+    stopped = cancel is not None and cancel.cancelled
+    if analyze and not stopped and not any(d.is_error for d in diags):
+        diags += _analysis(model, max_regions, cancel)
     diags = sorted(set(diags), key=Diagnostic.sort_key)
     kept, allowed, used = [], [], set()
     for d in diags:
@@ -112,13 +116,14 @@ def check_text(text: str, filename: str = "<input>", analyze: bool = True,
     return CheckResult(filename, text, None if has_errors else model, kept, allowed)
 
 
-def _analysis(model: m.Model, max_regions: int | None) -> list[Diagnostic]:
+def _analysis(model: m.Model, max_regions: int | None,
+              cancel: Cancel | None = None) -> list[Diagnostic]:
     import importlib.util
 
     if importlib.util.find_spec("compiler.analysis") is None:
         return []
     analysis = importlib.import_module("compiler.analysis")
-    found: list[Diagnostic] = analysis.analyze(model, max_regions=max_regions)
+    found: list[Diagnostic] = analysis.analyze(model, max_regions=max_regions, cancel=cancel)
     return found
 
 

@@ -51,7 +51,7 @@ from compiler.analysis.reach import ReachabilityCheck, ShadowCheck
 from compiler.analysis.rules import ConflictCheck, NeverCheck, RequireCheck
 from compiler.analysis.trace import Trace, compile_condition, trace
 from compiler.analysis.wording import WitnessError, internal
-from compiler.limits import interruptible
+from compiler.limits import Cancel, Deadline, interruptible
 from compiler.pipeline import model_of
 from dsl.diagnostics import Diagnostic
 
@@ -71,17 +71,28 @@ CHECKS: list[type[Check]] = [ReachabilityCheck, ShadowCheck, OverlapCheck, GapCh
 def analyze(model: m.Model, *, rlimit: int = settings.DEFAULT_RLIMIT,
             rlimit_per_unit: int = settings.RLIMIT_PER_UNIT,
             max_regions: int | None = settings.MAX_REGIONS,
-            fuzz: bool = True) -> list[Diagnostic]:
+            fuzz: bool = True, cancel: Cancel | None = None) -> list[Diagnostic]:
     """Every logic finding of a checked model (see the module docstring); never prints.
 
     ``rlimit`` (plus ``rlimit_per_unit`` per unit of size) bounds each solver query;
     ``max_regions`` bounds the gap regions described per decision (None: all);
     ``fuzz=False`` leaves every question to the solver (the results are the same, only slower
-    to reach on big guidelines).
+    to reach on big guidelines); ``cancel``, flipped from another thread, stops the run (its
+    findings are then incomplete).
     """
     try:
         analysis = Analysis(model, rlimit, rlimit_per_unit, max_regions, fuzz)
     except Exception as exc:
         return [internal("encoding", exc, model)]
+    if cancel is not None and cancel.cancelled:
+        return []
+    if cancel is not None:
+        analysis.deadline = Deadline(cancel=cancel)
+        cancel.attach(analysis.enc.ctx)
     with interruptible(analysis.enc.ctx):
-        return analysis.run(CHECKS)
+        try:
+            return analysis.run(CHECKS)
+        except Exception:
+            if cancel is not None and cancel.cancelled:
+                return []  # z3 refuses every call once interrupted: the run is over
+            raise
