@@ -345,12 +345,22 @@ def hover(ls: GuidecServer, params: lsp.HoverParams) -> lsp.Hover | None:
 
 @server.feature(lsp.TEXT_DOCUMENT_DEFINITION)
 def definition(ls: GuidecServer, params: lsp.DefinitionParams) -> lsp.Location | None:
-    at = _name_at(ls, params.text_document.uri, params.position)
-    found = _declared(at[0]).get(at[1]) if at is not None else None
-    if found is None:
+    """Where the name under the cursor is declared (in its namespace; from the last model
+    that checked when the document does not parse now)."""
+    uri = params.text_document.uri
+    lines = ls.workspace.get_text_document(uri).source.splitlines()
+    found = _occurrences(ls, uri, params.position)
+    if found is not None:
+        _, every, here = found
+        decl = next((o for o in every if o.declaration and
+                     (o.kind, o.name) == (here.kind, here.name)), None)
+        if decl is not None:
+            return lsp.Location(uri=uri, range=to_range(decl.span, lines))
+    at = _name_at(ls, uri, params.position)
+    declared = _declared(at[0]).get(at[1]) if at is not None else None
+    if declared is None:
         return None
-    lines = ls.workspace.get_text_document(params.text_document.uri).source.splitlines()
-    return lsp.Location(uri=params.text_document.uri, range=to_range(found[2], lines))
+    return lsp.Location(uri=uri, range=to_range(declared[2], lines))
 
 
 def _occurrences(ls: GuidecServer, uri: str, pos: lsp.Position
@@ -358,15 +368,17 @@ def _occurrences(ls: GuidecServer, uri: str, pos: lsp.Position
     """The declared names' occurrences in the document as it is now, and the one under the
     cursor (None when it does not parse or the cursor is on no declared name)."""
     from compiler.occurrences import at, occurrences
-    from compiler.pipeline import names, syntax
+    from compiler.pipeline import names
     from dsl.diagnostics import GuidecError
 
     doc = ls.workspace.get_text_document(uri)
     lines = doc.source.splitlines()
     if pos.line >= len(lines) or _too_large(doc.source):
         return None
+    state = ls.docs.get(uri)
+    parser = state.parser if state is not None else IncrementalParser(_filename(uri))
     try:
-        g = syntax(doc.source, _filename(uri))
+        g = parser.parse(doc.source)  # the pieces of this version are parsed already
     except GuidecError:
         return None
     scope, _ = names(g, checks=False)

@@ -180,6 +180,12 @@ async def test_references_and_rename(client: LanguageClient) -> None:
     renamed = _apply_edits(text, edit.changes[uri])
     assert "histology ==" not in renamed.replace("tumour_histology", "")
     assert check_text(renamed, "renamed.guide").ok
+    # Definition from a use of a node: its declaration in the pathway.
+    where_node = await client.text_document_definition_async(lsp.DefinitionParams(
+        text_document=doc, position=_at(lines, "workup", "-> workup")))
+    assert isinstance(where_node, lsp.Location)
+    assert lines[where_node.range.start.line].lstrip().split()[:2] in (
+        ["step", "workup"], ["decide", "workup"], ["end", "workup"])
     # Rename of a pathway node (from a use), also clean.
     edit = await client.text_document_rename_async(lsp.RenameParams(
         text_document=doc, position=_at(lines, "workup", "-> workup"), new_name="work_up"))
