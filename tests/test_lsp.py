@@ -327,3 +327,26 @@ def _action_ids(text: str) -> list[str]:
     import re
 
     return re.findall(r"^action ([a-z_0-9]+)", text, re.M)
+
+
+async def test_every_check_fixture_publishes_what_guidec_check_finds(
+        client: LanguageClient) -> None:
+    """Each fixture of tests/fixtures/check opened in the server: the diagnostics it ends with
+    (the solver's, after the pause, when the fast checks find no error) are `guidec check`'s,
+    codes and lines alike."""
+    from compiler.pipeline import check_text
+
+    fixtures = sorted((ROOT / "tests" / "fixtures" / "check").glob("*.guide"))
+    assert len(fixtures) > 40
+    for path in fixtures:
+        text = path.read_text(encoding="utf-8")
+        expected = check_text(text, path.name).diagnostics
+        uri = _open(client, path, text)
+        got = await _diagnostics(client, uri)
+        if not any(d.severity == lsp.DiagnosticSeverity.Error for d in got):
+            got = await _diagnostics(client, uri)  # the solver's
+        want = sorted((d.code, d.span.line - 1) for d in expected)
+        assert sorted((str(d.code), d.range.start.line) for d in got) == want, path.name
+        client.text_document_did_close(lsp.DidCloseTextDocumentParams(
+            text_document=lsp.TextDocumentIdentifier(uri=uri)))
+        await _diagnostics(client, uri)  # cleared on close
