@@ -27,7 +27,8 @@ How it keeps the interpreter's meaning:
   lambdas, no list searching, ``date_diff`` and ``hour``/``minute``/``second`` for times.
 
 Columns: BOOLEAN, a number, VARCHAR for a choice, VARCHAR[] for a set, DATE and TIMESTAMP
-(UTC) for dates and times; a value is in the input's own unit.
+(UTC) for dates and times; a value is in the input's own unit. In the results, the names
+(nodes, actions, inputs, strengths, reasons) are ENUMs in DuckDB and text in Spark.
 """
 
 from __future__ import annotations
@@ -71,6 +72,14 @@ def _one_of(x: str, values: tuple[str, ...] | list[str]) -> str:
     """``x IN (...)`` as equalities (the same three-valued result; DuckDB evaluates a short
     chain of equalities faster than IN)."""
     return "(" + " OR ".join(f"{x} = {lit(v)}" for v in values) + ")"
+
+
+def _enum(values: list[str]) -> str:
+    """DuckDB's type of one of ``values`` (VARCHAR when there are none: an ENUM has some);
+    written as VARCHAR in the other dialects (:func:`transpile`)."""
+    if not values:
+        return "VARCHAR"
+    return "ENUM(" + ", ".join(lit(v) for v in values) + ")"
 
 
 def _text_list(items: list[str]) -> str:
@@ -688,19 +697,28 @@ class _Query:
         lines += _chain(walk, "signatures")
         lines[-1] += ","
         ok = f"CASE WHEN {valid} THEN "  # an invalid patient has no outcome
+        # The names in the results are ENUMs (a byte or two each, not a string): every
+        # patient's row copies them, and strings made half the query's time.
+        node, action, name = (_enum(list(self.model.pathway.nodes)),
+                              _enum(list(self.model.actions)), _enum(list(self.model.inputs)))
+        strength = _enum(sorted({a.strength for a in self.model.actions.values()}))
         results = [
-            f"{ok}list_transform(list_filter(guidec_ev_recommends, lambda guidec_e: guidec_e.f), "
-            "lambda guidec_e: {'id': guidec_e.id, 'strength': guidec_e.strength, "
-            "'step': guidec_e.step}) END AS guidec_recommendations",
-            f"{ok}list_transform(guidec_ev_waits, lambda guidec_e: {{'decision': "
-            "guidec_e.decision, 'inputs': guidec_e.inputs}) END AS guidec_pending",
-            f"{ok}list_transform(guidec_ev_visits, lambda guidec_e: guidec_e.n) END "
-            "AS guidec_path",
-            f"{ok}list_transform(guidec_ev_stuck, lambda guidec_e: {{'decision': "
-            "guidec_e.decision, 'reason': guidec_e.reason}) END AS guidec_stuck"]
+            f"CAST({ok}list_transform(list_filter(guidec_ev_recommends, lambda guidec_e: "
+            "guidec_e.f), lambda guidec_e: {'id': guidec_e.id, 'strength': guidec_e.strength, "
+            f"'step': guidec_e.step}}) END AS STRUCT(id {action}, strength {strength}, "
+            f"step {node})[]) AS guidec_recommendations",
+            f"CAST({ok}list_transform(guidec_ev_waits, lambda guidec_e: {{'decision': "
+            "guidec_e.decision, 'inputs': guidec_e.inputs}) END AS STRUCT(decision "
+            f"{node}, inputs {name}[])[]) AS guidec_pending",
+            f"CAST({ok}list_transform(guidec_ev_visits, lambda guidec_e: guidec_e.n) END "
+            f"AS {node}[]) AS guidec_path",
+            f"CAST({ok}list_transform(guidec_ev_stuck, lambda guidec_e: {{'decision': "
+            "guidec_e.decision, 'reason': guidec_e.reason}) END AS STRUCT(decision "
+            f"{node}, reason {_enum(['gap', 'overlap'])})[]) AS guidec_stuck"]
         problem_cols = ["guidec_problems"] + (["guidec_input_problems"]
                                               if self.input_problems else [])
-        lines.append("  outcomes AS (SELECT " + ", ".join([*keys, *problem_cols, *results]) +
+        problems = [f"CAST({c} AS {name}[][]) AS {c}" for c in problem_cols]
+        lines.append("  outcomes AS (SELECT " + ", ".join([*keys, *problems, *results]) +
                      " FROM walked)")
         out = [f"o.{c}" for c in problem_cols]
         out += [f"o.guidec_{k}" for k in ("recommendations", "pending", "path", "stuck")]
@@ -786,6 +804,9 @@ def transpile(text: str, dialect: str) -> str:
     header = [ln for ln in lines if ln.startswith("-- ")]
     body = "\n".join(ln for ln in lines if not ln.startswith("-- "))
     tree = sqlglot.parse_one(body, read="duckdb")
+    for enum in list(tree.find_all(exp.DataType)):
+        if enum.this == exp.DataType.Type.ENUM:  # DuckDB's: the names are text elsewhere
+            enum.replace(exp.DataType.build("VARCHAR"))
     for cte in tree.find_all(exp.CTE):
         cte.set("materialized", None)  # a hint Spark does not take (it does not keep CTEs)
         if dialect == "spark" and cte.alias == "keyed":

@@ -107,8 +107,11 @@ def test_strings_stay_in_their_literals_in_every_dialect() -> None:
 
     for path in (p for p in GUIDES if "adversarial" in p.stem):
         text = generate(model_of(path))
-        want = sorted(s.this for s in sqlglot.parse_one(text, read="duckdb")
-                      .find_all(exp.Literal) if s.is_string)
+        duck = sqlglot.parse_one(text, read="duckdb")
+        for enum in list(duck.find_all(exp.DataType)):
+            if enum.this == exp.DataType.Type.ENUM:  # DuckDB's type of the names only
+                enum.replace(exp.DataType.build("VARCHAR"))
+        want = sorted(s.this for s in duck.find_all(exp.Literal) if s.is_string)
         spark_sql = transpile(text, "spark")
         got = sorted(s.this for s in sqlglot.parse_one(spark_sql, read="spark")
                      .find_all(exp.Literal) if s.is_string)
