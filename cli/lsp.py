@@ -262,17 +262,28 @@ def _declared(model: m.Model) -> dict[str, tuple[lsp.SymbolKind, str, Span]]:
 
 @server.feature(lsp.TEXT_DOCUMENT_DOCUMENT_SYMBOL)
 def symbols(ls: GuidecServer, params: lsp.DocumentSymbolParams) -> list[lsp.DocumentSymbol]:
-    """The outline: references, inputs, lets, actions, the pathway's nodes, then cases."""
+    """The outline: references, inputs, lets, actions, the pathway's nodes, the rules
+    (never, require, conflict, caution), then cases."""
     state = ls.docs.get(params.text_document.uri)
     if state is None or state.model is None:
         return []
+    model = state.model
     lines = ls.workspace.get_text_document(params.text_document.uri).source.splitlines()
     out = []
-    for name, (kind, detail, span) in _declared(state.model).items():
+    for name, (kind, detail, span) in _declared(model).items():
         r = to_range(span, lines)
         out.append(lsp.DocumentSymbol(name=name, detail=detail, kind=kind, range=r,
                                       selection_range=r))
-    for case in state.model.cases:
+    rules: list[tuple[str, str, Span]] = [
+        *((f"never {x.action}", x.reason, x.span) for x in model.nevers),
+        *((f"require {x.action}", x.reason, x.span) for x in model.requires),
+        *((f"conflict {x.first}, {x.second}", x.reason, x.span) for x in model.conflicts),
+        *((f"caution {x.id}", x.text, x.span) for x in model.cautions)]
+    for name, detail, span in sorted(rules, key=lambda r: (r[2].line, r[2].column)):
+        r = to_range(span, lines)
+        out.append(lsp.DocumentSymbol(name=name, detail=f"rule: {detail}",
+                                      kind=lsp.SymbolKind.Constant, range=r, selection_range=r))
+    for case in model.cases:
         r = to_range(case.span, lines)
         out.append(lsp.DocumentSymbol(name=case.title, detail="case",
                                       kind=lsp.SymbolKind.Method, range=r, selection_range=r))

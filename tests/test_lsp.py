@@ -92,7 +92,9 @@ async def test_format_symbols_hover_definition(client: LanguageClient) -> None:
     outline = await client.text_document_document_symbol_async(lsp.DocumentSymbolParams(
         text_document=lsp.TextDocumentIdentifier(uri=uri)))
     names = {s.name for s in outline or []}
-    assert {"kps", "egfr", "confirm_diagnosis"} <= names or {"kps", "egfr"} <= names
+    assert {"kps", "egfr", "performance"} <= names
+    assert any(n.startswith("never ") for n in names)  # the rules
+    assert sum(1 for s in outline or [] if s.detail == "case") == text.count("\ncase ")
     lines = text.splitlines()
     use = next(k for k, ln in enumerate(lines) if "kps" in ln and not ln.startswith("input"))
     col = lines[use].index("kps") + 1
