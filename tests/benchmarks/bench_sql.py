@@ -7,7 +7,8 @@ Python, which reads no Parquet); and Spark (local[*]) on the same Parquet file, 
 (the transpiled query run to Spark's no-op sink, the session already started) and end to end
 (`--engine spark`, the JVM's start included).
 
-Goals: 2,000,000 patients/s on DuckDB excluding I/O; end to end, 10x the Python engine.
+Goals: 2,000,000 patients/s on DuckDB excluding I/O (at 1,000,000 rows: the median of 5
+trials); end to end, 10x the Python engine.
 Spark's figures are reported, with no goal.
 """
 
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -83,13 +85,23 @@ def main() -> None:
     for n in (100_000, 1_000_000, 5_000_000):
         con.execute("CREATE OR REPLACE TABLE patients AS SELECT range AS guidec_row, " +
                     ", ".join(column(i) for i in model.inputs.values()) + f" FROM range({n})")
-        best = float("inf")
-        for _ in range(3):
-            t0 = time.perf_counter()
-            con.execute(f"CREATE OR REPLACE TEMP TABLE results AS {query}")
-            best = min(best, time.perf_counter() - t0)
-        figures["in_process"][f"{n:,}"] = {"seconds": round(best, 3),
-                                           "patients_per_s": round(n / best)}
+        # The goal's size is measured in 5 trials a few seconds apart (each the best of 3
+        # runs): this machine's speed drifts by a fifth over seconds; the median is reported,
+        # with the slowest and fastest trials.
+        trials = []
+        for _ in range(5 if n == 1_000_000 else 1):
+            best = float("inf")
+            for _ in range(3):
+                t0 = time.perf_counter()
+                con.execute(f"CREATE OR REPLACE TEMP TABLE results AS {query}")
+                best = min(best, time.perf_counter() - t0)
+            trials.append(best)
+            time.sleep(2 if n == 1_000_000 else 0)
+        median = statistics.median(trials)
+        figures["in_process"][f"{n:,}"] = {"seconds": round(median, 3),
+                                           "patients_per_s": round(n / median)}
+        if len(trials) > 1:
+            figures["in_process"][f"{n:,}"]["trials_per_s"] = [round(n / t) for t in trials]
     names = list(model.inputs)
     rows = con.execute("SELECT " + ", ".join(ident(x) for x in names) +
                        " FROM patients LIMIT 100000").fetchall()
