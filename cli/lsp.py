@@ -1,14 +1,17 @@
 """`guidec lsp`: a Language Server Protocol server on stdio (pygls, lsprotocol).
 
-On every change the server publishes the syntax, name and type diagnostics at once (the
-checks without the solver take milliseconds); after a pause in typing it runs the whole check
-with the solver in a worker thread and publishes its findings too, each with its witness
-patient and path as related information. A result computed for a version the user has since
-edited is dropped, never published. It also formats (the formatter), lists the document's
-symbols (inputs, lets, actions, references, pathway nodes, cases), folds blocks, completes
-(a choice's values after `==` or `in (`, else declared names and keywords), shows each case's
-result as a code lens, and answers hover and go-to-definition for the names a guideline
-declares.
+On every change the server publishes the syntax, name and type diagnostics at once: it parses
+again only the pieces of the file that changed (:mod:`dsl.incremental`), and the checks
+without the solver take milliseconds. After a pause in typing it runs the whole check with the
+solver in a worker thread and publishes its findings too, each with its witness patient and
+path as related information; the next edit stops that run (:class:`compiler.limits.Cancel`),
+and a result for a version the user has since edited is dropped, never published. It also
+formats (the formatter), lists the outline (inputs, lets, actions, references, pathway nodes,
+rules, cases), folds blocks, completes (the keywords the grammar accepts at the cursor, the
+declared names that fit there, a choice's values after `==` or `in (`), shows code lenses
+(each case's result; "copy witness patient" on a finding), and answers hover, go to
+definition, find references and rename (:mod:`compiler.occurrences`) for the names a
+guideline declares.
 """
 
 from __future__ import annotations
