@@ -45,7 +45,8 @@ def explain(code: str | None) -> None:
     shown = entry.fixture
     fixture = ROOT / shown if shown else None
     if fixture is None or shown is None:
-        click.echo("\nNo fixture shows it: it needs a run (a release or an internal failure).")
+        click.echo("\nNo fixture shows it: it needs a run (a release, an internal failure, or "
+                   "the editor's server).")
     elif not fixture.is_file():
         click.echo(f"\nShown by {shown} in guidec's source repository.")
     else:
