@@ -352,3 +352,28 @@ async def test_every_check_fixture_publishes_what_guidec_check_finds(
         client.text_document_did_close(lsp.DidCloseTextDocumentParams(
             text_document=lsp.TextDocumentIdentifier(uri=uri)))
         await _diagnostics(client, uri)  # cleared on close
+
+
+async def test_hover_texts(client: LanguageClient) -> None:
+    """An action's text, strength, detail and cited titles; a let in clinical words; a
+    reference's title."""
+    text = FLAGSHIP.read_text(encoding="utf-8")
+    lines = text.splitlines()
+    uri = _open(client, FLAGSHIP)
+    await _diagnostics(client, uri)
+
+    async def hover_at(needle: str, context: str) -> str:
+        got = await client.text_document_hover_async(lsp.HoverParams(
+            text_document=lsp.TextDocumentIdentifier(uri=uri),
+            position=_at(lines, needle, context)))
+        assert got is not None and isinstance(got.contents, lsp.MarkupContent)
+        return got.contents.value
+
+    action = await hover_at("intrathecal_methotrexate", "recommend")
+    assert "Intrathecal methotrexate 15 mg per dose" in action and "conditional" in action
+    assert "Twice weekly x4 weeks" in action
+    assert "Treatment of Leptomeningeal Carcinomatosis" in action  # r1's title, cited
+    let = await hover_at("poor_performance", "when poor_performance")
+    assert "Poor performance status" in let and "let" in let
+    reference = await hover_at("r1", "cite r1")
+    assert "Treatment of Leptomeningeal Carcinomatosis" in reference
