@@ -110,9 +110,9 @@ class IncrementalParser:
         notes = list(comments)
         for a, b in itertools.pairwise(bounds):
             piece, more = self._piece("nodes", a, "\n".join(lines[a:b]) + "\n", kept)
-            pathway = piece[1]
-            assert isinstance(pathway, ast.Pathway)
-            nodes += pathway.nodes
+            if len(piece) != 2 or not isinstance(piece[1], ast.Pathway):
+                return None  # an item indented among the nodes: the whole parse places it
+            nodes += piece[1].nodes
             notes += more
         last = nodes[-1].span if nodes else head.span
         span = ast.Span(self.filename, head.span.line, head.span.column, last.end_line,

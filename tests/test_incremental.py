@@ -64,6 +64,18 @@ def test_one_edit_parses_one_piece_and_an_inserted_line_moves_the_rest() -> None
     assert outcome(p.parse, broken) == outcome(lambda t: parse(t, "x.guide"), broken)
 
 
+def test_an_item_indented_among_the_nodes_is_kept() -> None:
+    text = (ROOT / "guidelines" / "leptomeningeal.guide").read_text(encoding="utf-8")
+    lines = text.split("\n")
+    last_node = max(k for k, ln in enumerate(lines) if ln.startswith("  end "))
+    rule = next(k for k, ln in enumerate(lines) if ln.startswith("never "))
+    moved = [*lines[:last_node + 1], "  " + lines[rule], *lines[last_node + 1:rule],
+             *lines[rule + 1:]]
+    edited = "\n".join(moved)
+    assert outcome(IncrementalParser("x.guide").parse, edited) == \
+        outcome(lambda t: parse(t, "x.guide"), edited)
+
+
 @st.composite
 def edits(draw: st.DrawFn) -> tuple[str, list[str]]:
     """A shipped guideline and a few versions of it, each one line edit from the last:
