@@ -57,6 +57,8 @@ class _State:
     solver: asyncio.Task[None] | None = None
     #: The switch of the solver's run in its thread: flipped by the next edit.
     cancel: Cancel | None = None
+    #: The names' occurrences of one version of the text (references, rename, definition).
+    names: tuple[str, Scope, list[Occurrence]] | None = None
     #: The solver's last findings that carry a witness patient (for the code lenses).
     witnessed: list[Diagnostic] = field(default_factory=list)
 
@@ -390,13 +392,18 @@ def _occurrences(ls: GuidecServer, uri: str, pos: lsp.Position
     if pos.line >= len(lines) or _too_large(doc.source):
         return None
     state = ls.docs.get(uri)
-    parser = state.parser if state is not None else IncrementalParser(_filename(uri))
-    try:
-        g = parser.parse(doc.source)  # the pieces of this version are parsed already
-    except GuidecError:
-        return None
-    scope, _ = names(g, checks=False)
-    found = occurrences(g, scope)
+    if state is not None and state.names is not None and state.names[0] == doc.source:
+        _, scope, found = state.names  # this version's, from the last request
+    else:
+        parser = state.parser if state is not None else IncrementalParser(_filename(uri))
+        try:
+            g = parser.parse(doc.source)  # the pieces of this version are parsed already
+        except GuidecError:
+            return None
+        scope, _ = names(g, checks=False)
+        found = occurrences(g, scope)
+        if state is not None:
+            state.names = (doc.source, scope, found)
     here = at(found, pos.line + 1, len(_prefix(lines[pos.line], pos.character)) + 1)
     return (scope, found, here) if here is not None else None
 

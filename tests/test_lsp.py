@@ -377,3 +377,31 @@ async def test_hover_texts(client: LanguageClient) -> None:
     assert "Poor performance status" in let and "let" in let
     reference = await hover_at("r1", "cite r1")
     assert "Treatment of Leptomeningeal Carcinomatosis" in reference
+
+
+async def test_every_request_anywhere_answers(client: LanguageClient) -> None:
+    """Completion, hover, definition, references and prepare-rename at positions all over the
+    flagship (a line's start, its middle, and past its end), and over a half-typed version of
+    it: each answers, none fails."""
+    text = FLAGSHIP.read_text(encoding="utf-8")
+    half = text[: len(text) // 2] + "\n  decide x \"X\"\n    when kps <"
+    for k, body in enumerate((text, half)):
+        uri = _open(client, ROOT / f"anywhere{k}.guide", body)
+        await _diagnostics(client, uri)
+        doc = lsp.TextDocumentIdentifier(uri=uri)
+        lines = body.splitlines()
+        for n in range(0, len(lines) + 1, 31):
+            line = lines[n] if n < len(lines) else ""
+            for col in (0, len(line) // 2, len(line) + 3):
+                at = lsp.Position(line=n, character=col)
+                await client.text_document_completion_async(lsp.CompletionParams(
+                    text_document=doc, position=at))
+                await client.text_document_hover_async(lsp.HoverParams(
+                    text_document=doc, position=at))
+                await client.text_document_definition_async(lsp.DefinitionParams(
+                    text_document=doc, position=at))
+                await client.text_document_references_async(lsp.ReferenceParams(
+                    text_document=doc, position=at,
+                    context=lsp.ReferenceContext(include_declaration=True)))
+                await client.text_document_prepare_rename_async(lsp.PrepareRenameParams(
+                    text_document=doc, position=at))
