@@ -154,21 +154,20 @@ def check_fast(ls: GuidecServer, uri: str) -> None:
         state.model = None
         _publish(ls, uri, version, [to_lsp(_too_large_diagnostic(text), uri, [])])
         return
-    trees: dict[str, ast.Guideline] = {}
+    trees: list[ast.Guideline] = []  # this version's: the solver's run reuses it (immutable)
 
-    def parsed(source: str) -> ast.Guideline:
-        # The solver's run reuses this version's tree (immutable, so safe in its thread).
-        trees[source] = trees.get(source) or state.parser.parse(source)
-        return trees[source]
+    def parse(source: str) -> ast.Guideline:
+        trees.append(state.parser.parse(source))
+        return trees[0]
 
-    result = check_text(text, _filename(uri), analyze=False, tree=parsed)
+    result = check_text(text, _filename(uri), analyze=False, tree=parse)
     lines = text.splitlines()
     if result.model is not None:
         state.model = result.model
     _publish(ls, uri, version, [to_lsp(d, uri, lines) for d in result.diagnostics])
     if result.ok:
         state.solver = asyncio.get_event_loop().create_task(
-            _check_solver(ls, uri, text, version, trees[text]))
+            _check_solver(ls, uri, text, version, trees[0]))
 
 
 def _stop_solver(state: _State) -> None:
@@ -479,11 +478,12 @@ def _apply(text: str, spans: list[Span], new: str) -> str:
 
 
 def keywords() -> list[str]:
-    """The language's keywords (the grammar's quoted words), offered where no name in
-    particular is expected."""
-    from dsl.parser import GRAMMAR
+    """The language's keywords, offered where the text before the cursor does not parse."""
+    from dsl.parser import KEYWORDS
 
-    return sorted(set(re.findall(r'"([a-z]+)"', GRAMMAR.read_text(encoding="utf-8"))))
+    return sorted(KEYWORDS)
+
+
 _AFTER_EQUALS = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)\s*(?:==|!=|=)\s*[A-Za-z_]*$")
 _AFTER_IN = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)\s+(?:in|has)\s*\(?[A-Za-z0-9_,\s]*$")
 

@@ -35,10 +35,7 @@ def occurrences(g: ast.Guideline, scope: Scope) -> list[Occurrence]:
     """Every declaration and use of a declared name, in source order. A use of a name that is
     not declared is left out (the name checks report it)."""
     found: list[Occurrence] = []
-    tables: dict[str, dict[str, object]] = {
-        "value": {**scope.inputs, **scope.lets}, "action": dict(scope.actions),
-        "reference": dict(scope.references), "node": dict(scope.nodes),
-        "patient": dict(scope.patients), "caution": dict(scope.cautions)}
+    tables = _namespaces(scope)
 
     def use(kind: str, ident: ast.Ident | ast.Name, declaration: bool = False) -> None:
         if ident.name in tables[kind]:
@@ -98,6 +95,13 @@ def occurrences(g: ast.Guideline, scope: Scope) -> list[Occurrence]:
     return found
 
 
+def _namespaces(scope: Scope) -> dict[str, dict[str, object]]:
+    """The declared names of each namespace."""
+    return {"value": {**scope.inputs, **scope.lets}, "action": dict(scope.actions),
+            "reference": dict(scope.references), "node": dict(scope.nodes),
+            "patient": dict(scope.patients), "caution": dict(scope.cautions)}
+
+
 def _enum_value_positions(g: ast.Guideline, scope: Scope) -> set[int]:
     """The Name nodes that are an enum's value (`x == value`, a default, a patient's value):
     they name a value of their input, not a declaration."""
@@ -136,11 +140,7 @@ def rename_problem(scope: Scope, target: Occurrence, new: str) -> str | None:
         return f"`{new}` is not a name: use letters, digits and `_`, not starting with a digit"
     if new in RESERVED:
         return f"`{new}` is a keyword of the language"
-    taken: dict[str, dict[str, object]] = {
-        "value": {**scope.inputs, **scope.lets}, "action": dict(scope.actions),
-        "reference": dict(scope.references), "node": dict(scope.nodes),
-        "patient": dict(scope.patients), "caution": dict(scope.cautions)}
-    if new != target.name and new in taken[target.kind]:
+    if new != target.name and new in _namespaces(scope)[target.kind]:
         what = {"value": "an input or let", "action": "an action", "reference": "a reference",
                 "node": "a pathway node", "patient": "a patient", "caution": "a caution"}
         return f"`{new}` is already {what[target.kind]}: renaming would merge the two"

@@ -143,15 +143,7 @@ class Node(metaclass=_NodeMeta):
         while stack:
             node = stack.pop()
             yield node
-            below: list[Node] = []
-            for f in node._sub:
-                value = getattr(node, f)
-                if isinstance(value, Node):
-                    below.append(value)
-                elif isinstance(value, tuple):
-                    below.extend(v for v in value if isinstance(v, Node))
-            below.reverse()
-            stack.extend(below)
+            stack.extend(reversed(list(node.children())))
 
 
 class Ident(Node):

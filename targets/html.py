@@ -697,7 +697,7 @@ def render_html(model: m.Model, svg: str | None, paper: str = "a4") -> str:
         source_name=os.path.basename(model.filename),
         source_sha256=model.source_sha256,
         source_html=Markup(highlight_html(model.source)) if model.source else None,
-        source_lines=f"{model.source.count(chr(10)) + (not model.source.endswith(chr(10))):,}",
+        source_lines=f"{len(model.source.splitlines()):,}",
         palette=PALETTE,
         page_size=PAPER_SIZES[paper],
         graded=any(a.certainty is not None or a.direction == "against" or

@@ -25,22 +25,27 @@ from dsl.highlight import highlight_html  # noqa: E402
 DOCS = {"README.md": "index.html", "dsl/README.md": "language.html",
         "editors/vscode/README.md": "vscode.html"}
 
-STYLE = """
-body { font: 16px/1.55 system-ui, sans-serif; max-width: 52rem; margin: 2rem auto;
-       padding: 0 1rem; color: #1b1f24; }
-pre { background: #f3f6f9; padding: 0.6rem 0.8rem; overflow-x: auto; border-radius: 4px;
-      font: 0.85rem/1.45 ui-monospace, monospace; }
-code { font-family: ui-monospace, monospace; }
-table { border-collapse: collapse; } td, th { border: 1px solid #c9d1d9; padding: 0.2rem 0.5rem; }
-pre.guide .c1, pre.guide .cs { color: #4a5561; font-style: italic; }
-pre.guide .kd, pre.guide .k, pre.guide .ow, pre.guide .kt, pre.guide .kc {
-  color: #0b5cad; font-weight: 600; }
-pre.guide .nf { font-weight: 700; }
-pre.guide .s2, pre.guide .s1, pre.guide .se { color: #1d6b3a; }
-pre.guide .m, pre.guide .mo { color: #6b4400; }
-pre.guide .nl { color: #5b2a86; }
-pre.guide .err { color: #a3231b; text-decoration: underline wavy; }
+#: A page's layout; the colours, the fonts and the source's token rules are the handout's.
+LAYOUT = """
+body { font: 16px/1.55 var(--font); max-width: 52rem; margin: 2rem auto; padding: 0 1rem;
+       color: var(--ink); }
+pre { background: var(--panel); padding: 0.6rem 0.8rem; overflow-x: auto; border-radius: 4px;
+      font: 0.85rem/1.45 var(--mono); }
+code { font-family: var(--mono); }
+table { border-collapse: collapse; }
+td, th { border: 1px solid var(--rule); padding: 0.2rem 0.5rem; }
 """
+
+
+def stylesheet() -> str:
+    """The handout stylesheet's `:root` (colours, fonts) and `pre.guide` rules, then
+    :data:`LAYOUT`."""
+    from targets.html import PALETTE, _environment
+
+    css = _environment().get_template("handout.css.j2").render(palette=PALETTE,
+                                                               page_size="A4")
+    shared = re.findall(r"^(?::root|pre\.guide)[^{]*\{[^}]*\}", css, re.M)
+    return "\n".join(shared) + LAYOUT
 
 
 def _highlight(code: str, lang: str, _attrs: str) -> str:
@@ -58,7 +63,7 @@ def render(markdown: str, title: str) -> str:
         body = re.sub(rf'href="(?:\./)?{re.escape(source)}(#[^"]*)?"',
                       lambda mo, page=page: f'href="{page}{mo[1] or ""}"', body)
     return (f'<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
-            f"<title>{html.escape(title)}</title>\n<style>{STYLE}</style>\n</head>\n"
+            f"<title>{html.escape(title)}</title>\n<style>{stylesheet()}</style>\n</head>\n"
             f"<body>\n{body}</body>\n</html>\n")
 
 

@@ -51,7 +51,7 @@ from compiler.analysis.reach import ReachabilityCheck, ShadowCheck
 from compiler.analysis.rules import ConflictCheck, NeverCheck, RequireCheck
 from compiler.analysis.trace import Trace, compile_condition, trace
 from compiler.analysis.wording import WitnessError, internal
-from compiler.limits import Cancel, Deadline, interruptible
+from compiler.limits import Cancel, interruptible
 from compiler.pipeline import model_of
 from dsl.diagnostics import Diagnostic
 
@@ -81,14 +81,11 @@ def analyze(model: m.Model, *, rlimit: int = settings.DEFAULT_RLIMIT,
     findings are then incomplete).
     """
     try:
-        analysis = Analysis(model, rlimit, rlimit_per_unit, max_regions, fuzz)
+        analysis = Analysis(model, rlimit, rlimit_per_unit, max_regions, fuzz, cancel)
     except Exception as exc:
         return [internal("encoding", exc, model)]
     if cancel is not None and cancel.cancelled:
         return []
-    if cancel is not None:
-        analysis.deadline = Deadline(cancel=cancel)
-        cancel.attach(analysis.enc.ctx)
     with interruptible(analysis.enc.ctx):
         try:
             return analysis.run(CHECKS)

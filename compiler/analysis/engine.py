@@ -26,7 +26,7 @@ from compiler.interpreter import (
     evaluate_values,
     validate,
 )
-from compiler.limits import Deadline, limited_check
+from compiler.limits import Cancel, Deadline, limited_check
 from compiler.solver.pathway import Fact, Paths
 from compiler.solver.terms import Z
 from dsl.diagnostics import Diagnostic, Severity
@@ -82,9 +82,11 @@ class Analysis:
     def __init__(self, model: m.Model, rlimit: int = settings.DEFAULT_RLIMIT,
                  rlimit_per_unit: int = settings.RLIMIT_PER_UNIT,
                  max_regions: int | None = settings.MAX_REGIONS,
-                 fuzz: bool = True) -> None:
+                 fuzz: bool = True, cancel: Cancel | None = None) -> None:
         self.model = model
         self.enc = Encoding(model)
+        if cancel is not None:
+            cancel.attach(self.enc.ctx)
         self.solver = self.enc.solver
         units = (len(model.pathway.nodes) + len(model.inputs) + len(model.assumptions)
                  + sum(len(d.branches) for d in model.decisions())
@@ -102,7 +104,7 @@ class Analysis:
         self._cumulative = _rlimit_is_cumulative()
         self.queries = 0
         self.unknowns = 0
-        self.deadline = Deadline()
+        self.deadline = Deadline(cancel=cancel)
 
     # ------------------------------------------------------------------ goals
     def goal(self, key: tuple[object, ...], build: Callable[[Paths], Z],
